@@ -1,0 +1,110 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# minihv: the module (kbuild, see Kbuild), the userspace tools, the
+# selftests, and the emulated labs that run them.
+#
+#   make              module (sparse-checked, warnings are errors),
+#                     minihv-run, selftests, the labs' base initramfs
+#   make demo         boot the SVM lab, load minihv, show minihv-run check
+#   make check        every lab and test; LABS="svm vmx novirt" T=PATTERN
+#   make lab-run LAB=svm FILES="..." CMD='...'   run anything in a lab
+#   make lab-shell LAB=svm                       interactive lab shell
+#   make checkpatch   the kernel's checkpatch.pl on our sources
+#   make deps         install the Debian packages all this needs
+#
+# The kernel is the newest Debian kernel with image and headers installed
+# (lab/kver.sh); override with KVER=.
+
+KVER	?= $(shell lab/kver.sh 2>/dev/null)
+KDIR	?= /lib/modules/$(KVER)/build
+B	:= build
+CC	:= gcc
+UCFLAGS	:= -static -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE
+LINUX_SRC_TAR = $(lastword $(sort $(wildcard /usr/src/linux-source-*.tar.xz)))
+
+LABS	?= svm vmx novirt
+T	?=
+LAB	?= svm
+
+USER_SRC := $(wildcard userspace/*.c userspace/lib/*.c)
+USER_HDR := $(wildcard userspace/*.h userspace/lib/*.h) uapi/minihv.h
+TEST_LIB := $(wildcard selftests/lib/*.c)
+TEST_HDR := $(wildcard selftests/lib/*.h) uapi/minihv.h
+TESTS	 := $(patsubst selftests/%.c,$(B)/selftests/%,$(wildcard selftests/*_test.c))
+KSFT	 := $(B)/ksft/kselftest_harness.h
+
+.PHONY: all module userspace selftests lab-base deps check demo lab-run \
+	lab-shell checkpatch clean
+
+all: module userspace selftests lab-base
+
+deps:
+	@lab/deps.sh
+
+# Sparse (C=2) on every file; any compiler or sparse warning fails.
+module:
+	@test -n "$(KVER)" || { echo "no kernel headers: run 'make deps'"; exit 1; }
+	@mkdir -p $(B)
+	@{ $(MAKE) -C $(KDIR) M=$(CURDIR) C=2 modules 2>&1; \
+	   echo $$? > $(B)/module.rc; } | tee $(B)/module.log
+	@test "$$(cat $(B)/module.rc)" = 0
+	@if grep -E 'warning:|error:' $(B)/module.log; then \
+		echo "module: the build above has warnings"; exit 1; fi
+
+userspace: $(B)/userspace/minihv-run
+
+$(B)/userspace/minihv-run: $(USER_SRC) $(USER_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(UCFLAGS) -Iuapi -Iuserspace -o $@ $(USER_SRC)
+
+selftests: $(TESTS)
+
+$(B)/selftests/%: selftests/%.c $(TEST_LIB) $(TEST_HDR) $(KSFT)
+	@mkdir -p $(@D)
+	$(CC) $(UCFLAGS) -I$(B)/ksft -Iuapi -Iselftests -o $@ $< $(TEST_LIB) -lpthread
+
+# Kernel files we use but never commit: the kselftest harness and
+# checkpatch, from the installed linux-source package.
+$(B)/linux-src.stamp:
+	@test -n "$(LINUX_SRC_TAR)" || { echo "no linux-source: run 'make deps'"; exit 1; }
+	@mkdir -p $(B)/linux-src
+	tar -xf $(LINUX_SRC_TAR) -C $(B)/linux-src --strip-components=1 \
+		--wildcards '*/tools/testing/selftests/kselftest*.h' \
+		'*/scripts/checkpatch.pl' '*/scripts/spelling.txt' \
+		'*/scripts/const_structs.checkpatch'
+	@touch $@
+
+$(KSFT): $(B)/linux-src.stamp
+	@mkdir -p $(@D)
+	cp $(B)/linux-src/tools/testing/selftests/kselftest*.h $(@D)/
+
+lab-base: module userspace selftests
+	@mkdir -p $(B)/lab
+	lab/initramfs.sh $(B)/lab/base.cpio $(KVER)
+
+# The README's two commands: each installs what is missing first.
+check: deps
+	@$(MAKE) --no-print-directory all
+	@LABS="$(LABS)" T="$(T)" lab/check.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@lab/demo.sh
+
+lab-run:
+	@lab/lab.sh $(LAB) --files "$(FILES)" --cmd '$(CMD)'
+
+lab-shell:
+	@lab/lab.sh $(LAB) --shell
+
+CHECKPATCH_FILES = $(shell git ls-files 'kmod/*.[ch]' 'arch/*.[ch]' \
+	'arch/*.S' 'uapi/*.h' 'userspace/*.[ch]' 'selftests/*.[ch]')
+
+checkpatch: $(B)/linux-src.stamp
+	@$(B)/linux-src/scripts/checkpatch.pl --no-tree --quiet --terse \
+		--strict \
+		-f $(CHECKPATCH_FILES) && echo "checkpatch: clean"
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	rm -rf $(B)

@@ -1,0 +1,71 @@
+#!/bin/sh
+# `make check`: run the selftests in every lab, count the TAP results.
+#   LABS="svm vmx novirt" T=PATTERN lab/check.sh
+# Every lab runs /minihv/selftests/run.sh "$T" and is judged by the TAP
+# lines it prints (`ok N ...`, `not ok N ...`, `ok N ... # SKIP ...`),
+# plus two results of its own: the lab finished (no hang, no panic) and its
+# kernel log is clean (no BUG/WARNING/Oops...).  Host-side checks
+# (checkpatch) count too.  Last line: "N passed, N failed, N skipped".
+top=$(cd "$(dirname "$0")/.." && pwd)
+LABS=${LABS:-svm vmx novirt}
+pass=0 fail=0 skip=0
+summary=
+
+count() {	# count FILE: add its TAP results to the totals
+	p=$(grep -cE '^ok [0-9]+' "$1" | head -1)
+	s=$(grep -E '^ok [0-9]+' "$1" | grep -c '# SKIP')
+	f=$(grep -cE '^not ok [0-9]+' "$1")
+	p=$((p - s))
+	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
+	echo "$p $f $s"
+}
+
+result() {	# result OK|FAIL NAME: a harness result, as TAP
+	if [ "$1" = OK ]; then
+		echo "ok 1 $2"
+		pass=$((pass + 1))
+	else
+		echo "not ok 1 $2"
+		fail=$((fail + 1))
+	fi
+}
+
+if [ -z "$T" ]; then
+	echo "# === host: checkpatch"
+	if make -s -C "$top" checkpatch > "$top/build/checkpatch.log" 2>&1; then
+		result OK "host: checkpatch clean"
+	else
+		cat "$top/build/checkpatch.log"
+		result FAIL "host: checkpatch clean"
+	fi
+fi
+
+for lab in $LABS; do
+	echo "# === lab $lab"
+	dir=$top/build/lab/$lab
+	"$top/lab/lab.sh" "$lab" --quiet \
+		--cmd "sh /minihv/selftests/run.sh '$T'"
+	cat "$dir/output.txt"
+	set -- $(count "$dir/output.txt")
+	secs=$(cat "$dir/seconds")
+	if [ "$(cat "$dir/status")" = none ]; then
+		echo "# lab $lab did not finish; serial log tail ($dir/serial.log):"
+		tail -n 40 "$dir/serial.txt" | sed 's/^/#   /'
+		result FAIL "lab $lab: finished"
+	else
+		result OK "lab $lab: finished"
+	fi
+	if [ -s "$dir/dmesg-bad.txt" ] || [ ! -s "$dir/dmesg.txt" ]; then
+		echo "# lab $lab: kernel log problems ($dir/dmesg.txt):"
+		sed 's/^/#   /' "$dir/dmesg-bad.txt"
+		result FAIL "lab $lab: kernel log clean"
+	else
+		result OK "lab $lab: kernel log clean"
+	fi
+	summary="$summary# lab $lab: $1 passed, $2 failed, $3 skipped in tests, ${secs}s
+"
+done
+
+printf '%s' "$summary"
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" = 0 ]

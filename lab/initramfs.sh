@@ -1,0 +1,72 @@
+#!/bin/sh
+# Build the base initramfs shared by all labs:
+#   lab/initramfs.sh OUT.cpio KVER
+# busybox, /init, /minihv/{minihv.ko,bin/,selftests/} from the build tree,
+# and the Debian kernel's kvm, kvm_amd and kvm_intel modules (with their
+# dependencies and a depmod'ed /lib/modules/KVER) for differential tests.
+# Uncompressed: it boots faster, and a per-run archive can be appended
+# (the kernel unpacks concatenated cpio archives in order).
+set -e
+out=$1
+kver=$2
+top=$(cd "$(dirname "$0")/.." && pwd)
+root=$top/build/lab/root
+rm -rf "$root"
+mkdir -p "$root/bin" "$root/dev" "$root/proc" "$root/sys" "$root/tmp" \
+	 "$root/lab/files" "$root/minihv/bin" "$root/minihv/selftests" \
+	 "$root/etc" "$root/root"
+ln -s bin "$root/sbin"
+mkdir -p "$root/usr"
+ln -s ../bin "$root/usr/bin"
+ln -s ../bin "$root/usr/sbin"
+
+cp /bin/busybox "$root/bin/busybox"
+for a in $(/bin/busybox --list); do
+	# An applet link named busybox would replace the binary itself.
+	[ "$a" = busybox ] || ln -sf busybox "$root/bin/$a"
+done
+install -m 0755 "$top/lab/init" "$root/init"
+echo "root:x:0:0:root:/root:/bin/sh" > "$root/etc/passwd"
+echo "root:x:0:" > "$root/etc/group"
+echo "nobody:x:65534:65534:nobody:/:/bin/false" >> "$root/etc/passwd"
+echo "nogroup:x:65534:" >> "$root/etc/group"
+echo "minihv:x:991:" >> "$root/etc/group"
+
+# minihv: module without debug info (keeps the archive small), tools, tests.
+strip --strip-debug -o "$root/minihv/minihv.ko" "$top/minihv.ko"
+cp "$top"/build/userspace/* "$root/minihv/bin/"
+cp "$top"/build/selftests/* "$root/minihv/selftests/"
+cp "$top"/selftests/run.sh "$root/minihv/selftests/run.sh"
+
+# The Debian kernel's KVM modules and their dependencies.
+mods=/lib/modules/$kver
+dst=$root/lib/modules/$kver
+mkdir -p "$dst"
+cp "$mods"/modules.order "$mods"/modules.builtin* "$dst/" 2>/dev/null || :
+queue="kvm_amd kvm_intel"
+seen=" "
+while [ -n "$queue" ]; do
+	# shellcheck disable=SC2086
+	set -- $queue
+	[ $# -gt 0 ] || break
+	m=$1
+	shift
+	queue="$*"
+	case "$seen" in *" $m "*) continue ;; esac
+	seen="$seen$m "
+	f=$(modinfo -k "$kver" -F filename "$m")
+	rel=${f#"$mods"/}
+	mkdir -p "$(dirname "$dst/$rel")"
+	case "$f" in
+	*.xz)	rel=${rel%.xz}; xz -dc "$f" > "$dst/$rel.tmp" ;;
+	*.zst)	rel=${rel%.zst}; zstd -qdc "$f" > "$dst/$rel.tmp" ;;
+	*)	cp "$f" "$dst/$rel.tmp" ;;
+	esac
+	# Dropping the appended signature makes insmod much faster in Bochs.
+	strip --strip-debug -o "$dst/$rel" "$dst/$rel.tmp"
+	rm -f "$dst/$rel.tmp"
+	queue="$queue $(modinfo -k "$kver" -F depends "$m" | tr ',' ' ')"
+done
+depmod -b "$root" "$kver"
+
+(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) > "$out"

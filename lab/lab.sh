@@ -1,0 +1,98 @@
+#!/bin/sh
+# Boot one lab, run a command in it, bring back its output.
+#
+#   lab/lab.sh LAB [--cmd 'CMD'] [--files 'PATH...'] [--timeout SECS]
+#                  [--shell] [--quiet] [--icount]
+#
+# LAB: svm (QEMU TCG, -cpu qemu64,+svm,+npt, 2 CPUs), novirt (QEMU TCG
+# without SVM/VMX) or vmx (Bochs, corei7_haswell_4770).  The base
+# initramfs (build/lab/base.cpio, made by `make`) already holds minihv.ko,
+# the tools and the tests under /minihv; FILES are copied to /lab/files,
+# the command's working directory.
+#
+# Results land in build/lab/LAB/: serial.log (everything the guest
+# printed), output.txt (the command's output), dmesg.txt, status (the
+# command's exit status, or "none" if the lab did not finish) and
+# dmesg-bad.txt (kernel log lines that fail a lab).
+#
+# Exit status: the command's; 125 if the lab did not finish (hang, panic:
+# the serial log's tail is shown); 3 if the command succeeded but the
+# kernel log shows a BUG/WARNING/Oops...
+set -e
+top=$(cd "$(dirname "$0")/.." && pwd)
+lab=$1
+[ -n "$lab" ] && shift || { echo "usage: lab/lab.sh svm|vmx|novirt [--cmd CMD] [--files PATHS] [--shell]" >&2; exit 2; }
+cmd= files= timeout= shell= quiet= icount=
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--cmd) cmd=$2; shift ;;
+	--files) files=$2; shift ;;
+	--timeout) timeout=$2; shift ;;
+	--shell) shell=1 ;;
+	--quiet) quiet=1 ;;
+	--icount) icount=--icount ;;
+	*) echo "lab.sh: unknown option $1" >&2; exit 2 ;;
+	esac
+	shift
+done
+
+case "$lab" in
+svm)	boot=qemu; cpu=qemu64,+svm,+npt; cpus=2; : "${timeout:=600}" ;;
+novirt)	boot=qemu; cpu=qemu64,-svm,-vmx; cpus=2; : "${timeout:=300}" ;;
+vmx)	boot=bochs; cpu=corei7_haswell_4770; cpus=1; : "${timeout:=1500}" ;;
+*)	echo "lab.sh: unknown lab '$lab' (svm, vmx or novirt)" >&2; exit 2 ;;
+esac
+
+base=$top/build/lab/base.cpio
+[ -f "$base" ] || { echo "lab.sh: $base missing: run 'make' first" >&2; exit 2; }
+dir=$top/build/lab/$lab
+rm -rf "$dir"
+mkdir -p "$dir/overlay/lab/files"
+
+# The per-run archive: the command and the files, appended to the base.
+printf '%s\n' "${cmd:-true}" > "$dir/overlay/lab/cmd.sh"
+for f in $files; do
+	cp -r "$f" "$dir/overlay/lab/files/"
+done
+(cd "$dir/overlay" && find . | LC_ALL=C sort |
+	cpio -o -H newc -R 0:0 --quiet) > "$dir/overlay.cpio"
+cat "$base" "$dir/overlay.cpio" > "$dir/initrd.cpio"
+
+cmdline="lab=$lab loglevel=1"
+bootargs="--initrd $dir/initrd.cpio --cpu $cpu --cpus $cpus --timeout $timeout"
+if [ -n "$shell" ]; then
+	# shellcheck disable=SC2086
+	exec "$top/lab/boot-$boot.sh" $bootargs --interactive \
+		--cmdline "$cmdline labmode=shell"
+fi
+
+start=$(date +%s)
+rc=0
+# shellcheck disable=SC2086
+"$top/lab/boot-$boot.sh" $bootargs $icount --cmdline "$cmdline" \
+	--serial "$dir/serial.log" || rc=$?
+echo $(($(date +%s) - start)) > "$dir/seconds"
+[ -f "$dir/serial.log" ] || : > "$dir/serial.log"
+tr -d '\r' < "$dir/serial.log" > "$dir/serial.txt"
+
+sed -n '/^MINIHV-LAB-BEGIN/,/^MINIHV-LAB-DMESG-BEGIN/p' "$dir/serial.txt" |
+	sed '1d;$d' > "$dir/output.txt"
+sed -n '/^MINIHV-LAB-DMESG-BEGIN/,/^MINIHV-LAB-DMESG-END/p' "$dir/serial.txt" |
+	sed '1d;$d' > "$dir/dmesg.txt"
+status=$(sed -n 's/^MINIHV-LAB-EXIT rc=\([0-9]*\)$/\1/p' "$dir/serial.txt")
+echo "${status:-none}" > "$dir/status"
+grep -E 'BUG|WARNING|Oops|general protection|sleeping function called|list_del corruption|refcount_t|Call Trace' \
+	"$dir/dmesg.txt" > "$dir/dmesg-bad.txt" || :
+
+[ -n "$quiet" ] || cat "$dir/output.txt"
+if [ -z "$status" ]; then
+	echo "lab $lab: did not finish (boot script status $rc, $(cat "$dir/seconds")s); serial log tail ($dir/serial.log):" >&2
+	tail -n 40 "$dir/serial.txt" >&2
+	exit 125
+fi
+if [ -s "$dir/dmesg-bad.txt" ]; then
+	echo "lab $lab: the kernel log shows problems ($dir/dmesg.txt):" >&2
+	cat "$dir/dmesg-bad.txt" >&2
+	[ "$status" != 0 ] || status=3
+fi
+exit "$status"
