@@ -102,7 +102,6 @@ CHECKPATCH_FILES = $(shell git ls-files 'kmod/*.[ch]' 'arch/*.[ch]' \
 
 checkpatch: $(B)/linux-src.stamp
 	@$(B)/linux-src/scripts/checkpatch.pl --no-tree --quiet --terse \
-		--strict \
 		-f $(CHECKPATCH_FILES) && echo "checkpatch: clean"
 
 clean:

@@ -12,6 +12,7 @@
 #define _UAPI_MINIHV_H
 
 #include <linux/types.h>
+#include <linux/const.h>
 #include <linux/ioctl.h>
 
 #define MINIHV_IO		0xBA
@@ -21,13 +22,13 @@
 #define MINIHV_VENDOR_SVM	2	/* AMD-V */
 
 /* struct minihv_info.flags: what the CPU offers minihv */
-#define MINIHV_INFO_TDP		(1U << 0) /* EPT (VMX) or NPT (SVM) */
-#define MINIHV_INFO_VPID	(1U << 1) /* VPID (VMX) or ASIDs (SVM) */
-#define MINIHV_INFO_UG		(1U << 2) /* VMX unrestricted guest */
-#define MINIHV_INFO_NRIPS	(1U << 3) /* SVM next-RIP save */
-#define MINIHV_INFO_DECODE	(1U << 4) /* SVM decode assists */
-#define MINIHV_INFO_HOST_LA57	(1U << 5) /* host uses 5-level paging */
-#define MINIHV_INFO_HW_ENABLED	(1U << 6) /* VMX/SVM on in minihv's hands now */
+#define MINIHV_INFO_TDP		_BITUL(0) /* EPT (VMX) or NPT (SVM) */
+#define MINIHV_INFO_VPID	_BITUL(1) /* VPID (VMX) or ASIDs (SVM) */
+#define MINIHV_INFO_UG		_BITUL(2) /* VMX unrestricted guest */
+#define MINIHV_INFO_NRIPS	_BITUL(3) /* SVM next-RIP save */
+#define MINIHV_INFO_DECODE	_BITUL(4) /* SVM decode assists */
+#define MINIHV_INFO_HOST_LA57	_BITUL(5) /* host uses 5-level paging */
+#define MINIHV_INFO_HW_ENABLED	_BITUL(6) /* VMX/SVM on in minihv's hands now */
 
 /*
  * MINIHV_GET_INFO (system fd): what minihv found at load time and its

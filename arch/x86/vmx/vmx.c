@@ -74,6 +74,7 @@ static int vmx_cpu_enable(void)
 {
 	u64 pa = page_to_phys(__this_cpu_read(vmxon_region));
 	u64 feat;
+	u8 fail = 1;
 
 	if (cr4_read_shadow() & X86_CR4_VMXE)
 		return -EBUSY;	/* another hypervisor */
@@ -85,15 +86,17 @@ static int vmx_cpu_enable(void)
 		return -EIO;
 
 	cr4_set_bits(X86_CR4_VMXE);
-	asm goto("1: vmxon %[pa]\n\t"
-		 "jbe %l[fail]\n\t"	/* VMfailInvalid: CF=1 */
-		 _ASM_EXTABLE(1b, %l[fail])
-		 : : [pa] "m" (pa) : "cc", "memory" : fail);
+	/* fail stays 1 on a fault; else VMfailInvalid (CF=1) sets it. */
+	asm volatile("1: vmxon %[pa]\n\t"
+		     "setbe %[fail]\n\t"
+		     "2:\n\t"
+		     _ASM_EXTABLE(1b, 2b)
+		     : [fail] "+qm" (fail) : [pa] "m" (pa) : "cc", "memory");
+	if (fail) {
+		cr4_clear_bits(X86_CR4_VMXE);
+		return -EIO;
+	}
 	return 0;
-
-fail:
-	cr4_clear_bits(X86_CR4_VMXE);
-	return -EIO;
 }
 
 static void vmx_cpu_disable(void)
@@ -164,7 +167,7 @@ static const struct minihv_vendor_ops vmx_ops = {
 
 const struct minihv_vendor_ops *vmx_probe(void)
 {
-	u64 feat, procbased, procbased2;
+	u64 feat, procbased, procbased2, vmcs_size, mem_type;
 
 	if (!cpu_has_vmx())		/* raw CPUID.1:ECX.VMX */
 		return NULL;
@@ -182,8 +185,10 @@ const struct minihv_vendor_ops *vmx_probe(void)
 
 	rdmsrl(MSR_IA32_VMX_BASIC, vmx_basic);
 	vmcs_revision = vmx_basic & GENMASK_ULL(30, 0);
-	if (((vmx_basic >> VMX_BASIC_VMCS_SIZE_SHIFT) & GENMASK_ULL(12, 0)) > PAGE_SIZE ||
-	    ((vmx_basic & VMX_BASIC_MEM_TYPE_MASK) >> VMX_BASIC_MEM_TYPE_SHIFT) != VMX_BASIC_MEM_TYPE_WB) {
+	vmcs_size = (vmx_basic >> VMX_BASIC_VMCS_SIZE_SHIFT) & GENMASK_ULL(12, 0);
+	mem_type = (vmx_basic & VMX_BASIC_MEM_TYPE_MASK) >>
+		   VMX_BASIC_MEM_TYPE_SHIFT;
+	if (vmcs_size > PAGE_SIZE || mem_type != VMX_BASIC_MEM_TYPE_WB) {
 		pr_err("VMX unusable: VMCS larger than a page or not write-back (IA32_VMX_BASIC %#llx)\n",
 		       vmx_basic);
 		return ERR_PTR(-ENODEV);
