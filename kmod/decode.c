@@ -33,6 +33,8 @@
 #define D_SRC4		BIT(16)	/* memory operand at most 32-bit */
 #define D_ALU		BIT(17)	/* op is ADD + opcode bits 5:3 ... */
 #define D_ALUREG	BIT(18)	/* ... or ADD + ModRM.reg; CMP: no write */
+#define D_NO64		BIT(19)	/* not in 64-bit mode */
+#define D_NO16		BIT(20)	/* no 16-bit operand size */
 
 #define D_RMW		(D_R | D_W | D_LOCK)
 
@@ -68,7 +70,11 @@ static const struct dec_entry dec_table[] = {
 	{ 0x80, 0, 0, MINIHV_OP_ADD, 0, D_GRP1 | D_BYTE | D_IMM8 },
 	{ 0x81, 0, 0, MINIHV_OP_ADD, 0, D_GRP1 | D_IMMZ },
 	{ 0x83, 0, 0, MINIHV_OP_ADD, 0, D_GRP1 | D_IMM8 },
-	{ 0x63, 0, 0, MINIHV_OP_MOVSX, MINIHV_EXT_SIGN, D_LOAD | D_SRC4 | D_64 },
+	/* 82: an alias of 80 outside 64-bit mode */
+	{ 0x82, 0, 0, MINIHV_OP_ADD, 0, D_GRP1 | D_BYTE | D_IMM8 | D_NO64 },
+	/* 66 63: Intel reads 16 bits, AMD (and objdump) 32: refused */
+	{ 0x63, 0, 0, MINIHV_OP_MOVSX, MINIHV_EXT_SIGN,
+	  D_LOAD | D_SRC4 | D_64 | D_NO16 },
 	{ 0x84, 0, 0, MINIHV_OP_TEST, 0, D_MODRM | D_REG | D_BYTE | D_R },
 	{ 0x85, 0, 0, MINIHV_OP_TEST, 0, D_MODRM | D_REG | D_R },
 	{ 0x86, 0, 0, MINIHV_OP_XCHG, 0, D_MODRM | D_REG | D_BYTE | D_RMW },
@@ -91,6 +97,9 @@ static const struct dec_entry dec_table[] = {
 	{ 0xc7, 0, 0, MINIHV_OP_MOV, 0, D_MODRM | D_GRP | D_IMMZ | D_W },
 	{ 0xf6, 0, 0, MINIHV_OP_TEST, 0, D_MODRM | D_GRP | D_BYTE | D_IMM8 | D_R },
 	{ 0xf7, 0, 0, MINIHV_OP_TEST, 0, D_MODRM | D_GRP | D_IMMZ | D_R },
+	/* F6 /1, F7 /1: undocumented aliases of /0 that CPUs execute */
+	{ 0xf6, 0, 1, MINIHV_OP_TEST, 0, D_MODRM | D_GRP | D_BYTE | D_IMM8 | D_R },
+	{ 0xf7, 0, 1, MINIHV_OP_TEST, 0, D_MODRM | D_GRP | D_IMMZ | D_R },
 	{ 0x0fb6, 0, 0, MINIHV_OP_MOVZX, MINIHV_EXT_ZERO, D_LOAD | D_SRC1 },
 	{ 0x0fb7, 0, 0, MINIHV_OP_MOVZX, MINIHV_EXT_ZERO, D_LOAD | D_SRC2 },
 	{ 0x0fbe, 0, 0, MINIHV_OP_MOVSX, MINIHV_EXT_SIGN, D_LOAD | D_SRC1 },
@@ -276,7 +285,9 @@ static int __minihv_decode(struct minihv_insn *in, struct dec_ctx *c)
 			return r;
 		s = dec_seg_prefix(v);
 		if (s >= 0) {
-			seg = s;
+			/* 64-bit mode ignores CS/DS/ES/SS overrides */
+			if (in->mode != MINIHV_MODE_64 || s >= MINIHV_SEG_FS)
+				seg = s;
 		} else if (v == 0x66) {
 			opsz = true;
 		} else if (v == 0x67) {
@@ -318,6 +329,8 @@ static int __minihv_decode(struct minihv_insn *in, struct dec_ctx *c)
 	f = e->flags;
 	if ((f & D_64) && in->mode != MINIHV_MODE_64)
 		return MINIHV_DEC_E_OPCODE;
+	if ((f & D_NO64) && in->mode == MINIHV_MODE_64)
+		return MINIHV_DEC_E_OPCODE;
 
 	in->op = e->op;
 	if (f & D_ALU)
@@ -338,6 +351,8 @@ static int __minihv_decode(struct minihv_insn *in, struct dec_ctx *c)
 		in->opsize = 8;
 	else
 		in->opsize = (in->mode == MINIHV_MODE_16) != opsz ? 2 : 4;
+	if ((f & D_NO16) && in->opsize == 2)
+		return MINIHV_DEC_E_OPCODE;
 	if (in->mode == MINIHV_MODE_64)
 		in->addr_size = adsz ? 4 : 8;
 	else

@@ -12,11 +12,14 @@
  * Supported (all with a memory operand only; register-direct ModRM is
  * refused with MINIHV_DEC_E_NOMEM):
  *   MOV     88 89 8A 8B, C6 /0 C7 /0, A0-A3 (moffs)
- *   MOVZX   0F B6 0F B7       MOVSX 0F BE 0F BF      MOVSXD 63 (64-bit)
+ *   MOVZX   0F B6 0F B7       MOVSX 0F BE 0F BF
+ *   MOVSXD  63 (64-bit mode; not with a 16-bit operand size, where Intel
+ *           and AMD differ on the access size)
  *   MOVS    A4 A5    STOS AA AB    LODS AC AD
  *   ALU     ADD OR ADC SBB AND SUB XOR CMP: r/m,reg (00 01 08 09 ...),
- *           reg,r/m (02 03 0A 0B ...), 80 /n, 81 /n, 83 /n
- *   TEST    84 85, F6 /0, F7 /0
+ *           reg,r/m (02 03 0A 0B ...), 80 /n, 81 /n, 83 /n, and 82 /n
+ *           (an alias of 80, outside 64-bit mode)
+ *   TEST    84 85, F6 /0, F7 /0 (and their alias /1)
  *   XCHG    86 87
  * The ALU, TEST and XCHG forms are decoded because drivers and firmware
  * written with volatile pointers (not the kernel's readl/writel, which
@@ -25,11 +28,16 @@
  *
  * Prefixes: 66 67 F0 F2 F3, segment overrides 26 2E 36 3E 64 65, and in
  * 64-bit mode REX (40-4F; only effective as the last prefix before the
- * opcode, as on the CPU).  Repeated prefixes: the last of a group wins.
+ * opcode, as on the CPU).  Repeated prefixes: the last of a group wins;
+ * in 64-bit mode 26 2E 36 3E are ignored (they do not even cancel an
+ * earlier 64/65).  F2/F3 on a non-string op are recorded and ignored
+ * (XACQUIRE/XRELEASE hints).
  *
  * Refused, with distinct errors (see MINIHV_DEC_E_*): opcodes not listed
- * (including the other F6/F7 and C6/C7 /n, and 63 outside 64-bit mode),
- * LOCK on a non-lockable instruction or destination, register-direct
+ * (including F6/F7 /2-/7, C6/C7 /1-/7, 63 (ARPL) outside 64-bit mode and
+ * 82 in it; MOV to/from a segment register (8C 8E), SSE/AVX moves,
+ * CMPS/SCAS/INS/OUTS, BT*, CMPXCHG, XADD, INC/DEC/NOT/NEG, PUSH/POP m,
+ * LEA), LOCK on a non-lockable instruction or destination, register-direct
  * ModRM, more than 15 bytes, and input that ends inside the instruction.
  */
 #ifndef MINIHV_DECODE_H
@@ -176,7 +184,8 @@ struct minihv_mem {
  *		then zero-extended to 64 bits (its value as an @opsize operand)
  * @rep:	MINIHV_REP_* prefix seen (meaningful for string ops only)
  * @lock:	LOCK prefix (only accepted where the CPU accepts it)
- * @seg_override: a segment override prefix was present (in @mem.seg)
+ * @seg_override: an effective segment override prefix was present (it is
+ *		in @mem.seg, except for STOS, whose ES cannot be overridden)
  * @rex:	the effective REX prefix, 0 if none
  * @mem:	the memory operand; for MOVS the source (seg:rSI), for STOS
  *		ES:rDI and for LODS seg:rSI
