@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * minihv: statistics in debugfs.
+ *
+ *   /sys/kernel/debug/minihv/<pid>-<vmfd>/vcpu<N>/exits
+ *
+ * one line per exit reason seen at least once, "<name> <count>", with the
+ * backend's name for the reason (->exit_name) or its number when it has
+ * none.  Like KVM's "<pid>-<fd>" directories, the name is the creating
+ * process and the VM's fd number at creation.
+ *
+ * debugfs is a debugging aid: if it is absent or a file cannot be created,
+ * everything else works the same, so no error here is ever returned.
+ * Files are created with debugfs_create_file(), whose removal waits for
+ * the readers in progress, so a vCPU can be freed right after
+ * minihv_debugfs_vcpu_remove().
+ */
+#define pr_fmt(fmt) "minihv: " fmt
+
+#include <linux/debugfs.h>
+#include <linux/sched.h>
+#include <linux/seq_file.h>
+
+#include "minihv.h"
+
+static struct dentry *minihv_debugfs_dir;
+
+void minihv_debugfs_init(void)
+{
+	struct dentry *d = debugfs_create_dir("minihv", NULL);
+
+	minihv_debugfs_dir = IS_ERR(d) ? NULL : d;
+}
+
+void minihv_debugfs_exit(void)
+{
+	debugfs_remove_recursive(minihv_debugfs_dir);
+	minihv_debugfs_dir = NULL;
+}
+
+void minihv_debugfs_vm_add(struct minihv_vm *vm, int fd)
+{
+	char name[32];
+	struct dentry *d;
+
+	vm->debugfs = NULL;
+	if (!minihv_debugfs_dir)
+		return;
+	snprintf(name, sizeof(name), "%d-%d", task_pid_nr(current), fd);
+	d = debugfs_create_dir(name, minihv_debugfs_dir);
+	if (!IS_ERR(d))
+		vm->debugfs = d;
+}
+
+/* Also removes whatever vCPU directories are left inside. */
+void minihv_debugfs_vm_remove(struct minihv_vm *vm)
+{
+	debugfs_remove_recursive(vm->debugfs);
+	vm->debugfs = NULL;
+}
+
+/*
+ * The counters are written by the vCPU thread without a lock; a read here
+ * may see a count that is one behind, never a torn one (u64 on x86-64).
+ */
+static int exits_show(struct seq_file *m, void *unused)
+{
+	struct minihv_vcpu *vcpu = m->private;
+	unsigned int i;
+
+	for (i = 0; i < MINIHV_NR_EXIT_STATS; i++) {
+		u64 n = READ_ONCE(vcpu->exits[i]);
+		const char *name;
+
+		if (!n)
+			continue;
+		name = minihv_ops->exit_name ? minihv_ops->exit_name(i) : NULL;
+		if (name)
+			seq_printf(m, "%s %llu\n", name, n);
+		else
+			seq_printf(m, "%u %llu\n", i, n);
+	}
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(exits);
+
+void minihv_debugfs_vcpu_add(struct minihv_vcpu *vcpu)
+{
+	char name[16];
+	struct dentry *d;
+
+	vcpu->debugfs = NULL;
+	if (!vcpu->vm->debugfs)
+		return;
+	snprintf(name, sizeof(name), "vcpu%d", vcpu->id);
+	d = debugfs_create_dir(name, vcpu->vm->debugfs);
+	if (IS_ERR(d))
+		return;
+	vcpu->debugfs = d;
+	debugfs_create_file("exits", 0444, d, vcpu, &exits_fops);
+}
+
+/* Before the vCPU is freed, and before its VM's directory goes. */
+void minihv_debugfs_vcpu_remove(struct minihv_vcpu *vcpu)
+{
+	debugfs_remove_recursive(vcpu->debugfs);
+	vcpu->debugfs = NULL;
+}

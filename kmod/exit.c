@@ -1,0 +1,1016 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * minihv: exit handling shared by the VMX and SVM backends.
+ *
+ * The handlers work on the register cache (vcpu->regs[], ->rip, ->rflags,
+ * synced with the hardware by the backend around each entry) and return
+ * 1 to resume the guest, 0 to return to userspace with run->exit_reason
+ * and its part of struct kvm_run filled in, or a negative errno.  They are
+ * called with vcpu->mutex and vm->slots_lock (read) held, preemption
+ * enabled.
+ *
+ * Exits that need data from userspace (IN, INS, MMIO reads) leave
+ * vcpu->pending set; minihv_complete_pending(), at the start of the next
+ * KVM_RUN, finishes the instruction: loads the data, steps the string
+ * registers and advances RIP.  Until then RIP points at the instruction,
+ * as in KVM.  The pending state is kept in vcpu->pending_reg and
+ * ->pending_flags:
+ *   pending_reg:   bits 3:0 destination GPR, bit 4 AH/CH/DH/BH, bit 5 a REP
+ *                  prefix, bit 6 MOVS (the data goes to ES:rDI in memory)
+ *   pending_flags: bits 1:0 extension (MINIHV_EXT_*), bits 3:2 string
+ *                  address size (0 not a string instruction, 1/2/3 for
+ *                  16/32/64-bit), bits 7:4 register operand size
+ *
+ * Guest virtual addresses are translated by a software page walk
+ * (minihv_gva_to_gpa()).  A fault there, or anything we cannot emulate,
+ * becomes a KVM_EXIT_INTERNAL_ERROR for now: injecting #PF (and checking
+ * segment limits) is left for later.
+ */
+#define pr_fmt(fmt) "minihv: " fmt
+
+#include <linux/kernel.h>
+#include <linux/mm.h>
+#include <linux/smp.h>
+#include <linux/string.h>
+#include <asm/msr-index.h>
+#include <asm/processor-flags.h>
+
+#include "minihv.h"
+#include "decode.h"
+
+/* vcpu->regs[] indices: the x86 encoding order. */
+enum { GPR_RAX, GPR_RCX, GPR_RDX, GPR_RBX, GPR_RSP, GPR_RBP, GPR_RSI, GPR_RDI };
+
+/* pending_reg / pending_flags layout, see above. */
+#define PEND_REG_MASK		0x0f
+#define PEND_REG_HIGH8		0x10
+#define PEND_REG_REP		0x20
+#define PEND_REG_MOVS		0x40
+#define PEND_EXT_MASK		0x03
+#define PEND_ASZ_SHIFT		2
+#define PEND_ASZ_MASK		0x0c
+#define PEND_OPSIZE_SHIFT	4
+
+/* Physical address bits of a page table entry (51:12). */
+#define PTE_ADDR_MASK		0x000ffffffffff000ULL
+#define PTE_P			BIT_ULL(0)
+#define PTE_RW			BIT_ULL(1)
+#define PTE_PS			BIT_ULL(7)
+
+/* The hypervisor CPUID range, answered when userspace's table has none. */
+#define HV_CPUID_BASE		0x40000000u
+/* "MinihvMinihv" in EBX, ECX, EDX, as the CPU returns vendor strings. */
+#define HV_SIG_EBX		0x696e694du	/* "Mini" */
+#define HV_SIG_ECX		0x694d7668u	/* "hvMi" */
+#define HV_SIG_EDX		0x7668696eu	/* "nihv" */
+
+static inline u64 asz_mask(unsigned int asz)
+{
+	return asz == 8 ? ~0ULL : (1ULL << (asz * 8)) - 1;
+}
+
+/* Write @val to the low @asz bytes of a register as an address-size op. */
+static void reg_put_asz(struct minihv_vcpu *vcpu, int reg, u64 val,
+			unsigned int asz)
+{
+	vcpu->regs[reg] = minihv_reg_put(vcpu->regs[reg], val, asz, false);
+}
+
+static unsigned int asz_code(unsigned int asz)
+{
+	return asz == 2 ? 1 : asz == 4 ? 2 : 3;
+}
+
+static unsigned int asz_from_code(unsigned int code)
+{
+	return code == 1 ? 2 : code == 2 ? 4 : 8;
+}
+
+/* ---------------------------------------------------------------------
+ * Guest state helpers
+ */
+
+static bool long_mode64(const struct kvm_sregs *s)
+{
+	return (s->efer & EFER_LMA) && s->cs.l;
+}
+
+static enum minihv_dec_mode guest_mode(struct minihv_vcpu *vcpu,
+				       const struct kvm_sregs *s)
+{
+	if (!(s->cr0 & X86_CR0_PE) || (vcpu->rflags & X86_EFLAGS_VM))
+		return MINIHV_MODE_16;
+	if (long_mode64(s))
+		return MINIHV_MODE_64;
+	return s->cs.db ? MINIHV_MODE_32 : MINIHV_MODE_16;
+}
+
+/* Base of a segment (MINIHV_SEG_*); 0 in 64-bit mode except FS/GS. */
+static u64 seg_base(const struct kvm_sregs *s, unsigned int seg, bool mode64)
+{
+	switch (seg) {
+	case MINIHV_SEG_ES:
+		return mode64 ? 0 : s->es.base;
+	case MINIHV_SEG_CS:
+		return mode64 ? 0 : s->cs.base;
+	case MINIHV_SEG_SS:
+		return mode64 ? 0 : s->ss.base;
+	case MINIHV_SEG_FS:
+		return s->fs.base;
+	case MINIHV_SEG_GS:
+		return s->gs.base;
+	default:
+		return mode64 ? 0 : s->ds.base;
+	}
+}
+
+/* Linear address of seg:offset; 32-bit outside 64-bit mode. */
+static u64 linear(const struct kvm_sregs *s, unsigned int seg, u64 off,
+		  bool mode64)
+{
+	u64 la = seg_base(s, seg, mode64) + off;
+
+	return mode64 ? la : (u32)la;
+}
+
+/* Read one page table entry of @size (4 or 8) bytes. */
+static int read_pte(struct minihv_vcpu *vcpu, u64 gpa, unsigned int size,
+		    u64 *pte)
+{
+	u32 e32;
+	int r;
+
+	if (size == 4) {
+		r = minihv_read_guest(vcpu->vm, gpa, &e32, 4);
+		*pte = e32;
+		return r;
+	}
+	return minihv_read_guest(vcpu->vm, gpa, pte, 8);
+}
+
+/*
+ * The page walk, given the control registers.  Checks the present bits,
+ * and the R/W bits for writes when CR0.WP is set or CS.DPL is 3; not the
+ * U/S, NX or reserved bits (not needed for the instruction fetches and
+ * data accesses emulated here).  PAE PDPTEs are read from memory, not from
+ * the copy the CPU loads with CR3.
+ */
+static int walk(struct minihv_vcpu *vcpu, const struct kvm_sregs *s, u64 gva,
+		bool write, u64 *gpa)
+{
+	bool check_rw = write && ((s->cr0 & X86_CR0_WP) || s->cs.dpl == 3);
+	u64 table, pte, rw = PTE_RW;
+	int level, shift, r;
+
+	if (!(s->cr0 & X86_CR0_PG)) {
+		*gpa = (u32)gva;
+		return 0;
+	}
+
+	if (s->efer & EFER_LMA) {
+		/* 4-level or, with CR4.LA57, 5-level paging. */
+		level = (s->cr4 & X86_CR4_LA57) ? 5 : 4;
+		table = s->cr3 & PTE_ADDR_MASK;
+	} else if (s->cr4 & X86_CR4_PAE) {
+		gva = (u32)gva;
+		r = read_pte(vcpu, (s->cr3 & 0xffffffe0u) + ((gva >> 30) & 3) * 8,
+			     8, &pte);
+		if (r || !(pte & PTE_P))
+			return -EFAULT;
+		table = pte & PTE_ADDR_MASK;
+		level = 2;
+	} else {
+		/* 32-bit paging: 4-byte entries, 4 MiB pages with PSE. */
+		gva = (u32)gva;
+		r = read_pte(vcpu, (s->cr3 & 0xfffff000u) + ((gva >> 22) * 4),
+			     4, &pte);
+		if (r || !(pte & PTE_P))
+			return -EFAULT;
+		rw &= pte;
+		if ((pte & PTE_PS) && (s->cr4 & X86_CR4_PSE)) {
+			/* PSE-36: PDE bits 20:13 are address bits 39:32. */
+			*gpa = (pte & 0xffc00000u) | ((pte & 0x1fe000) << 19) |
+			       (gva & 0x3fffff);
+			goto done;
+		}
+		r = read_pte(vcpu, (pte & 0xfffff000u) +
+			     ((gva >> 12) & 0x3ff) * 4, 4, &pte);
+		if (r || !(pte & PTE_P))
+			return -EFAULT;
+		rw &= pte;
+		*gpa = (pte & 0xfffff000u) | (gva & 0xfff);
+		goto done;
+	}
+
+	/* 64-bit entries, 9 bits of index per level. */
+	for (; level >= 1; level--) {
+		shift = 12 + 9 * (level - 1);
+		r = read_pte(vcpu, table + ((gva >> shift) & 0x1ff) * 8, 8, &pte);
+		if (r || !(pte & PTE_P))
+			return -EFAULT;
+		rw &= pte;
+		/* 1 GiB (PDPTE) and 2 MiB (PDE) pages. */
+		if (level <= 3 && level >= 2 && (pte & PTE_PS)) {
+			u64 mask = (1ULL << shift) - 1;
+
+			*gpa = (pte & PTE_ADDR_MASK & ~mask) | (gva & mask);
+			goto done;
+		}
+		table = pte & PTE_ADDR_MASK;
+	}
+	*gpa = table | (gva & 0xfff);
+done:
+	if (check_rw && !rw)
+		return -EFAULT;
+	return 0;
+}
+
+/**
+ * minihv_gva_to_gpa() - translate a guest linear address
+ * @vcpu:	the vCPU, whose paging mode (CR0.PG, CR4.PAE/PSE/LA57,
+ *		EFER.LMA) and CR3 are used
+ * @gva:	linear address
+ * @write:	the access is a write
+ * @gpa:	the guest physical address, on success
+ *
+ * Return: 0, or -EFAULT if a level is not present (or not writable for a
+ * write, see walk()) or a table is outside guest memory.  No #PF is
+ * injected: callers turn this into an internal error for now.
+ */
+int minihv_gva_to_gpa(struct minihv_vcpu *vcpu, u64 gva, bool write,
+		      u64 *gpa)
+{
+	struct kvm_sregs s;
+
+	minihv_ops->get_sregs(vcpu, &s);
+	return walk(vcpu, &s, gva, write, gpa);
+}
+
+/*
+ * Copy @len bytes from (or to) guest linear address @la, page by page.
+ * Returns the number of bytes done before the first failure.
+ */
+static unsigned int linear_copy(struct minihv_vcpu *vcpu,
+				const struct kvm_sregs *s, u64 la, void *buf,
+				unsigned int len, bool write)
+{
+	unsigned int done = 0;
+
+	while (done < len) {
+		unsigned int n = min_t(unsigned int, len - done,
+				       PAGE_SIZE - offset_in_page(la));
+		u64 gpa;
+		int r;
+
+		if (walk(vcpu, s, la, write, &gpa))
+			break;
+		if (write)
+			r = minihv_write_guest(vcpu->vm, gpa, buf + done, n);
+		else
+			r = minihv_read_guest(vcpu->vm, gpa, buf + done, n);
+		if (r)
+			break;
+		done += n;
+		la += n;
+		if (!long_mode64(s))
+			la = (u32)la;
+	}
+	return done;
+}
+
+/* Whether @gpa..+@len is all in writable guest RAM. */
+static bool gpa_is_ram(struct minihv_vm *vm, u64 gpa, unsigned int len,
+		       bool write)
+{
+	u64 gfn;
+
+	for (gfn = gpa >> PAGE_SHIFT; gfn <= (gpa + len - 1) >> PAGE_SHIFT;
+	     gfn++) {
+		struct minihv_memslot *slot = minihv_gfn_to_slot(vm, gfn);
+
+		if (!slot || (write && (slot->flags & KVM_MEM_READONLY)))
+			return false;
+	}
+	return true;
+}
+
+/* ---------------------------------------------------------------------
+ * Simple exits
+ */
+
+/**
+ * minihv_exit_internal() - KVM_EXIT_INTERNAL_ERROR
+ * @vcpu:	the vCPU
+ * @suberror:	KVM_INTERNAL_ERROR_*
+ * @ndata:	entries in @data; more than 16 are cut
+ * @data:	extra information for userspace
+ *
+ * Return: 0 (exit to userspace).
+ */
+int minihv_exit_internal(struct minihv_vcpu *vcpu, u32 suberror,
+			 unsigned int ndata, const u64 *data)
+{
+	struct kvm_run *run = vcpu->run;
+
+	ndata = min_t(unsigned int, ndata, ARRAY_SIZE(run->internal.data));
+	run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
+	run->internal.suberror = suberror;
+	run->internal.ndata = ndata;
+	if (ndata)
+		memcpy(run->internal.data, data, ndata * sizeof(u64));
+	return 0;
+}
+
+/* An instruction we cannot emulate: its first 8 bytes, then @info. */
+static int emulation_failure(struct minihv_vcpu *vcpu, const u8 *insn,
+			     unsigned int len, u64 info)
+{
+	u64 data[2] = { 0, info };
+
+	memcpy(data, insn, min_t(unsigned int, len, 8));
+	return minihv_exit_internal(vcpu, KVM_INTERNAL_ERROR_EMULATION, 2,
+				    data);
+}
+
+int minihv_exit_shutdown(struct minihv_vcpu *vcpu)
+{
+	vcpu->run->exit_reason = KVM_EXIT_SHUTDOWN;
+	return 0;
+}
+
+/* Called with preemption enabled: the CPU is only indicative. */
+int minihv_exit_fail_entry(struct minihv_vcpu *vcpu, u64 reason)
+{
+	struct kvm_run *run = vcpu->run;
+
+	run->exit_reason = KVM_EXIT_FAIL_ENTRY;
+	run->fail_entry.hardware_entry_failure_reason = reason;
+	run->fail_entry.cpu = raw_smp_processor_id();
+	return 0;
+}
+
+/* No in-kernel APIC: HLT always goes to userspace, past the HLT. */
+int minihv_handle_hlt(struct minihv_vcpu *vcpu, u64 next_rip)
+{
+	vcpu->run->exit_reason = KVM_EXIT_HLT;
+	vcpu->rip = next_rip;
+	return 0;
+}
+
+/* ---------------------------------------------------------------------
+ * CPUID
+ */
+
+static const struct kvm_cpuid_entry2 *find_cpuid(struct minihv_vcpu *vcpu,
+						 u32 fn, u32 index)
+{
+	int i;
+
+	for (i = 0; i < vcpu->cpuid_nent; i++) {
+		const struct kvm_cpuid_entry2 *e = &vcpu->cpuid[i];
+
+		if (e->function != fn)
+			continue;
+		if ((e->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) &&
+		    e->index != index)
+			continue;
+		return e;
+	}
+	return NULL;
+}
+
+/*
+ * CPUID: the KVM_SET_CPUID2 table, as KVM, with these differences:
+ *   - a leaf (or a leaf and subleaf, for entries with
+ *     KVM_CPUID_FLAG_SIGNIFCANT_INDEX) missing from the table reads as
+ *     zeros; KVM answers out-of-range basic leaves on Intel with the
+ *     highest basic leaf instead;
+ *   - CPUID.1:ECX bit 31 (hypervisor present) is always set;
+ *   - without a 0x40000000 entry in the table, leaf 0x40000000 returns
+ *     EAX = 0x40000000 (the highest hypervisor leaf) and the signature
+ *     "MinihvMinihv" in EBX, ECX, EDX.  With one, userspace's entry wins
+ *     (KVM's own "KVMKVMKVM" also comes from userspace's table).
+ */
+int minihv_handle_cpuid(struct minihv_vcpu *vcpu)
+{
+	u32 fn = vcpu->regs[GPR_RAX], index = vcpu->regs[GPR_RCX];
+	const struct kvm_cpuid_entry2 *e = find_cpuid(vcpu, fn, index);
+	u32 eax = 0, ebx = 0, ecx = 0, edx = 0;
+
+	if (e) {
+		eax = e->eax;
+		ebx = e->ebx;
+		ecx = e->ecx;
+		edx = e->edx;
+	} else if (fn == HV_CPUID_BASE) {
+		eax = HV_CPUID_BASE;
+		ebx = HV_SIG_EBX;
+		ecx = HV_SIG_ECX;
+		edx = HV_SIG_EDX;
+	}
+	if (fn == 1)
+		ecx |= BIT(31);
+
+	/* 32-bit results: the upper halves are cleared, as on the CPU. */
+	vcpu->regs[GPR_RAX] = eax;
+	vcpu->regs[GPR_RBX] = ebx;
+	vcpu->regs[GPR_RCX] = ecx;
+	vcpu->regs[GPR_RDX] = edx;
+	vcpu->rip += 2;
+	return 1;
+}
+
+/* ---------------------------------------------------------------------
+ * MSRs
+ *
+ * The backend's first (EFER, PAT, STAR family, SYSENTER, segment bases,
+ * TSC...), then these:
+ *   MSR_IA32_MISC_ENABLE	vcpu->msr_misc_enable, any value
+ *   MSR_IA32_UCODE_REV		reads 0, writes ignored
+ *   MSR_IA32_APICBASE		reads 0xfee00000 | enabled | BSP for vCPU 0
+ *				(KVM's reset value), writes ignored: no APIC
+ *				yet, to be revisited with it
+ * Anything else: #GP(0), RIP not advanced.  RDMSR/WRMSR are 2 bytes.
+ */
+
+static int common_get_msr(struct minihv_vcpu *vcpu, u32 index, u64 *data)
+{
+	switch (index) {
+	case MSR_IA32_MISC_ENABLE:
+		*data = vcpu->msr_misc_enable;
+		return 0;
+	case MSR_IA32_UCODE_REV:
+		*data = 0;
+		return 0;
+	case MSR_IA32_APICBASE:
+		*data = 0xfee00000ULL | MSR_IA32_APICBASE_ENABLE |
+			(vcpu->id == 0 ? MSR_IA32_APICBASE_BSP : 0);
+		return 0;
+	default:
+		return 1;
+	}
+}
+
+static int common_set_msr(struct minihv_vcpu *vcpu, u32 index, u64 data)
+{
+	switch (index) {
+	case MSR_IA32_MISC_ENABLE:
+		vcpu->msr_misc_enable = data;
+		return 0;
+	case MSR_IA32_UCODE_REV:
+	case MSR_IA32_APICBASE:
+		return 0;
+	default:
+		return 1;
+	}
+}
+
+int minihv_handle_rdmsr(struct minihv_vcpu *vcpu, u32 index)
+{
+	u64 data = 0;
+	int r = 1;
+
+	if (minihv_ops->get_msr)
+		r = minihv_ops->get_msr(vcpu, index, &data);
+	if (r == 1)
+		r = common_get_msr(vcpu, index, &data);
+	if (r) {
+		minihv_queue_gp(vcpu, 0);
+		return 1;
+	}
+	vcpu->regs[GPR_RAX] = (u32)data;
+	vcpu->regs[GPR_RDX] = data >> 32;
+	vcpu->rip += 2;
+	return 1;
+}
+
+int minihv_handle_wrmsr(struct minihv_vcpu *vcpu, u32 index, u64 data)
+{
+	int r = 1;
+
+	if (minihv_ops->set_msr)
+		r = minihv_ops->set_msr(vcpu, index, data, false);
+	if (r == 1)
+		r = common_set_msr(vcpu, index, data);
+	if (r) {
+		minihv_queue_gp(vcpu, 0);
+		return 1;
+	}
+	vcpu->rip += 2;
+	return 1;
+}
+
+/* ---------------------------------------------------------------------
+ * Instruction fetch
+ */
+
+/*
+ * Fetch up to 15 bytes at CS:RIP.  Returns how many could be read (the
+ * second page of an instruction crossing pages may be missing).
+ */
+static unsigned int fetch_insn(struct minihv_vcpu *vcpu,
+			       const struct kvm_sregs *s, u8 *buf)
+{
+	bool mode64 = long_mode64(s);
+
+	memset(buf, 0, MINIHV_INSN_MAX);
+	return linear_copy(vcpu, s, linear(s, MINIHV_SEG_CS, vcpu->rip, mode64),
+			   buf, MINIHV_INSN_MAX, false);
+}
+
+/* ---------------------------------------------------------------------
+ * Port I/O
+ */
+
+/*
+ * The prefixes of INS/OUTS (not handled by decode.c): the address size
+ * and the segment override.  Returns 0, or -EINVAL if the bytes are not
+ * an INS/OUTS.
+ */
+static int string_io_prefixes(const u8 *buf, unsigned int len,
+			      enum minihv_dec_mode mode, unsigned int *asz,
+			      unsigned int *seg)
+{
+	unsigned int i;
+
+	*asz = mode;
+	*seg = MINIHV_SEG_DS;
+	for (i = 0; i < len; i++) {
+		u8 b = buf[i];
+
+		switch (b) {
+		case 0x67:
+			*asz = mode == MINIHV_MODE_32 ? 2 : 4;
+			continue;
+		case 0x26: case 0x2e: case 0x36: case 0x3e:
+			/* Ignored in 64-bit mode, even after 64/65. */
+			if (mode != MINIHV_MODE_64)
+				*seg = (b >> 3) & 3;	/* ES CS SS DS */
+			continue;
+		case 0x64:
+			*seg = MINIHV_SEG_FS;
+			continue;
+		case 0x65:
+			*seg = MINIHV_SEG_GS;
+			continue;
+		case 0x66: case 0xf0: case 0xf2: case 0xf3:
+			continue;
+		}
+		if (mode == MINIHV_MODE_64 && (b & 0xf0) == 0x40)
+			continue;
+		return (b >= 0x6c && b <= 0x6f) ? 0 : -EINVAL;
+	}
+	return -EINVAL;
+}
+
+/*
+ * INS/OUTS.  One exit moves at most a page of data (PAGE_SIZE / size
+ * elements); with REP, RIP stays on the instruction until rCX reaches 0,
+ * so the guest executes it again for the rest, as in KVM.  Elements that
+ * are not in guest RAM (unmapped, MMIO, read-only for INS) end the round
+ * early; if the first one is not, the exit is an internal error.
+ */
+static int handle_string_io(struct minihv_vcpu *vcpu, u16 port, u8 size,
+			    bool in, bool rep, u64 next_rip)
+{
+	struct kvm_run *run = vcpu->run;
+	unsigned int asz, seg, n, count, i;
+	u8 buf[MINIHV_INSN_MAX];
+	enum minihv_dec_mode mode;
+	struct kvm_sregs s;
+	bool mode64;
+	u64 mask, idx, rcx;
+	s64 step;
+	int reg;
+
+	minihv_ops->get_sregs(vcpu, &s);
+	mode = guest_mode(vcpu, &s);
+	mode64 = mode == MINIHV_MODE_64;
+	n = fetch_insn(vcpu, &s, buf);
+	if (string_io_prefixes(buf, n, mode, &asz, &seg))
+		return emulation_failure(vcpu, buf, n, port);
+	mask = asz_mask(asz);
+
+	rcx = rep ? vcpu->regs[GPR_RCX] & mask : 1;
+	if (!rcx) {
+		vcpu->rip = next_rip;
+		return 1;
+	}
+	count = min_t(u64, rcx, PAGE_SIZE / size);
+	step = (vcpu->rflags & X86_EFLAGS_DF) ? -(s64)size : size;
+	reg = in ? GPR_RDI : GPR_RSI;
+	if (in)
+		seg = MINIHV_SEG_ES;	/* no override for the destination */
+	idx = vcpu->regs[reg];
+
+	for (i = 0; i < count; i++) {
+		u64 la = linear(&s, seg, (idx + i * step) & mask, mode64);
+		u64 gpa;
+
+		if (in) {
+			/* Only check now; written at completion. */
+			if (walk(vcpu, &s, la, true, &gpa) ||
+			    !gpa_is_ram(vcpu->vm, gpa, size, true))
+				break;
+			if (offset_in_page(la) + size > PAGE_SIZE &&
+			    (walk(vcpu, &s, la + size - 1, true, &gpa) ||
+			     !gpa_is_ram(vcpu->vm, gpa, 1, true)))
+				break;
+		} else if (linear_copy(vcpu, &s, la, vcpu->pio_data + i * size,
+				       size, false) != size) {
+			break;
+		}
+	}
+	if (!i)
+		return emulation_failure(vcpu, buf, n, port);
+	count = i;
+
+	run->exit_reason = KVM_EXIT_IO;
+	run->io.direction = in ? KVM_EXIT_IO_IN : KVM_EXIT_IO_OUT;
+	run->io.size = size;
+	run->io.port = port;
+	run->io.count = count;
+	run->io.data_offset = MINIHV_PIO_PAGE * PAGE_SIZE;
+
+	if (in) {
+		vcpu->pending = MINIHV_PENDING_PIO_IN;
+		vcpu->pending_rip = next_rip;
+		vcpu->pending_size = size;
+		vcpu->pending_reg = rep ? PEND_REG_REP : 0;
+		vcpu->pending_flags = asz_code(asz) << PEND_ASZ_SHIFT;
+		return 0;
+	}
+
+	/* OUTS: the data is copied, the instruction done. */
+	reg_put_asz(vcpu, GPR_RSI, idx + count * step, asz);
+	if (rep) {
+		rcx -= count;
+		reg_put_asz(vcpu, GPR_RCX, rcx, asz);
+	}
+	if (!rep || !rcx)
+		vcpu->rip = next_rip;
+	return 0;
+}
+
+/**
+ * minihv_handle_io() - an IN/OUT/INS/OUTS intercept
+ * @vcpu:	the vCPU
+ * @port:	the port
+ * @size:	1, 2 or 4
+ * @in:		IN/INS
+ * @string:	INS/OUTS
+ * @rep:	with a REP prefix
+ * @next_rip:	RIP after the instruction
+ *
+ * Always a KVM_EXIT_IO (the layout is in the kernel's
+ * Documentation/virt/kvm/api.rst: the data, count elements of size bytes,
+ * at data_offset in the vCPU mmap, here the page after kvm_run), except
+ * for a REP string instruction with rCX 0, which is just skipped.
+ */
+int minihv_handle_io(struct minihv_vcpu *vcpu, u16 port, u8 size, bool in,
+		     bool string, bool rep, u64 next_rip)
+{
+	struct kvm_run *run = vcpu->run;
+
+	if (size != 1 && size != 2 && size != 4)
+		return -EINVAL;
+	if (string)
+		return handle_string_io(vcpu, port, size, in, rep, next_rip);
+
+	run->exit_reason = KVM_EXIT_IO;
+	run->io.direction = in ? KVM_EXIT_IO_IN : KVM_EXIT_IO_OUT;
+	run->io.size = size;
+	run->io.port = port;
+	run->io.count = 1;
+	run->io.data_offset = MINIHV_PIO_PAGE * PAGE_SIZE;
+	if (in) {
+		vcpu->pending = MINIHV_PENDING_PIO_IN;
+		vcpu->pending_rip = next_rip;
+		vcpu->pending_size = size;
+		vcpu->pending_reg = GPR_RAX;
+		vcpu->pending_flags = size << PEND_OPSIZE_SHIFT;
+		return 0;
+	}
+	/* Little-endian: the low bytes of RAX are AL/AX/EAX. */
+	memcpy(vcpu->pio_data, &vcpu->regs[GPR_RAX], size);
+	vcpu->rip = next_rip;
+	return 0;
+}
+
+/* INS, at completion: store the data at ES:rDI, step rDI (and rCX). */
+static void complete_ins(struct minihv_vcpu *vcpu)
+{
+	unsigned int size = vcpu->pending_size, count, i, asz;
+	bool rep = vcpu->pending_reg & PEND_REG_REP;
+	struct kvm_sregs s;
+	u64 mask, rcx, rdi;
+	bool mode64;
+	s64 step;
+
+	asz = asz_from_code((vcpu->pending_flags & PEND_ASZ_MASK) >>
+			    PEND_ASZ_SHIFT);
+	mask = asz_mask(asz);
+	minihv_ops->get_sregs(vcpu, &s);
+	mode64 = guest_mode(vcpu, &s) == MINIHV_MODE_64;
+
+	/* Bounded by the PIO page whatever userspace did to run->io. */
+	rcx = rep ? vcpu->regs[GPR_RCX] & mask : 1;
+	count = min_t(u64, min_t(u64, vcpu->run->io.count, rcx),
+		      PAGE_SIZE / size);
+	step = (vcpu->rflags & X86_EFLAGS_DF) ? -(s64)size : size;
+	rdi = vcpu->regs[GPR_RDI];
+
+	/*
+	 * Checked at the exit; a write failing now (userspace changed the
+	 * registers or the slots) drops that element's data.
+	 */
+	for (i = 0; i < count; i++)
+		linear_copy(vcpu, &s, linear(&s, MINIHV_SEG_ES,
+					     (rdi + i * step) & mask, mode64),
+			    vcpu->pio_data + i * size, size, true);
+
+	reg_put_asz(vcpu, GPR_RDI, rdi + count * step, asz);
+	if (rep) {
+		rcx -= count;
+		reg_put_asz(vcpu, GPR_RCX, rcx, asz);
+	}
+	if (!rep || !rcx)
+		vcpu->rip = vcpu->pending_rip;
+}
+
+/* ---------------------------------------------------------------------
+ * MMIO
+ */
+
+/*
+ * MOVS with one side MMIO (the one at @gpa): the other side must be RAM.
+ * One element per exit; with REP, RIP stays until rCX reaches 0.
+ */
+static int mmio_movs(struct minihv_vcpu *vcpu, const struct kvm_sregs *s,
+		     const struct minihv_insn *insn, u64 gpa, const u8 *buf,
+		     unsigned int n, u64 next_rip)
+{
+	bool mode64 = insn->mode == MINIHV_MODE_64;
+	struct kvm_run *run = vcpu->run;
+	unsigned int size = insn->size, asz = insn->addr_size;
+	u64 mask = asz_mask(asz), src_la, dst_la, src_gpa, dst_gpa, mmio_gpa;
+	u64 val = 0;
+	bool src_mmio, dst_mmio, rep = insn->rep != MINIHV_REP_NONE;
+	s64 step;
+
+	src_la = linear(s, insn->mem.seg, vcpu->regs[GPR_RSI] & mask, mode64);
+	dst_la = linear(s, MINIHV_SEG_ES, vcpu->regs[GPR_RDI] & mask, mode64);
+	if (walk(vcpu, s, src_la, false, &src_gpa) ||
+	    walk(vcpu, s, dst_la, true, &dst_gpa))
+		return emulation_failure(vcpu, buf, n, gpa);
+	src_mmio = !gpa_is_ram(vcpu->vm, src_gpa, size, false);
+	dst_mmio = !gpa_is_ram(vcpu->vm, dst_gpa, size, true);
+	mmio_gpa = src_mmio ? src_gpa : dst_gpa;
+	/*
+	 * MMIO to MMIO would need two exits: not supported; neither is an
+	 * element crossing a page, nor a fault not on the MMIO side.
+	 */
+	if (src_mmio == dst_mmio || (mmio_gpa ^ gpa) >> PAGE_SHIFT ||
+	    offset_in_page(mmio_gpa) + size > PAGE_SIZE ||
+	    offset_in_page(src_mmio ? dst_gpa : src_gpa) + size > PAGE_SIZE)
+		return emulation_failure(vcpu, buf, n, gpa);
+
+	run->exit_reason = KVM_EXIT_MMIO;
+	run->mmio.phys_addr = mmio_gpa;
+	run->mmio.len = size;
+	memset(run->mmio.data, 0, sizeof(run->mmio.data));
+
+	if (src_mmio) {
+		/* The data goes to ES:rDI at completion. */
+		run->mmio.is_write = 0;
+		vcpu->pending = MINIHV_PENDING_MMIO_READ;
+		vcpu->pending_rip = next_rip;
+		vcpu->pending_size = size;
+		vcpu->pending_reg = PEND_REG_MOVS | (rep ? PEND_REG_REP : 0);
+		vcpu->pending_flags = asz_code(asz) << PEND_ASZ_SHIFT;
+		return 0;
+	}
+
+	if (linear_copy(vcpu, s, src_la, &val, size, false) != size)
+		return emulation_failure(vcpu, buf, n, gpa);
+	run->mmio.is_write = 1;
+	memcpy(run->mmio.data, &val, size);
+
+	step = (vcpu->rflags & X86_EFLAGS_DF) ? -(s64)size : size;
+	reg_put_asz(vcpu, GPR_RSI, vcpu->regs[GPR_RSI] + step, asz);
+	reg_put_asz(vcpu, GPR_RDI, vcpu->regs[GPR_RDI] + step, asz);
+	if (rep) {
+		u64 rcx = (vcpu->regs[GPR_RCX] & mask) - 1;
+
+		reg_put_asz(vcpu, GPR_RCX, rcx, asz);
+		if (rcx)
+			return 0;
+	}
+	vcpu->rip = next_rip;
+	return 0;
+}
+
+/**
+ * minihv_handle_mmio() - an access to guest physical memory in no slot
+ * @vcpu:	the vCPU
+ * @gpa:	the address accessed (a write to a read-only slot too)
+ *
+ * Fetches and decodes the instruction at CS:RIP and exits with
+ * KVM_EXIT_MMIO: for a write the data is in run->mmio and RIP advanced;
+ * for a read the register is loaded at the next KVM_RUN.  Supported: MOV
+ * (all forms decode.c knows, immediate stores included), MOVZX, MOVSX,
+ * MOVSXD, STOS, LODS (without REP) and MOVS with one side in RAM; string
+ * forms with REP do one element per exit, RIP staying on the instruction
+ * until rCX is 0.  Everything else (the ALU, TEST, CMP and XCHG forms,
+ * which need a read and a write, or flags), accesses crossing a page and
+ * undecodable bytes are a KVM_EXIT_INTERNAL_ERROR (emulation), with the
+ * first 8 instruction bytes in data[0] and the GPA in data[1].
+ */
+int minihv_handle_mmio(struct minihv_vcpu *vcpu, u64 gpa)
+{
+	struct kvm_run *run = vcpu->run;
+	struct minihv_insn insn;
+	u8 buf[MINIHV_INSN_MAX];
+	struct kvm_sregs s;
+	unsigned int n;
+	u64 next_rip, val, mask;
+	bool rep;
+	s64 step;
+
+	minihv_ops->get_sregs(vcpu, &s);
+	n = fetch_insn(vcpu, &s, buf);
+	if (!n || minihv_decode(&insn, buf, n, guest_mode(vcpu, &s)))
+		return emulation_failure(vcpu, buf, n, gpa);
+	next_rip = minihv_insn_next_rip(&insn, vcpu->rip);
+	rep = insn.rep != MINIHV_REP_NONE;
+	mask = asz_mask(insn.addr_size);
+
+	if (insn.size > 8 || offset_in_page(gpa) + insn.size > PAGE_SIZE)
+		return emulation_failure(vcpu, buf, n, gpa);
+
+	/* A REP string instruction with rCX 0 does no access. */
+	if (rep && (insn.op == MINIHV_OP_MOVS || insn.op == MINIHV_OP_STOS ||
+		    insn.op == MINIHV_OP_LODS) &&
+	    !(vcpu->regs[GPR_RCX] & mask)) {
+		vcpu->rip = next_rip;
+		return 1;
+	}
+
+	switch (insn.op) {
+	case MINIHV_OP_MOVS:
+		return mmio_movs(vcpu, &s, &insn, gpa, buf, n, next_rip);
+	case MINIHV_OP_MOV:
+	case MINIHV_OP_STOS:
+		if (insn.dir == MINIHV_DIR_WRITE)
+			break;
+		if (insn.op == MINIHV_OP_STOS)
+			return emulation_failure(vcpu, buf, n, gpa);
+		fallthrough;
+	case MINIHV_OP_MOVZX:
+	case MINIHV_OP_MOVSX:
+	case MINIHV_OP_LODS:
+		if (insn.dir != MINIHV_DIR_READ || !insn.has_reg ||
+		    (insn.op == MINIHV_OP_LODS && rep))
+			return emulation_failure(vcpu, buf, n, gpa);
+		run->exit_reason = KVM_EXIT_MMIO;
+		run->mmio.phys_addr = gpa;
+		run->mmio.len = insn.size;
+		run->mmio.is_write = 0;
+		memset(run->mmio.data, 0, sizeof(run->mmio.data));
+		vcpu->pending = MINIHV_PENDING_MMIO_READ;
+		vcpu->pending_rip = next_rip;
+		vcpu->pending_size = insn.size;
+		vcpu->pending_reg = insn.reg |
+				    (insn.reg_high8 ? PEND_REG_HIGH8 : 0);
+		vcpu->pending_flags = insn.ext |
+				      (insn.opsize << PEND_OPSIZE_SHIFT);
+		if (insn.op == MINIHV_OP_LODS)
+			vcpu->pending_flags |= asz_code(insn.addr_size) <<
+					       PEND_ASZ_SHIFT;
+		return 0;
+	default:
+		/* TODO: ALU/TEST/CMP/XCHG on MMIO (read, then write/flags). */
+		return emulation_failure(vcpu, buf, n, gpa);
+	}
+
+	/* A store: MOV to memory, or one STOS element. */
+	val = minihv_insn_src(&insn, vcpu->regs);
+	run->exit_reason = KVM_EXIT_MMIO;
+	run->mmio.phys_addr = gpa;
+	run->mmio.len = insn.size;
+	run->mmio.is_write = 1;
+	memset(run->mmio.data, 0, sizeof(run->mmio.data));
+	memcpy(run->mmio.data, &val, insn.size);
+
+	if (insn.op == MINIHV_OP_STOS) {
+		step = (vcpu->rflags & X86_EFLAGS_DF) ? -(s64)insn.size :
+							insn.size;
+		reg_put_asz(vcpu, GPR_RDI, vcpu->regs[GPR_RDI] + step,
+			    insn.addr_size);
+		if (rep) {
+			u64 rcx = (vcpu->regs[GPR_RCX] & mask) - 1;
+
+			reg_put_asz(vcpu, GPR_RCX, rcx, insn.addr_size);
+			if (rcx)
+				return 0;
+		}
+	}
+	vcpu->rip = next_rip;
+	return 0;
+}
+
+/* Zero- or sign-extend the @size-byte @val per MINIHV_EXT_*. */
+static u64 extend(u64 val, unsigned int size, unsigned int ext)
+{
+	u64 mask = asz_mask(size);
+
+	val &= mask;
+	if (ext == MINIHV_EXT_SIGN && size < 8 && (val >> (size * 8 - 1)) & 1)
+		val |= ~mask;
+	return val;
+}
+
+/* An MMIO read, at completion: run->mmio.data to a register or ES:rDI. */
+static void complete_mmio_read(struct minihv_vcpu *vcpu)
+{
+	unsigned int size = vcpu->pending_size;
+	unsigned int asz_c = (vcpu->pending_flags & PEND_ASZ_MASK) >>
+			     PEND_ASZ_SHIFT;
+	unsigned int asz = asz_from_code(asz_c);
+	u8 preg = vcpu->pending_reg;
+	u64 val = 0, mask = asz_mask(asz);
+	s64 step = (vcpu->rflags & X86_EFLAGS_DF) ? -(s64)size : size;
+
+	memcpy(&val, vcpu->run->mmio.data, min_t(unsigned int, size, 8));
+
+	if (preg & PEND_REG_MOVS) {
+		struct kvm_sregs s;
+		bool mode64;
+		u64 la;
+
+		minihv_ops->get_sregs(vcpu, &s);
+		mode64 = guest_mode(vcpu, &s) == MINIHV_MODE_64;
+		la = linear(&s, MINIHV_SEG_ES, vcpu->regs[GPR_RDI] & mask,
+			    mode64);
+		/* Checked at the exit; dropped if it fails now. */
+		linear_copy(vcpu, &s, la, &val, size, true);
+		reg_put_asz(vcpu, GPR_RSI, vcpu->regs[GPR_RSI] + step, asz);
+		reg_put_asz(vcpu, GPR_RDI, vcpu->regs[GPR_RDI] + step, asz);
+		if (preg & PEND_REG_REP) {
+			u64 rcx = (vcpu->regs[GPR_RCX] & mask) - 1;
+
+			reg_put_asz(vcpu, GPR_RCX, rcx, asz);
+			if (rcx)
+				return;
+		}
+		vcpu->rip = vcpu->pending_rip;
+		return;
+	}
+
+	{
+		unsigned int reg = preg & PEND_REG_MASK;
+		unsigned int opsize = vcpu->pending_flags >> PEND_OPSIZE_SHIFT;
+
+		val = extend(val, size, vcpu->pending_flags & PEND_EXT_MASK);
+		vcpu->regs[reg] = minihv_reg_put(vcpu->regs[reg], val, opsize,
+						 preg & PEND_REG_HIGH8);
+	}
+	if (asz_c)	/* LODS */
+		reg_put_asz(vcpu, GPR_RSI, vcpu->regs[GPR_RSI] + step, asz);
+	vcpu->rip = vcpu->pending_rip;
+}
+
+/**
+ * minihv_complete_pending() - finish an instruction that exited for data
+ * @vcpu:	the vCPU, at the start of KVM_RUN
+ *
+ * IN: AL/AX/EAX from the PIO page (8 and 16-bit loads keep the other bits
+ * of RAX, 32-bit ones clear bits 63:32).  INS: the PIO page to ES:rDI.
+ * MMIO reads: run->mmio.data to the register, extended as decoded, or
+ * for MOVS to ES:rDI.  Then RIP is advanced (string instructions: once
+ * rCX is 0).
+ */
+void minihv_complete_pending(struct minihv_vcpu *vcpu)
+{
+	u64 val = 0;
+
+	switch (vcpu->pending) {
+	case MINIHV_PENDING_PIO_IN:
+		if (vcpu->pending_flags & PEND_ASZ_MASK) {
+			complete_ins(vcpu);
+			break;
+		}
+		memcpy(&val, vcpu->pio_data,
+		       min_t(unsigned int, vcpu->pending_size, 4));
+		vcpu->regs[GPR_RAX] = minihv_reg_put(vcpu->regs[GPR_RAX], val,
+						     vcpu->pending_size, false);
+		vcpu->rip = vcpu->pending_rip;
+		break;
+	case MINIHV_PENDING_MMIO_READ:
+		complete_mmio_read(vcpu);
+		break;
+	default:
+		break;
+	}
+	vcpu->pending = MINIHV_PENDING_NONE;
+}
