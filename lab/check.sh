@@ -35,9 +35,24 @@ if [ -z "$T" ]; then
 	if make -s -C "$top" checkpatch > "$top/build/checkpatch.log" 2>&1; then
 		result OK "host: checkpatch clean"
 	else
-		cat "$top/build/checkpatch.log"
+		grep -v '^total: 0 errors, 0 warnings' "$top/build/checkpatch.log"
 		result FAIL "host: checkpatch clean"
 	fi
+	# Host unit tests (TAP): the MMIO instruction decoder, its unit tests
+	# and its differential fuzzing against objdump.
+	for t in decode-test decode-fuzz; do
+		echo "# === host: $t"
+		make -s -C "$top" --no-print-directory $t > "$top/build/$t.log" 2>&1
+		rc=$?
+		grep -E '^(not )?ok [0-9]+' "$top/build/$t.log" |
+			grep -v '^ok' || :
+		set -- $(count "$top/build/$t.log")
+		echo "# host $t: $1 passed, $2 failed, $3 skipped"
+		[ "$rc" = 0 ] || [ "$2" != 0 ] || {
+			tail -n 20 "$top/build/$t.log"
+			result FAIL "host: $t exited $rc"
+		}
+	done
 fi
 
 for lab in $LABS; do

@@ -79,20 +79,23 @@ sed -n '/^MINIHV-LAB-BEGIN/,/^MINIHV-LAB-DMESG-BEGIN/p' "$dir/serial.txt" |
 	sed '1d;$d' > "$dir/output.txt"
 sed -n '/^MINIHV-LAB-DMESG-BEGIN/,/^MINIHV-LAB-DMESG-END/p' "$dir/serial.txt" |
 	sed '1d;$d' > "$dir/dmesg.txt"
-status=$(sed -n 's/^MINIHV-LAB-EXIT rc=\([0-9]*\)$/\1/p' "$dir/serial.txt")
+status=$(sed -n 's/^MINIHV-LAB-EXIT rc=\([0-9]*\).*/\1/p' "$dir/serial.txt")
 echo "${status:-none}" > "$dir/status"
 grep -E 'BUG|WARNING|Oops|general protection|sleeping function called|list_del corruption|refcount_t|Call Trace' \
 	"$dir/dmesg.txt" > "$dir/dmesg-bad.txt" || :
 
 [ -n "$quiet" ] || cat "$dir/output.txt"
 if [ -z "$status" ]; then
-	echo "lab $lab: did not finish (boot script status $rc, $(cat "$dir/seconds")s); serial log tail ($dir/serial.log):" >&2
-	tail -n 40 "$dir/serial.txt" >&2
+	echo "lab $lab: did not finish (boot script status $rc, $(cat "$dir/seconds")s)" >&2
+	if [ -z "$quiet" ]; then
+		echo "serial log tail ($dir/serial.log):" >&2
+		tail -n 40 "$dir/serial.txt" >&2
+	fi
 	exit 125
 fi
 if [ -s "$dir/dmesg-bad.txt" ]; then
-	echo "lab $lab: the kernel log shows problems ($dir/dmesg.txt):" >&2
-	cat "$dir/dmesg-bad.txt" >&2
+	echo "lab $lab: the kernel log shows problems ($dir/dmesg.txt)" >&2
+	[ -n "$quiet" ] || cat "$dir/dmesg-bad.txt" >&2
 	[ "$status" != 0 ] || status=3
 fi
 exit "$status"
