@@ -1,0 +1,644 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * run_test: KVM_RUN basics: HLT, CPUID, MSRs, exceptions the guest must
+ * see, triple fault, vCPU state round trips and immediate_exit.
+ *
+ * KVM semantics relied on (and so required of minihv), no in-kernel
+ * irqchip anywhere:
+ *  - hlt exits with KVM_EXIT_HLT, RIP just past the hlt; the next KVM_RUN
+ *    continues there; MP_STATE stays KVM_MP_STATE_RUNNABLE.
+ *  - cpuid in the guest returns what KVM_SET_CPUID2 set (leaf 0, leaf 1
+ *    EAX/EBX, leaf 1 ECX/EDX except the runtime bits OSXSAVE (ECX 27) and
+ *    APIC (EDX 9), the brand string leaves).  KVM_GET_SUPPORTED_CPUID
+ *    does not report the hypervisor bit CPUID.1:ECX[31] (QEMU adds it);
+ *    the test sets it and the guest must see it.
+ *  - wrmsr/rdmsr of SYSENTER_CS, STAR, LSTAR, KERNEL_GS_BASE round trip
+ *    in the guest, are visible to KVM_GET_MSRS, and values set with
+ *    KVM_SET_MSRS are seen by the guest; TSC (rdtsc, rdmsr 0x10) never
+ *    goes backwards.
+ *  - rdmsr/wrmsr of an MSR index nobody implements: #GP(0) in the guest;
+ *    KVM_GET_MSRS / KVM_SET_MSRS of it return 0 (number of MSRs done).
+ *  - a fault with an empty IDT (limit 0) triple faults: KVM_EXIT_SHUTDOWN.
+ *  - with SVM and VMX clear in the guest's CPUID: VMRUN, VMLOAD, VMSAVE,
+ *    STGI, CLGI, SKINIT, INVLPGA, VMXON, VMXOFF, VMPTRLD, VMPTRST,
+ *    VMCLEAR, VMREAD, VMWRITE, VMLAUNCH, VMRESUME, INVEPT, INVVPID, VMFUNC
+ *    raise #UD in the guest, RIP at the instruction.  (VMCALL/VMMCALL are
+ *    KVM hypercalls: not tested.)
+ *  - KVM_SET_REGS/GET_REGS, SET_SREGS/GET_SREGS, SET_FPU/GET_FPU round
+ *    trip; the guest sees the registers and xmm0 set from userspace.
+ *    (KVM's KVM_GET_FPU/KVM_SET_FPU do not transfer mxcsr: not checked.)
+ *  - MP_STATE: a new vCPU is RUNNABLE; without an in-kernel irqchip only
+ *    RUNNABLE can be set: HALTED, INIT_RECEIVED... and unknown values
+ *    fail with EINVAL.
+ *  - immediate_exit = 1: KVM_RUN fails with EINTR without entering the
+ *    guest (RIP unchanged, no exit); a pending IN is completed first
+ *    (RAX has the data, RIP is past the in).
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "lib/harness.h"
+#include "lib/guest.h"
+
+#define SYNC_PORT	0x31
+#define SYNC		"outb %al, $0x31\n"
+
+#define MSR_IA32_TSC		0x10
+#define MSR_IA32_SYSENTER_CS	0x174
+#define MSR_STAR		0xc0000081
+#define MSR_LSTAR		0xc0000082
+#define MSR_KERNEL_GS_BASE	0xc0000102
+#define MSR_UNKNOWN		0xdeadbeef
+
+/* Run and expect the guest's sync out; fetch the registers. */
+static void run_sync(struct __test_metadata *_metadata, struct gvcpu *v, struct kvm_regs *regs)
+{
+	GUEST_RUN_EXPECT(v, KVM_EXIT_IO);
+	ASSERT_EQ(SYNC_PORT, v->run->io.port) {
+		TH_LOG("%s", gvcpu_exit_str(v));
+	}
+	gvcpu_get_regs(v, regs);
+}
+
+GUEST_ASM(guest_hlt64, ".code64",
+	"nop\n"
+	"hlt\n"
+	"guest_hlt64_after1:\n"
+	"hlt\n"
+	"guest_hlt64_after2:\n"
+	SYNC
+	"hlt\n");
+extern const unsigned char guest_hlt64_after1[], guest_hlt64_after2[];
+
+TEST(hlt_exit)
+{
+	struct gvcpu *v = guest_create(GM_LONG64, guest_hlt64, guest_hlt64_end);
+	struct kvm_mp_state mp;
+	struct kvm_regs regs;
+
+	GUEST_RUN_EXPECT(v, KVM_EXIT_HLT);
+	EXPECT_EQ(GUEST_CODE_GPA + (guest_hlt64_after1 - guest_hlt64), gvcpu_rip(v));
+	ASSERT_EQ(0, ioctl(v->fd, KVM_GET_MP_STATE, &mp));
+	EXPECT_EQ((__u32)KVM_MP_STATE_RUNNABLE, mp.mp_state);
+	GUEST_RUN_EXPECT(v, KVM_EXIT_HLT);
+	EXPECT_EQ(GUEST_CODE_GPA + (guest_hlt64_after2 - guest_hlt64), gvcpu_rip(v));
+	run_sync(_metadata, v, &regs);
+	guest_destroy(v);
+}
+
+GUEST_ASM(guest_hlt16, ".code16", "hlt\n");
+GUEST_ASM(guest_hlt32, ".code32", "hlt\n");
+
+TEST(hlt_exit_real_and_32)
+{
+	struct gvcpu *v = guest_create(GM_REAL, guest_hlt16, guest_hlt16_end);
+
+	GUEST_RUN_EXPECT(v, KVM_EXIT_HLT);
+	EXPECT_EQ(1ULL, gvcpu_rip(v));
+	guest_destroy(v);
+	v = guest_create(GM_PROT32, guest_hlt32, guest_hlt32_end);
+	GUEST_RUN_EXPECT(v, KVM_EXIT_HLT);
+	EXPECT_EQ(GUEST_CODE_GPA + 1, gvcpu_rip(v));
+	guest_destroy(v);
+}
+
+/* cpuid for (eax, ecx) = (rdi, rsi) each round, registers checked by the host. */
+GUEST_ASM(guest_cpuid, ".code64",
+	"1: movl %edi, %eax\n"
+	"movl %esi, %ecx\n"
+	"cpuid\n"
+	SYNC
+	"jmp 1b\n");
+
+static const char brand[49] = "minihv selftest brand string: leaf 0x80000002-4";
+
+TEST(cpuid_from_set_cpuid2)
+{
+	struct gvcpu *v = guest_create(GM_LONG64, guest_cpuid, guest_cpuid_end);
+	struct kvm_cpuid_entry2 *e;
+	struct kvm_cpuid2 *c;
+	struct kvm_regs regs;
+	uint32_t leaf;
+
+	c = guest_supported_cpuid(v->vm->sys_fd);
+	ASSERT_NE(NULL, c);
+	e = guest_cpuid_entry(c, 1, 0);
+	ASSERT_NE(NULL, e);
+	/* KVM leaves the hypervisor bit to userspace (QEMU sets it). */
+	e->ecx |= 1U << 31;
+	e->ecx &= ~(1U << 5);
+	for (leaf = 0x80000002; leaf <= 0x80000004; leaf++) {
+		e = guest_cpuid_entry(c, leaf, 0);
+		ASSERT_NE(NULL, e) {
+			TH_LOG("no leaf %#x in KVM_GET_SUPPORTED_CPUID", leaf);
+		}
+		memcpy(&e->eax, brand + (leaf - 0x80000002) * 16, 4);
+		memcpy(&e->ebx, brand + (leaf - 0x80000002) * 16 + 4, 4);
+		memcpy(&e->ecx, brand + (leaf - 0x80000002) * 16 + 8, 4);
+		memcpy(&e->edx, brand + (leaf - 0x80000002) * 16 + 12, 4);
+	}
+	e = guest_cpuid_entry(c, 0x80000001, 0);
+	if (e)
+		e->ecx &= ~(1U << 2);
+	ASSERT_EQ(0, ioctl(v->fd, KVM_SET_CPUID2, c));
+
+	gvcpu_get_regs(v, &regs);
+	for (leaf = 0x80000002; leaf <= 0x80000004; leaf++) {
+		char got[16];
+
+		regs.rdi = leaf;
+		regs.rsi = 0;
+		gvcpu_set_regs(v, &regs);
+		run_sync(_metadata, v, &regs);
+		memcpy(got, &regs.rax, 4);
+		memcpy(got + 4, &regs.rbx, 4);
+		memcpy(got + 8, &regs.rcx, 4);
+		memcpy(got + 12, &regs.rdx, 4);
+		EXPECT_EQ(0, memcmp(got, brand + (leaf - 0x80000002) * 16, 16)) {
+			TH_LOG("leaf %#x: '%.16s'", leaf, got);
+		}
+	}
+
+	regs.rdi = 0;
+	gvcpu_set_regs(v, &regs);
+	run_sync(_metadata, v, &regs);
+	e = guest_cpuid_entry(c, 0, 0);
+	ASSERT_NE(NULL, e);
+	EXPECT_EQ(e->eax, (uint32_t)regs.rax);
+	EXPECT_EQ(e->ebx, (uint32_t)regs.rbx);
+	EXPECT_EQ(e->ecx, (uint32_t)regs.rcx);
+	EXPECT_EQ(e->edx, (uint32_t)regs.rdx);
+
+	regs.rdi = 1;
+	gvcpu_set_regs(v, &regs);
+	run_sync(_metadata, v, &regs);
+	e = guest_cpuid_entry(c, 1, 0);
+	EXPECT_EQ(e->eax, (uint32_t)regs.rax);
+	EXPECT_EQ(e->ebx, (uint32_t)regs.rbx);
+	EXPECT_EQ(e->ecx & ~(1U << 27), (uint32_t)regs.rcx & ~(1U << 27));
+	EXPECT_EQ(e->edx & ~(1U << 9), (uint32_t)regs.rdx & ~(1U << 9));
+	EXPECT_NE(0U, regs.rcx & (1U << 31)) {
+		TH_LOG("guest CPUID.1:ECX = %#llx: no hypervisor bit", regs.rcx);
+	}
+	EXPECT_EQ(0U, regs.rcx & (1U << 5));	/* VMX: we cleared it */
+
+	free(c);
+	guest_destroy(v);
+}
+
+/* wrmsr rsi <- rdx:rax, rdmsr back, sync; then rdmsr rdi, sync. */
+GUEST_ASM(guest_msr, ".code64",
+	"1: movl %esi, %ecx\n"
+	"wrmsr\n"
+	"xorl %eax, %eax\n"
+	"xorl %edx, %edx\n"
+	"rdmsr\n"
+	SYNC
+	"movl %edi, %ecx\n"
+	"rdmsr\n"
+	SYNC
+	"movq %r8, %rax\n"
+	"movq %r9, %rdx\n"
+	"jmp 1b\n");
+
+struct msr_case {
+	uint32_t index;
+	uint64_t guest_val;	/* written by the guest */
+	uint64_t host_val;	/* then by KVM_SET_MSRS */
+};
+
+static const struct msr_case msr_cases[] = {
+	{ MSR_IA32_SYSENTER_CS, 0x10, 0x23 },
+	{ MSR_STAR, 0x0023001000000000ULL, 0x001b000800000000ULL },
+	{ MSR_LSTAR, 0xffffffff81000000ULL, 0xffffffff82345670ULL },
+	{ MSR_KERNEL_GS_BASE, 0x00007fff12345678ULL, 0xffff888012345000ULL },
+};
+
+TEST(msr_round_trips)
+{
+	struct gvcpu *v = guest_create(GM_LONG64, guest_msr, guest_msr_end);
+	struct kvm_regs regs;
+	uint64_t val;
+	size_t i;
+
+	gvcpu_get_regs(v, &regs);
+	for (i = 0; i < sizeof(msr_cases) / sizeof(msr_cases[0]); i++) {
+		const struct msr_case *m = &msr_cases[i];
+
+		/* Guest wrmsr + rdmsr. */
+		regs.rsi = m->index;
+		regs.rdi = m->index;
+		regs.rax = (uint32_t)m->guest_val;
+		regs.rdx = m->guest_val >> 32;
+		gvcpu_set_regs(v, &regs);
+		run_sync(_metadata, v, &regs);
+		EXPECT_EQ(m->guest_val, (regs.rdx << 32) | (uint32_t)regs.rax) {
+			TH_LOG("MSR %#x: guest read %#llx:%#llx", m->index, regs.rdx, regs.rax);
+		}
+		/* KVM_GET_MSRS sees it. */
+		ASSERT_EQ(1, gvcpu_get_msr(v, m->index, &val));
+		EXPECT_EQ(m->guest_val, val);
+		/* KVM_SET_MSRS, then the guest's second rdmsr sees that. */
+		ASSERT_EQ(1, gvcpu_set_msr(v, m->index, m->host_val));
+		run_sync(_metadata, v, &regs);
+		EXPECT_EQ(m->host_val, (regs.rdx << 32) | (uint32_t)regs.rax) {
+			TH_LOG("MSR %#x: guest read %#llx:%#llx after KVM_SET_MSRS",
+			       m->index, regs.rdx, regs.rax);
+		}
+		ASSERT_EQ(1, gvcpu_get_msr(v, m->index, &val));
+		EXPECT_EQ(m->host_val, val);
+		/* Back to the loop's start for the next MSR. */
+		gvcpu_set_mode(v, GM_LONG64, GUEST_CODE_GPA);
+		gvcpu_get_regs(v, &regs);
+	}
+	guest_destroy(v);
+}
+
+GUEST_ASM(guest_tsc, ".code64",
+	"rdtsc\n"
+	"shlq $32, %rdx\n"
+	"orq %rax, %rdx\n"
+	"movq %rdx, %r8\n"
+	"rdtsc\n"
+	"shlq $32, %rdx\n"
+	"orq %rax, %rdx\n"
+	"movq %rdx, %r9\n"
+	"movl $0x10, %ecx\n"
+	"rdmsr\n"
+	"shlq $32, %rdx\n"
+	"orq %rax, %rdx\n"
+	"movq %rdx, %r10\n"
+	SYNC
+	"rdtsc\n"
+	"shlq $32, %rdx\n"
+	"orq %rax, %rdx\n"
+	"movq %rdx, %r11\n"
+	SYNC
+	"hlt\n");
+
+TEST(tsc_monotonic)
+{
+	struct gvcpu *v = guest_create(GM_LONG64, guest_tsc, guest_tsc_end);
+	struct kvm_regs regs;
+	uint64_t t0, t1;
+
+	ASSERT_EQ(1, gvcpu_get_msr(v, MSR_IA32_TSC, &t0));
+	run_sync(_metadata, v, &regs);
+	EXPECT_LE(regs.r8, regs.r9);
+	EXPECT_LE(regs.r9, regs.r10);
+	ASSERT_EQ(1, gvcpu_get_msr(v, MSR_IA32_TSC, &t1));
+	EXPECT_LE(t0, t1);
+	EXPECT_LE(regs.r10, t1);
+	run_sync(_metadata, v, &regs);
+	EXPECT_LE(t1, regs.r11);
+	guest_destroy(v);
+}
+
+GUEST_ASM(guest_msr_unknown, ".code64",
+	"movl $" "0xdeadbeef" ", %ecx\n"
+	"guest_rdmsr_unknown:\n"
+	"rdmsr\n"
+	"hlt\n"
+	"guest_wrmsr_unknown:\n"
+	"wrmsr\n"
+	"hlt\n");
+extern const unsigned char guest_rdmsr_unknown[], guest_wrmsr_unknown[];
+
+TEST(msr_unknown_gp)
+{
+	struct gvcpu *v = guest_create(GM_LONG64, guest_msr_unknown, guest_msr_unknown_end);
+	struct kvm_regs regs;
+	uint64_t val = 0x1234;
+
+	/* Userspace: nothing read or written, no error. */
+	EXPECT_EQ(0, gvcpu_get_msr(v, MSR_UNKNOWN, &val));
+	EXPECT_EQ(0, gvcpu_set_msr(v, MSR_UNKNOWN, 0));
+
+	GUEST_RUN_EXPECT_EXC(v, GV_GP);
+	gvcpu_get_regs(v, &regs);
+	EXPECT_EQ(0ULL, regs.rbx);	/* error code */
+	EXPECT_EQ(GUEST_CODE_GPA + (guest_rdmsr_unknown - guest_msr_unknown), regs.rcx);
+
+	gvcpu_set_mode(v, GM_LONG64,
+		       GUEST_CODE_GPA + (guest_wrmsr_unknown - guest_msr_unknown));
+	gvcpu_get_regs(v, &regs);
+	regs.rcx = MSR_UNKNOWN;
+	gvcpu_set_regs(v, &regs);
+	GUEST_RUN_EXPECT_EXC(v, GV_GP);
+	gvcpu_get_regs(v, &regs);
+	EXPECT_EQ(0ULL, regs.rbx);
+	EXPECT_EQ(GUEST_CODE_GPA + (guest_wrmsr_unknown - guest_msr_unknown), regs.rcx);
+	guest_destroy(v);
+}
+
+/* The exception handlers work: ud2, int3, divide by zero, #GP. */
+GUEST_ASM(guest_exc64, ".code64",
+	".balign 16\n ud2\n hlt\n"
+	".balign 16\n int3\n hlt\n"
+	".balign 16\n xorl %ecx, %ecx\n divl %ecx\n hlt\n"
+	".balign 16\n movabsq $0x8000000000000000, %rax\n movq (%rax), %rax\n hlt\n");
+GUEST_ASM(guest_exc32, ".code32",
+	".balign 16\n ud2\n hlt\n"
+	".balign 16\n int3\n hlt\n"
+	".balign 16\n xorl %ecx, %ecx\n divl %ecx\n hlt\n"
+	".balign 16\n movl $0x1234, %eax\n mov %eax, %ds\n hlt\n");
+GUEST_ASM(guest_exc16, ".code16",
+	".balign 16\n ud2\n hlt\n"
+	".balign 16\n int3\n hlt\n"
+	".balign 16\n xorl %ecx, %ecx\n divl %ecx\n hlt\n");
+
+struct exc_case {
+	int vector;
+	unsigned int offset;	/* reported (e)ip - the slot's start */
+	uint32_t error_code;
+};
+
+static const struct exc_case exc64[] = {
+	{ GV_UD, 0, 0 }, { GV_BP, 1, 0 }, { GV_DE, 2, 0 }, { GV_GP, 10, 0 },
+};
+static const struct exc_case exc32[] = {
+	{ GV_UD, 0, 0 }, { GV_BP, 1, 0 }, { GV_DE, 2, 0 }, { GV_GP, 5, 0x1234 },
+};
+static const struct exc_case exc16[] = {
+	{ GV_UD, 0, 0 }, { GV_BP, 1, 0 }, { GV_DE, 3, 0 },
+};
+
+static void exceptions(struct __test_metadata *_metadata, enum gmode mode,
+		       const unsigned char *start, const unsigned char *end,
+		       const struct exc_case *cases, int n)
+{
+	struct gvcpu *v = guest_create(mode, start, end);
+	struct kvm_regs regs;
+	uint64_t slot;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		slot = GUEST_CODE_GPA + i * 16;
+		gvcpu_set_mode(v, mode, slot);
+		GUEST_RUN_EXPECT_EXC(v, cases[i].vector);
+		gvcpu_get_regs(v, &regs);
+		if (mode == GM_REAL)
+			slot -= GUEST_CODE_GPA;
+		EXPECT_EQ(slot + cases[i].offset, regs.rcx) {
+			TH_LOG("mode %d vector %d: at %#llx", mode, cases[i].vector, regs.rcx);
+		}
+		EXPECT_EQ(cases[i].error_code, (uint32_t)regs.rbx);
+	}
+	guest_destroy(v);
+}
+
+TEST(exceptions_reach_guest)
+{
+	exceptions(_metadata, GM_LONG64, guest_exc64, guest_exc64_end, exc64, 4);
+	exceptions(_metadata, GM_PROT32, guest_exc32, guest_exc32_end, exc32, 4);
+	exceptions(_metadata, GM_REAL, guest_exc16, guest_exc16_end, exc16, 3);
+}
+
+/* lidt of a zero descriptor (limit 0), then fault: triple fault. */
+GUEST_ASM(guest_triple64, ".code64",
+	"lidt 0x20000\n"
+	"int3\n"
+	"hlt\n");
+GUEST_ASM(guest_triple32, ".code32",
+	"lidt 0x20000\n"
+	"ud2\n"
+	"hlt\n");
+
+TEST(triple_fault_shutdown)
+{
+	struct gvcpu *v = guest_create(GM_LONG64, guest_triple64, guest_triple64_end);
+
+	gvm_write64(v->vm, GUEST_DATA_GPA, 0);
+	gvm_write64(v->vm, GUEST_DATA_GPA + 8, 0);
+	GUEST_RUN_EXPECT(v, KVM_EXIT_SHUTDOWN);
+	guest_destroy(v);
+
+	v = guest_create(GM_PROT32, guest_triple32, guest_triple32_end);
+	GUEST_RUN_EXPECT(v, KVM_EXIT_SHUTDOWN);
+	guest_destroy(v);
+}
+
+/*
+ * Virtualization instructions, 16 bytes apart; rax points at zeroed guest
+ * memory for those with memory operands.
+ */
+GUEST_ASM(guest_virt, ".code64",
+	".balign 16\n vmrun\n hlt\n"
+	".balign 16\n vmload\n hlt\n"
+	".balign 16\n vmsave\n hlt\n"
+	".balign 16\n stgi\n hlt\n"
+	".balign 16\n clgi\n hlt\n"
+	".balign 16\n skinit\n hlt\n"
+	".balign 16\n invlpga\n hlt\n"
+	".balign 16\n vmxon (%rax)\n hlt\n"
+	".balign 16\n vmxoff\n hlt\n"
+	".balign 16\n vmptrld (%rax)\n hlt\n"
+	".balign 16\n vmptrst (%rax)\n hlt\n"
+	".balign 16\n vmclear (%rax)\n hlt\n"
+	".balign 16\n vmread %rbx, (%rax)\n hlt\n"
+	".balign 16\n vmwrite (%rax), %rbx\n hlt\n"
+	".balign 16\n vmlaunch\n hlt\n"
+	".balign 16\n vmresume\n hlt\n"
+	".balign 16\n invept (%rax), %rbx\n hlt\n"
+	".balign 16\n invvpid (%rax), %rbx\n hlt\n"
+	".balign 16\n vmfunc\n hlt\n");
+
+static const char * const virt_names[] = {
+	"vmrun", "vmload", "vmsave", "stgi", "clgi", "skinit", "invlpga",
+	"vmxon", "vmxoff", "vmptrld", "vmptrst", "vmclear", "vmread", "vmwrite",
+	"vmlaunch", "vmresume", "invept", "invvpid", "vmfunc",
+};
+
+TEST(virt_instructions_ud)
+{
+	struct gvcpu *v = guest_create(GM_LONG64, guest_virt, guest_virt_end);
+	struct kvm_regs regs;
+	size_t i;
+
+	for (i = 0; i < sizeof(virt_names) / sizeof(virt_names[0]); i++) {
+		uint64_t rip = GUEST_CODE_GPA + i * 16;
+		uint32_t reason;
+
+		gvcpu_set_mode(v, GM_LONG64, rip);
+		gvcpu_get_regs(v, &regs);
+		regs.rax = GUEST_DATA_GPA;
+		regs.rbx = 0;
+		gvcpu_set_regs(v, &regs);
+		reason = gvcpu_run_exit(v);
+		EXPECT_EQ(GV_UD, gvcpu_exc_vector(v)) {
+			TH_LOG("%s: want #UD, got %s (exit %u)", virt_names[i],
+			       gvcpu_exit_str(v), reason);
+			continue;
+		}
+		gvcpu_get_regs(v, &regs);
+		EXPECT_EQ(rip, regs.rcx) {
+			TH_LOG("%s: #UD at %#llx", virt_names[i], regs.rcx);
+		}
+	}
+	guest_destroy(v);
+}
+
+/* Registers from userspace reach the guest, and back. */
+GUEST_ASM(guest_regs, ".code64",
+	"addq $1, %rbx\n"
+	"addq $1, %r15\n"
+	"movq %xmm0, %r8\n"
+	"movq %r9, %xmm1\n"
+	SYNC
+	"hlt\n");
+
+TEST(regs_sregs_fpu_round_trip)
+{
+	struct gvcpu *v = guest_create(GM_LONG64, guest_regs, guest_regs_end);
+	struct kvm_regs regs, regs2;
+	struct kvm_sregs sregs, sregs2;
+	struct kvm_fpu fpu, fpu2;
+	uint64_t x1;
+
+	gvcpu_get_regs(v, &regs);
+	regs.rax = 0x1111111111111111ULL;
+	regs.rbx = 0x2222222222222222ULL;
+	regs.rcx = 0x3333333333333333ULL;
+	regs.rdx = 0x4444444444444444ULL;
+	regs.rsi = 0x5555555555555555ULL;
+	regs.rdi = 0x6666666666666666ULL;
+	regs.rbp = 0x7777777777777777ULL;
+	regs.r8 = 0x8888888888888888ULL;
+	regs.r9 = 0x9999999999999999ULL;
+	regs.r10 = 0xaaaaaaaaaaaaaaaaULL;
+	regs.r11 = 0xbbbbbbbbbbbbbbbbULL;
+	regs.r12 = 0xccccccccccccccccULL;
+	regs.r13 = 0xddddddddddddddddULL;
+	regs.r14 = 0xeeeeeeeeeeeeeeeeULL;
+	regs.r15 = 0x0123456789abcdefULL;
+	regs.rflags = 0x2 | 0x1 | 0x40;	/* CF, ZF */
+	gvcpu_set_regs(v, &regs);
+	gvcpu_get_regs(v, &regs2);
+	EXPECT_EQ(0, memcmp(&regs, &regs2, sizeof(regs)));
+
+	gvcpu_get_sregs(v, &sregs);
+	sregs.cr2 = 0xfeedface000ULL;
+	sregs.cs.base = 0;
+	sregs.fs.base = 0x00007f0012345000ULL;
+	sregs.gs.base = 0xffff888000001000ULL;
+	sregs.gdt.limit = 0x7f;
+	gvcpu_set_sregs(v, &sregs);
+	gvcpu_get_sregs(v, &sregs2);
+	EXPECT_EQ(sregs.cr0, sregs2.cr0);
+	EXPECT_EQ(sregs.cr2, sregs2.cr2);
+	EXPECT_EQ(sregs.cr3, sregs2.cr3);
+	EXPECT_EQ(sregs.cr4, sregs2.cr4);
+	EXPECT_EQ(sregs.efer, sregs2.efer);
+	EXPECT_EQ(sregs.fs.base, sregs2.fs.base);
+	EXPECT_EQ(sregs.gs.base, sregs2.gs.base);
+	EXPECT_EQ(sregs.gdt.base, sregs2.gdt.base);
+	EXPECT_EQ(sregs.gdt.limit, sregs2.gdt.limit);
+	EXPECT_EQ(sregs.idt.base, sregs2.idt.base);
+	EXPECT_EQ(sregs.idt.limit, sregs2.idt.limit);
+	EXPECT_EQ(sregs.cs.selector, sregs2.cs.selector);
+	EXPECT_EQ(sregs.cs.l, sregs2.cs.l);
+	EXPECT_EQ(sregs.ss.selector, sregs2.ss.selector);
+	EXPECT_EQ(sregs.tr.base, sregs2.tr.base);
+	EXPECT_EQ(sregs.tr.selector, sregs2.tr.selector);
+
+	ASSERT_EQ(0, ioctl(v->fd, KVM_GET_FPU, &fpu));
+	fpu.fcw = 0x37f;
+	/* Not mxcsr: KVM's KVM_GET_FPU/KVM_SET_FPU ignore it. */
+	memset(fpu.xmm[0], 0, 16);
+	memcpy(fpu.xmm[0], "\x01\x02\x03\x04\x05\x06\x07\x08", 8);
+	memset(fpu.xmm[1], 0xee, 16);
+	memset(fpu.xmm[7], 0x77, 16);
+	ASSERT_EQ(0, ioctl(v->fd, KVM_SET_FPU, &fpu));
+	ASSERT_EQ(0, ioctl(v->fd, KVM_GET_FPU, &fpu2));
+	EXPECT_EQ(fpu.fcw, fpu2.fcw);
+	EXPECT_EQ(0, memcmp(fpu.xmm, fpu2.xmm, sizeof(fpu.xmm)));
+
+	run_sync(_metadata, v, &regs2);
+	EXPECT_EQ(regs.rbx + 1, regs2.rbx);
+	EXPECT_EQ(regs.r15 + 1, regs2.r15);
+	EXPECT_EQ(regs.rcx, regs2.rcx);
+	EXPECT_EQ(regs.r14, regs2.r14);
+	EXPECT_EQ(0x0807060504030201ULL, regs2.r8);
+	ASSERT_EQ(0, ioctl(v->fd, KVM_GET_FPU, &fpu2));
+	memcpy(&x1, fpu2.xmm[1], 8);
+	EXPECT_EQ(regs.r9, x1);
+	EXPECT_EQ(0, memcmp(fpu.xmm[7], fpu2.xmm[7], 16));
+	guest_destroy(v);
+}
+
+TEST(mp_state)
+{
+	struct gvcpu *v = guest_create(GM_LONG64, guest_hlt64, guest_hlt64_end);
+	static const uint32_t bad[] = {
+		KVM_MP_STATE_UNINITIALIZED, KVM_MP_STATE_INIT_RECEIVED,
+		KVM_MP_STATE_HALTED, KVM_MP_STATE_SIPI_RECEIVED, 100, 0xffffffff,
+	};
+	struct kvm_mp_state mp;
+	size_t i;
+
+	ASSERT_EQ(0, ioctl(v->fd, KVM_GET_MP_STATE, &mp));
+	EXPECT_EQ((__u32)KVM_MP_STATE_RUNNABLE, mp.mp_state);
+	mp.mp_state = KVM_MP_STATE_RUNNABLE;
+	EXPECT_EQ(0, ioctl(v->fd, KVM_SET_MP_STATE, &mp));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		mp.mp_state = bad[i];
+		EXPECT_EQ(-1, ioctl(v->fd, KVM_SET_MP_STATE, &mp)) {
+			TH_LOG("KVM_SET_MP_STATE %u without an irqchip succeeded", bad[i]);
+		}
+		EXPECT_EQ(EINVAL, errno);
+	}
+	ASSERT_EQ(0, ioctl(v->fd, KVM_GET_MP_STATE, &mp));
+	EXPECT_EQ((__u32)KVM_MP_STATE_RUNNABLE, mp.mp_state);
+	GUEST_RUN_EXPECT(v, KVM_EXIT_HLT);
+	guest_destroy(v);
+}
+
+GUEST_ASM(guest_imm, ".code64",
+	"outb %al, $0x31\n"
+	"guest_imm_in:\n"
+	"inl $0x32, %eax\n"
+	"guest_imm_after_in:\n"
+	"outl %eax, $0x33\n"
+	"hlt\n");
+extern const unsigned char guest_imm_in[], guest_imm_after_in[];
+
+TEST(immediate_exit)
+{
+	struct gvcpu *v = guest_create(GM_LONG64, guest_imm, guest_imm_end);
+	struct kvm_run *run = v->run;
+	struct kvm_regs regs;
+	int i;
+
+	/* Nothing runs: EINTR, RIP unchanged, every time. */
+	for (i = 0; i < 3; i++) {
+		run->immediate_exit = 1;
+		EXPECT_EQ(-EINTR, gvcpu_run(v));
+		EXPECT_EQ(GUEST_CODE_GPA, gvcpu_rip(v));
+	}
+	run->immediate_exit = 0;
+	GUEST_RUN_EXPECT(v, KVM_EXIT_IO);
+	EXPECT_EQ(0x31, run->io.port);
+	GUEST_RUN_EXPECT(v, KVM_EXIT_IO);
+	ASSERT_EQ(0x32, run->io.port);
+	ASSERT_EQ(KVM_EXIT_IO_IN, run->io.direction);
+	*(uint32_t *)gvcpu_io_data(v) = 0xfeedbeef;
+
+	/* The pending IN completes, then EINTR before the guest runs. */
+	run->immediate_exit = 1;
+	EXPECT_EQ(-EINTR, gvcpu_run(v));
+	gvcpu_get_regs(v, &regs);
+	EXPECT_EQ(0xfeedbeefULL, regs.rax);
+	EXPECT_EQ(GUEST_CODE_GPA + (guest_imm_after_in - guest_imm), regs.rip);
+
+	run->immediate_exit = 0;
+	GUEST_RUN_EXPECT(v, KVM_EXIT_IO);
+	EXPECT_EQ(0x33, run->io.port);
+	EXPECT_EQ(0xfeedbeefU, *(uint32_t *)gvcpu_io_data(v));
+	GUEST_RUN_EXPECT(v, KVM_EXIT_HLT);
+	guest_destroy(v);
+}
+
+TEST_HARNESS_MAIN
