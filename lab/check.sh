@@ -11,13 +11,12 @@ LABS=${LABS:-svm vmx novirt}
 pass=0 fail=0 skip=0
 summary=
 
-count() {	# count FILE: add its TAP results to the totals
-	p=$(grep -cE '^ok [0-9]+' "$1" | head -1)
+count() {	# count FILE: add its TAP results to the totals, set p f s
+	p=$(grep -cE '^ok [0-9]+' "$1")
 	s=$(grep -E '^ok [0-9]+' "$1" | grep -c '# SKIP')
 	f=$(grep -cE '^not ok [0-9]+' "$1")
 	p=$((p - s))
 	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
-	echo "$p $f $s"
 }
 
 result() {	# result OK|FAIL NAME: a harness result, as TAP
@@ -46,9 +45,9 @@ if [ -z "$T" ]; then
 		rc=$?
 		grep -E '^(not )?ok [0-9]+' "$top/build/$t.log" |
 			grep -v '^ok' || :
-		set -- $(count "$top/build/$t.log")
-		echo "# host $t: $1 passed, $2 failed, $3 skipped"
-		[ "$rc" = 0 ] || [ "$2" != 0 ] || {
+		count "$top/build/$t.log"
+		echo "# host $t: $p passed, $f failed, $s skipped"
+		[ "$rc" = 0 ] || [ "$f" != 0 ] || {
 			tail -n 20 "$top/build/$t.log"
 			result FAIL "host: $t exited $rc"
 		}
@@ -61,7 +60,7 @@ for lab in $LABS; do
 	"$top/lab/lab.sh" "$lab" --quiet \
 		--cmd "sh /minihv/selftests/run.sh '$T'"
 	cat "$dir/output.txt"
-	set -- $(count "$dir/output.txt")
+	count "$dir/output.txt"
 	secs=$(cat "$dir/seconds")
 	if [ "$(cat "$dir/status")" = none ]; then
 		echo "# lab $lab did not finish; serial log tail ($dir/serial.log):"
@@ -77,7 +76,7 @@ for lab in $LABS; do
 	else
 		result OK "lab $lab: kernel log clean"
 	fi
-	summary="$summary# lab $lab: $1 passed, $2 failed, $3 skipped in tests, ${secs}s
+	summary="$summary# lab $lab: $p passed, $f failed, $s skipped in tests, ${secs}s
 "
 done
 
