@@ -38,9 +38,6 @@
 #include "minihv.h"
 #include "decode.h"
 
-/* vcpu->regs[] indices: the x86 encoding order. */
-enum { GPR_RAX, GPR_RCX, GPR_RDX, GPR_RBX, GPR_RSP, GPR_RBP, GPR_RSI, GPR_RDI };
-
 /* pending_reg / pending_flags layout, see above. */
 #define PEND_REG_MASK		0x0f
 #define PEND_REG_HIGH8		0x10
@@ -393,7 +390,7 @@ static const struct kvm_cpuid_entry2 *find_cpuid(struct minihv_vcpu *vcpu,
  */
 int minihv_handle_cpuid(struct minihv_vcpu *vcpu)
 {
-	u32 fn = vcpu->regs[GPR_RAX], index = vcpu->regs[GPR_RCX];
+	u32 fn = vcpu->regs[VCPU_RAX], index = vcpu->regs[VCPU_RCX];
 	const struct kvm_cpuid_entry2 *e = find_cpuid(vcpu, fn, index);
 	u32 eax = 0, ebx = 0, ecx = 0, edx = 0;
 
@@ -412,10 +409,10 @@ int minihv_handle_cpuid(struct minihv_vcpu *vcpu)
 		ecx |= BIT(31);
 
 	/* 32-bit results: the upper halves are cleared, as on the CPU. */
-	vcpu->regs[GPR_RAX] = eax;
-	vcpu->regs[GPR_RBX] = ebx;
-	vcpu->regs[GPR_RCX] = ecx;
-	vcpu->regs[GPR_RDX] = edx;
+	vcpu->regs[VCPU_RAX] = eax;
+	vcpu->regs[VCPU_RBX] = ebx;
+	vcpu->regs[VCPU_RCX] = ecx;
+	vcpu->regs[VCPU_RDX] = edx;
 	vcpu->rip += 2;
 	return 1;
 }
@@ -465,34 +462,46 @@ static int common_set_msr(struct minihv_vcpu *vcpu, u32 index, u64 data)
 	}
 }
 
+/*
+ * MSR access, for the guest (RDMSR/WRMSR exits) and for userspace
+ * (KVM_GET/SET_MSRS, @host true): the backend's MSRs first, then the
+ * common ones.  0, or nonzero if the MSR is unknown or the value bad.
+ */
+int minihv_get_msr(struct minihv_vcpu *vcpu, u32 index, u64 *data)
+{
+	int r = minihv_ops->get_msr(vcpu, index, data);
+
+	if (r == 1)
+		r = common_get_msr(vcpu, index, data);
+	return r;
+}
+
+int minihv_set_msr(struct minihv_vcpu *vcpu, u32 index, u64 data, bool host)
+{
+	int r = minihv_ops->set_msr(vcpu, index, data, host);
+
+	if (r == 1)
+		r = common_set_msr(vcpu, index, data);
+	return r;
+}
+
 int minihv_handle_rdmsr(struct minihv_vcpu *vcpu, u32 index)
 {
 	u64 data = 0;
-	int r = 1;
 
-	if (minihv_ops->get_msr)
-		r = minihv_ops->get_msr(vcpu, index, &data);
-	if (r == 1)
-		r = common_get_msr(vcpu, index, &data);
-	if (r) {
+	if (minihv_get_msr(vcpu, index, &data)) {
 		minihv_queue_gp(vcpu, 0);
 		return 1;
 	}
-	vcpu->regs[GPR_RAX] = (u32)data;
-	vcpu->regs[GPR_RDX] = data >> 32;
+	vcpu->regs[VCPU_RAX] = (u32)data;
+	vcpu->regs[VCPU_RDX] = data >> 32;
 	vcpu->rip += 2;
 	return 1;
 }
 
 int minihv_handle_wrmsr(struct minihv_vcpu *vcpu, u32 index, u64 data)
 {
-	int r = 1;
-
-	if (minihv_ops->set_msr)
-		r = minihv_ops->set_msr(vcpu, index, data, false);
-	if (r == 1)
-		r = common_set_msr(vcpu, index, data);
-	if (r) {
+	if (minihv_set_msr(vcpu, index, data, false)) {
 		minihv_queue_gp(vcpu, 0);
 		return 1;
 	}
@@ -591,14 +600,14 @@ static int handle_string_io(struct minihv_vcpu *vcpu, u16 port, u8 size,
 		return emulation_failure(vcpu, buf, n, port);
 	mask = asz_mask(asz);
 
-	rcx = rep ? vcpu->regs[GPR_RCX] & mask : 1;
+	rcx = rep ? vcpu->regs[VCPU_RCX] & mask : 1;
 	if (!rcx) {
 		vcpu->rip = next_rip;
 		return 1;
 	}
 	count = min_t(u64, rcx, PAGE_SIZE / size);
 	step = (vcpu->rflags & X86_EFLAGS_DF) ? -(s64)size : size;
-	reg = in ? GPR_RDI : GPR_RSI;
+	reg = in ? VCPU_RDI : VCPU_RSI;
 	if (in)
 		seg = MINIHV_SEG_ES;	/* no override for the destination */
 	idx = vcpu->regs[reg];
@@ -642,10 +651,10 @@ static int handle_string_io(struct minihv_vcpu *vcpu, u16 port, u8 size,
 	}
 
 	/* OUTS: the data is copied, the instruction done. */
-	reg_put_asz(vcpu, GPR_RSI, idx + count * step, asz);
+	reg_put_asz(vcpu, VCPU_RSI, idx + count * step, asz);
 	if (rep) {
 		rcx -= count;
-		reg_put_asz(vcpu, GPR_RCX, rcx, asz);
+		reg_put_asz(vcpu, VCPU_RCX, rcx, asz);
 	}
 	if (!rep || !rcx)
 		vcpu->rip = next_rip;
@@ -687,12 +696,12 @@ int minihv_handle_io(struct minihv_vcpu *vcpu, u16 port, u8 size, bool in,
 		vcpu->pending = MINIHV_PENDING_PIO_IN;
 		vcpu->pending_rip = next_rip;
 		vcpu->pending_size = size;
-		vcpu->pending_reg = GPR_RAX;
+		vcpu->pending_reg = VCPU_RAX;
 		vcpu->pending_flags = size << PEND_OPSIZE_SHIFT;
 		return 0;
 	}
 	/* Little-endian: the low bytes of RAX are AL/AX/EAX. */
-	memcpy(vcpu->pio_data, &vcpu->regs[GPR_RAX], size);
+	memcpy(vcpu->pio_data, &vcpu->regs[VCPU_RAX], size);
 	vcpu->rip = next_rip;
 	return 0;
 }
@@ -714,11 +723,11 @@ static void complete_ins(struct minihv_vcpu *vcpu)
 	mode64 = guest_mode(vcpu, &s) == MINIHV_MODE_64;
 
 	/* Bounded by the PIO page whatever userspace did to run->io. */
-	rcx = rep ? vcpu->regs[GPR_RCX] & mask : 1;
+	rcx = rep ? vcpu->regs[VCPU_RCX] & mask : 1;
 	count = min_t(u64, min_t(u64, vcpu->run->io.count, rcx),
 		      PAGE_SIZE / size);
 	step = (vcpu->rflags & X86_EFLAGS_DF) ? -(s64)size : size;
-	rdi = vcpu->regs[GPR_RDI];
+	rdi = vcpu->regs[VCPU_RDI];
 
 	/*
 	 * Checked at the exit; a write failing now (userspace changed the
@@ -729,10 +738,10 @@ static void complete_ins(struct minihv_vcpu *vcpu)
 					     (rdi + i * step) & mask, mode64),
 			    vcpu->pio_data + i * size, size, true);
 
-	reg_put_asz(vcpu, GPR_RDI, rdi + count * step, asz);
+	reg_put_asz(vcpu, VCPU_RDI, rdi + count * step, asz);
 	if (rep) {
 		rcx -= count;
-		reg_put_asz(vcpu, GPR_RCX, rcx, asz);
+		reg_put_asz(vcpu, VCPU_RCX, rcx, asz);
 	}
 	if (!rep || !rcx)
 		vcpu->rip = vcpu->pending_rip;
@@ -758,8 +767,8 @@ static int mmio_movs(struct minihv_vcpu *vcpu, const struct kvm_sregs *s,
 	bool src_mmio, dst_mmio, rep = insn->rep != MINIHV_REP_NONE;
 	s64 step;
 
-	src_la = linear(s, insn->mem.seg, vcpu->regs[GPR_RSI] & mask, mode64);
-	dst_la = linear(s, MINIHV_SEG_ES, vcpu->regs[GPR_RDI] & mask, mode64);
+	src_la = linear(s, insn->mem.seg, vcpu->regs[VCPU_RSI] & mask, mode64);
+	dst_la = linear(s, MINIHV_SEG_ES, vcpu->regs[VCPU_RDI] & mask, mode64);
 	if (walk(vcpu, s, src_la, false, &src_gpa) ||
 	    walk(vcpu, s, dst_la, true, &dst_gpa))
 		return emulation_failure(vcpu, buf, n, gpa);
@@ -797,12 +806,12 @@ static int mmio_movs(struct minihv_vcpu *vcpu, const struct kvm_sregs *s,
 	memcpy(run->mmio.data, &val, size);
 
 	step = (vcpu->rflags & X86_EFLAGS_DF) ? -(s64)size : size;
-	reg_put_asz(vcpu, GPR_RSI, vcpu->regs[GPR_RSI] + step, asz);
-	reg_put_asz(vcpu, GPR_RDI, vcpu->regs[GPR_RDI] + step, asz);
+	reg_put_asz(vcpu, VCPU_RSI, vcpu->regs[VCPU_RSI] + step, asz);
+	reg_put_asz(vcpu, VCPU_RDI, vcpu->regs[VCPU_RDI] + step, asz);
 	if (rep) {
-		u64 rcx = (vcpu->regs[GPR_RCX] & mask) - 1;
+		u64 rcx = (vcpu->regs[VCPU_RCX] & mask) - 1;
 
-		reg_put_asz(vcpu, GPR_RCX, rcx, asz);
+		reg_put_asz(vcpu, VCPU_RCX, rcx, asz);
 		if (rcx)
 			return 0;
 	}
@@ -851,7 +860,7 @@ int minihv_handle_mmio(struct minihv_vcpu *vcpu, u64 gpa)
 	/* A REP string instruction with rCX 0 does no access. */
 	if (rep && (insn.op == MINIHV_OP_MOVS || insn.op == MINIHV_OP_STOS ||
 		    insn.op == MINIHV_OP_LODS) &&
-	    !(vcpu->regs[GPR_RCX] & mask)) {
+	    !(vcpu->regs[VCPU_RCX] & mask)) {
 		vcpu->rip = next_rip;
 		return 1;
 	}
@@ -905,12 +914,12 @@ int minihv_handle_mmio(struct minihv_vcpu *vcpu, u64 gpa)
 	if (insn.op == MINIHV_OP_STOS) {
 		step = (vcpu->rflags & X86_EFLAGS_DF) ? -(s64)insn.size :
 							insn.size;
-		reg_put_asz(vcpu, GPR_RDI, vcpu->regs[GPR_RDI] + step,
+		reg_put_asz(vcpu, VCPU_RDI, vcpu->regs[VCPU_RDI] + step,
 			    insn.addr_size);
 		if (rep) {
-			u64 rcx = (vcpu->regs[GPR_RCX] & mask) - 1;
+			u64 rcx = (vcpu->regs[VCPU_RCX] & mask) - 1;
 
-			reg_put_asz(vcpu, GPR_RCX, rcx, insn.addr_size);
+			reg_put_asz(vcpu, VCPU_RCX, rcx, insn.addr_size);
 			if (rcx)
 				return 0;
 		}
@@ -950,16 +959,16 @@ static void complete_mmio_read(struct minihv_vcpu *vcpu)
 
 		minihv_ops->get_sregs(vcpu, &s);
 		mode64 = guest_mode(vcpu, &s) == MINIHV_MODE_64;
-		la = linear(&s, MINIHV_SEG_ES, vcpu->regs[GPR_RDI] & mask,
+		la = linear(&s, MINIHV_SEG_ES, vcpu->regs[VCPU_RDI] & mask,
 			    mode64);
 		/* Checked at the exit; dropped if it fails now. */
 		linear_copy(vcpu, &s, la, &val, size, true);
-		reg_put_asz(vcpu, GPR_RSI, vcpu->regs[GPR_RSI] + step, asz);
-		reg_put_asz(vcpu, GPR_RDI, vcpu->regs[GPR_RDI] + step, asz);
+		reg_put_asz(vcpu, VCPU_RSI, vcpu->regs[VCPU_RSI] + step, asz);
+		reg_put_asz(vcpu, VCPU_RDI, vcpu->regs[VCPU_RDI] + step, asz);
 		if (preg & PEND_REG_REP) {
-			u64 rcx = (vcpu->regs[GPR_RCX] & mask) - 1;
+			u64 rcx = (vcpu->regs[VCPU_RCX] & mask) - 1;
 
-			reg_put_asz(vcpu, GPR_RCX, rcx, asz);
+			reg_put_asz(vcpu, VCPU_RCX, rcx, asz);
 			if (rcx)
 				return;
 		}
@@ -976,7 +985,7 @@ static void complete_mmio_read(struct minihv_vcpu *vcpu)
 						 preg & PEND_REG_HIGH8);
 	}
 	if (asz_c)	/* LODS */
-		reg_put_asz(vcpu, GPR_RSI, vcpu->regs[GPR_RSI] + step, asz);
+		reg_put_asz(vcpu, VCPU_RSI, vcpu->regs[VCPU_RSI] + step, asz);
 	vcpu->rip = vcpu->pending_rip;
 }
 
@@ -1002,7 +1011,7 @@ void minihv_complete_pending(struct minihv_vcpu *vcpu)
 		}
 		memcpy(&val, vcpu->pio_data,
 		       min_t(unsigned int, vcpu->pending_size, 4));
-		vcpu->regs[GPR_RAX] = minihv_reg_put(vcpu->regs[GPR_RAX], val,
+		vcpu->regs[VCPU_RAX] = minihv_reg_put(vcpu->regs[VCPU_RAX], val,
 						     vcpu->pending_size, false);
 		vcpu->rip = vcpu->pending_rip;
 		break;

@@ -47,6 +47,14 @@ static long minihv_dev_ioctl(struct file *filp, unsigned int ioctl,
 		return minihv_create_vm(arg);
 	case KVM_CHECK_EXTENSION:
 		return minihv_check_extension(arg);
+	case KVM_GET_VCPU_MMAP_SIZE:
+		if (arg)
+			return -EINVAL;
+		return MINIHV_RUN_PAGES * PAGE_SIZE;
+	case KVM_GET_MSR_INDEX_LIST:
+		return minihv_get_msr_index_list((void __user *)arg);
+	case KVM_GET_SUPPORTED_CPUID:
+		return minihv_get_supported_cpuid((void __user *)arg);
 	case MINIHV_GET_INFO:
 		return minihv_get_info((void __user *)arg);
 	default:
@@ -94,15 +102,17 @@ static int __init minihv_init(void)
 	r = minihv_hw_init();
 	if (r)
 		goto out_unsetup;
+	minihv_debugfs_init();
 	r = misc_register(&minihv_dev);
 	if (r) {
 		pr_err("cannot register /dev/minihv: %d\n", r);
-		goto out_hw;
+		goto out_debugfs;
 	}
 	pr_info("loaded, using %s\n", minihv_ops->name);
 	return 0;
 
-out_hw:
+out_debugfs:
+	minihv_debugfs_exit();
 	minihv_hw_exit();
 out_unsetup:
 	minihv_ops->unsetup();
@@ -112,6 +122,7 @@ out_unsetup:
 static void __exit minihv_exit(void)
 {
 	misc_deregister(&minihv_dev);
+	minihv_debugfs_exit();
 	minihv_hw_exit();
 	minihv_ops->unsetup();
 }

@@ -5,13 +5,132 @@
  *
  * Common code never touches VMX or SVM state directly: everything that is
  * vendor specific goes through the one ops table below, chosen at module
- * load by minihv_vendor_probe().
+ * load by vmx_probe()/svm_probe().
  */
 #ifndef MINIHV_MINIHV_H
 #define MINIHV_MINIHV_H
 
+#include <linux/kvm.h>
+#include <linux/mutex.h>
+#include <linux/refcount.h>
+#include <linux/rwsem.h>
 #include <linux/types.h>
 #include "uapi/minihv.h"
+
+struct dentry;
+struct fpu_guest;
+struct page;
+
+#define MINIHV_MAX_VCPUS	16	/* KVM_CAP_NR_VCPUS, _MAX_VCPUS */
+#define MINIHV_MAX_MEMSLOTS	32	/* KVM_CAP_NR_MEMSLOTS */
+#define MINIHV_MAX_CPUID	256	/* entries in KVM_SET_CPUID2 */
+#define MINIHV_PIO_PAGE		1	/* mmap page offset of PIO data */
+#define MINIHV_RUN_PAGES	2	/* kvm_run + PIO data */
+
+/* General purpose registers, in x86 encoding order. */
+enum minihv_reg {
+	VCPU_RAX, VCPU_RCX, VCPU_RDX, VCPU_RBX,
+	VCPU_RSP, VCPU_RBP, VCPU_RSI, VCPU_RDI,
+	VCPU_R8, VCPU_R9, VCPU_R10, VCPU_R11,
+	VCPU_R12, VCPU_R13, VCPU_R14, VCPU_R15,
+	NR_VCPU_REGS
+};
+
+/**
+ * struct minihv_memslot - one KVM_SET_USER_MEMORY_REGION slot
+ * @id:		slot number (the low 16 bits of kvm_userspace_memory_region.slot)
+ * @flags:	KVM_MEM_* flags
+ * @base_gfn:	first guest frame
+ * @npages:	size in pages
+ * @uaddr:	userspace_addr
+ * @pages:	the pinned pages backing it, @npages of them (see vm.c)
+ */
+struct minihv_memslot {
+	u32 id;
+	u32 flags;
+	u64 base_gfn;
+	u64 npages;
+	u64 uaddr;
+	struct page **pages;
+};
+
+/* Exit counters by reason, for debugfs (vendor-defined reasons). */
+#define MINIHV_NR_EXIT_STATS	256
+
+/**
+ * struct minihv_vcpu - a virtual CPU
+ *
+ * Locking: @mutex serializes the vCPU's ioctls (KVM_RUN included), as in
+ * KVM; everything below is protected by it unless noted.
+ */
+struct minihv_vcpu {
+	struct minihv_vm *vm;
+	int id;
+	struct mutex mutex;
+	struct kvm_run *run;		/* shared with userspace */
+	void *pio_data;			/* page after kvm_run in the mmap */
+	struct fpu_guest *guest_fpu;
+
+	/* Register cache, loaded to/saved from the hardware around entry. */
+	u64 regs[NR_VCPU_REGS];
+	u64 rip;
+	u64 rflags;
+
+	/* Guest CPUID (KVM_SET_CPUID2). */
+	struct kvm_cpuid_entry2 *cpuid;
+	int cpuid_nent;
+
+	/* Non-vendor MSRs. */
+	u64 msr_misc_enable;
+	u64 tsc_offset;
+
+	u32 mp_state;
+
+	/*
+	 * A KVM_EXIT_IO/KVM_EXIT_MMIO read awaits its data from userspace:
+	 * completed at the next KVM_RUN (kmod/exit.c).
+	 */
+	int pending;			/* MINIHV_PENDING_* */
+	u64 pending_rip;		/* RIP after the instruction */
+	u8 pending_reg;			/* destination register */
+	u8 pending_size;		/* bytes */
+	u8 pending_flags;		/* decode.h extension flags */
+
+	/* Statistics (written by the vCPU only, read lock-free). */
+	u64 exits[MINIHV_NR_EXIT_STATS];
+	struct dentry *debugfs;
+
+	void *arch;			/* vendor per-vCPU state */
+};
+
+enum {
+	MINIHV_PENDING_NONE,
+	MINIHV_PENDING_PIO_IN,		/* copy pio_data into RAX */
+	MINIHV_PENDING_MMIO_READ,	/* copy run->mmio.data into a reg */
+};
+
+/**
+ * struct minihv_vm - a virtual machine
+ *
+ * Locking: @lock serializes vCPU creation and memory slot changes.
+ * @slots_lock (read) is held by a vCPU while it runs the guest and handles
+ * exits in the kernel; a slot change takes it for write, kicking running
+ * vCPUs out first (@slots_writer), so no vCPU can use a slot, or a nested
+ * page table entry pointing into it, once the change is done.
+ */
+struct minihv_vm {
+	struct mutex lock;
+	struct rw_semaphore slots_lock;
+	atomic_t slots_writer;
+	struct minihv_memslot *slots[MINIHV_MAX_MEMSLOTS];
+	struct minihv_vcpu *vcpus[MINIHV_MAX_VCPUS];
+	atomic_t online_vcpus;
+	refcount_t users;		/* the VM file and each vCPU file */
+	struct mm_struct *mm;		/* creator's, for accounting */
+	unsigned long locked_pages;	/* charged to RLIMIT_MEMLOCK */
+	struct dentry *debugfs;
+	void *arch;			/* vendor per-VM state */
+};
 
 /**
  * struct minihv_vendor_ops - what a vendor backend provides
@@ -31,6 +150,25 @@
  * @hw_last:	optional: the counterpart of @hw_first, called after
  *		VMX/SVM was turned off everywhere when the last VM went away.
  * @fill_info:	fill the vendor part of struct minihv_info.
+ * @exit_name:	name of a vendor exit reason (debugfs), or NULL.
+ *
+ * VMs and vCPUs (process context; sleeping allowed unless noted):
+ * @vm_init:	allocate vm->arch (nested page table root, ASID...).
+ * @vm_destroy:	free it; no vCPU left.
+ * @vm_zap:	drop every nested page table entry (slots changed).  Called
+ *		with slots_lock held for write: no vCPU is in the guest.
+ * @vcpu_create: allocate vcpu->arch and put the vCPU in its reset state
+ *		(KVM's: real mode, CS.base 0xffff0000, RIP 0xfff0...).
+ * @vcpu_free:	free it.
+ * @vcpu_run:	enter the guest once and handle the exit.  Returns > 0 to
+ *		go on in the kernel, 0 to return to userspace (run->exit_reason
+ *		set), < 0 for an error.  Called with vcpu->mutex and
+ *		vm->slots_lock (read) held, preemption enabled.
+ * @get_sregs/@set_sregs: KVM_GET/SET_SREGS.  @set_sregs validates.
+ * @get_msr/@set_msr: the MSRs kept in vendor state (EFER, PAT, STAR
+ *		family, SYSENTER, FS/GS/KERNEL_GS_BASE, TSC...).  Return
+ *		1 if the MSR is not the vendor's, -EINVAL for a bad value.
+ * @queue_exception: inject an exception at the next entry.
  */
 struct minihv_vendor_ops {
 	const char *name;
@@ -42,6 +180,21 @@ struct minihv_vendor_ops {
 	void (*hw_first)(void);
 	void (*hw_last)(void);
 	void (*fill_info)(struct minihv_info *info);
+	const char *(*exit_name)(unsigned int reason);
+
+	int (*vm_init)(struct minihv_vm *vm);
+	void (*vm_destroy)(struct minihv_vm *vm);
+	void (*vm_zap)(struct minihv_vm *vm);
+	int (*vcpu_create)(struct minihv_vcpu *vcpu);
+	void (*vcpu_free)(struct minihv_vcpu *vcpu);
+	int (*vcpu_run)(struct minihv_vcpu *vcpu);
+	void (*get_sregs)(struct minihv_vcpu *vcpu, struct kvm_sregs *sregs);
+	int (*set_sregs)(struct minihv_vcpu *vcpu, const struct kvm_sregs *sregs);
+	int (*get_msr)(struct minihv_vcpu *vcpu, u32 index, u64 *data);
+	int (*set_msr)(struct minihv_vcpu *vcpu, u32 index, u64 data,
+		       bool host);
+	void (*queue_exception)(struct minihv_vcpu *vcpu, u8 vector,
+				bool has_error, u32 error);
 };
 
 /* The backend in use; set once at module load, read-only afterwards. */
@@ -66,5 +219,58 @@ void minihv_hw_fill_info(struct minihv_info *info);
 /* kmod/vm.c */
 int minihv_create_vm(unsigned long type);
 long minihv_check_extension(long ext);
+struct minihv_memslot *minihv_gfn_to_slot(struct minihv_vm *vm, u64 gfn);
+struct page *minihv_gfn_to_page(struct minihv_vm *vm, u64 gfn,
+				bool *writable);
+int minihv_read_guest(struct minihv_vm *vm, u64 gpa, void *data,
+		      unsigned int len);
+int minihv_write_guest(struct minihv_vm *vm, u64 gpa, const void *data,
+		       unsigned int len);
+void minihv_vm_put(struct minihv_vm *vm);
+void minihv_vm_kick_all(struct minihv_vm *vm);
+
+/* kmod/vcpu.c */
+int minihv_create_vcpu(struct minihv_vm *vm, unsigned long id);
+long minihv_get_msr_index_list(struct kvm_msr_list __user *user);
+
+/* kmod/cpuid.c */
+long minihv_get_supported_cpuid(struct kvm_cpuid2 __user *user);
+void minihv_vcpu_free(struct minihv_vcpu *vcpu);
+
+/* kmod/debugfs.c: /sys/kernel/debug/minihv; failures are never fatal. */
+void minihv_debugfs_init(void);
+void minihv_debugfs_exit(void);
+void minihv_debugfs_vm_add(struct minihv_vm *vm, int fd);
+void minihv_debugfs_vm_remove(struct minihv_vm *vm);
+void minihv_debugfs_vcpu_add(struct minihv_vcpu *vcpu);
+void minihv_debugfs_vcpu_remove(struct minihv_vcpu *vcpu);
+
+/* kmod/exit.c: exit handling shared by both backends. */
+int minihv_handle_cpuid(struct minihv_vcpu *vcpu);
+int minihv_get_msr(struct minihv_vcpu *vcpu, u32 index, u64 *data);
+int minihv_set_msr(struct minihv_vcpu *vcpu, u32 index, u64 data, bool host);
+int minihv_handle_rdmsr(struct minihv_vcpu *vcpu, u32 index);
+int minihv_handle_wrmsr(struct minihv_vcpu *vcpu, u32 index, u64 data);
+int minihv_handle_io(struct minihv_vcpu *vcpu, u16 port, u8 size, bool in,
+		     bool string, bool rep, u64 next_rip);
+int minihv_handle_mmio(struct minihv_vcpu *vcpu, u64 gpa);
+int minihv_handle_hlt(struct minihv_vcpu *vcpu, u64 next_rip);
+int minihv_exit_shutdown(struct minihv_vcpu *vcpu);
+int minihv_exit_fail_entry(struct minihv_vcpu *vcpu, u64 reason);
+int minihv_exit_internal(struct minihv_vcpu *vcpu, u32 suberror,
+			 unsigned int ndata, const u64 *data);
+void minihv_complete_pending(struct minihv_vcpu *vcpu);
+int minihv_gva_to_gpa(struct minihv_vcpu *vcpu, u64 gva, bool write,
+		      u64 *gpa);
+
+static inline void minihv_queue_ud(struct minihv_vcpu *vcpu)
+{
+	minihv_ops->queue_exception(vcpu, 6, false, 0);
+}
+
+static inline void minihv_queue_gp(struct minihv_vcpu *vcpu, u32 error)
+{
+	minihv_ops->queue_exception(vcpu, 13, true, error);
+}
 
 #endif /* MINIHV_MINIHV_H */

@@ -287,19 +287,19 @@ static void mmio_steps(struct __test_metadata *_metadata, enum gmode mode,
 TEST(mmio_real_mode)
 {
 	mmio_steps(_metadata, GM_REAL, guest_mmio16, guest_mmio16_end, steps16,
-		   sizeof(steps16) / sizeof(steps16[0]));
+		   ARRAY_SIZE(steps16));
 }
 
 TEST(mmio_protected_mode_32)
 {
 	mmio_steps(_metadata, GM_PROT32, guest_mmio32, guest_mmio32_end, steps32,
-		   sizeof(steps32) / sizeof(steps32[0]));
+		   ARRAY_SIZE(steps32));
 }
 
 TEST(mmio_long_mode_64)
 {
 	mmio_steps(_metadata, GM_LONG64, guest_mmio64, guest_mmio64_end, steps64,
-		   sizeof(steps64) / sizeof(steps64[0]));
+		   ARRAY_SIZE(steps64));
 }
 
 /* The same MMIO address read many times: every access exits. */

@@ -78,7 +78,14 @@ run_bins()
 		case "$name" in
 		coexist_*) continue ;;
 		esac
-		selected "$name" && run_bin "$name" "$1"
+		selected "$name" || continue
+		# minihv's VMX backend runs no guests yet: only the API tests.
+		if [ "$lab" = vmx ] && [ "$1" = /dev/minihv ] &&
+		   [ "$name" != api_test ]; then
+			ok "$name on $1 # SKIP VMX backend cannot run guests yet"
+			continue
+		fi
+		run_bin "$name" "$1"
 	done
 }
 

@@ -71,7 +71,8 @@ GUEST_ASM(guest_hlt64, ".code64",
 	"guest_hlt64_after2:\n"
 	SYNC
 	"hlt\n");
-extern const unsigned char guest_hlt64_after1[], guest_hlt64_after2[];
+GUEST_LABEL(guest_hlt64_after1);
+GUEST_LABEL(guest_hlt64_after2);
 
 TEST(hlt_exit)
 {
@@ -225,7 +226,7 @@ TEST(msr_round_trips)
 	size_t i;
 
 	gvcpu_get_regs(v, &regs);
-	for (i = 0; i < sizeof(msr_cases) / sizeof(msr_cases[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(msr_cases); i++) {
 		const struct msr_case *m = &msr_cases[i];
 
 		/* Guest wrmsr + rdmsr. */
@@ -298,14 +299,15 @@ TEST(tsc_monotonic)
 }
 
 GUEST_ASM(guest_msr_unknown, ".code64",
-	"movl $" "0xdeadbeef" ", %ecx\n"
+	"movl $0xdeadbeef, %ecx\n"
 	"guest_rdmsr_unknown:\n"
 	"rdmsr\n"
 	"hlt\n"
 	"guest_wrmsr_unknown:\n"
 	"wrmsr\n"
 	"hlt\n");
-extern const unsigned char guest_rdmsr_unknown[], guest_wrmsr_unknown[];
+GUEST_LABEL(guest_rdmsr_unknown);
+GUEST_LABEL(guest_wrmsr_unknown);
 
 TEST(msr_unknown_gp)
 {
@@ -458,7 +460,7 @@ TEST(virt_instructions_ud)
 	struct kvm_regs regs;
 	size_t i;
 
-	for (i = 0; i < sizeof(virt_names) / sizeof(virt_names[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(virt_names); i++) {
 		uint64_t rip = GUEST_CODE_GPA + i * 16;
 		uint32_t reason;
 
@@ -583,7 +585,7 @@ TEST(mp_state)
 	EXPECT_EQ((__u32)KVM_MP_STATE_RUNNABLE, mp.mp_state);
 	mp.mp_state = KVM_MP_STATE_RUNNABLE;
 	EXPECT_EQ(0, ioctl(v->fd, KVM_SET_MP_STATE, &mp));
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		mp.mp_state = bad[i];
 		EXPECT_EQ(-1, ioctl(v->fd, KVM_SET_MP_STATE, &mp)) {
 			TH_LOG("KVM_SET_MP_STATE %u without an irqchip succeeded", bad[i]);
@@ -603,7 +605,8 @@ GUEST_ASM(guest_imm, ".code64",
 	"guest_imm_after_in:\n"
 	"outl %eax, $0x33\n"
 	"hlt\n");
-extern const unsigned char guest_imm_in[], guest_imm_after_in[];
+GUEST_LABEL(guest_imm_in);
+GUEST_LABEL(guest_imm_after_in);
 
 TEST(immediate_exit)
 {

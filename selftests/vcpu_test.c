@@ -293,7 +293,7 @@ TEST_F(vm, bad_ioctl_args)
 	vcpu_fd = ioctl(self->vm_fd, KVM_CREATE_VCPU, 0);
 	ASSERT_LE(0, vcpu_fd);
 
-	for (i = 0; i < (int)(sizeof(null_ioctls) / sizeof(null_ioctls[0])); i++) {
+	for (i = 0; i < (int)(ARRAY_SIZE(null_ioctls)); i++) {
 		EXPECT_EQ(-1, ioctl(vcpu_fd, null_ioctls[i], NULL));
 		EXPECT_EQ(EFAULT, errno) {
 			TH_LOG("KVM_%s(NULL): %s", null_names[i], strerror(errno));
@@ -454,7 +454,7 @@ TEST(close_fds_every_order)
 	static const char * const orders[] = { "svc", "scv", "vsc", "vcs", "csv", "cvs" };
 	size_t i;
 
-	for (i = 0; i < sizeof(orders) / sizeof(orders[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(orders); i++)
 		close_order(_metadata, orders[i]);
 }
 
@@ -538,8 +538,8 @@ TEST_F_TIMEOUT(concurrency, two_vms_two_vcpus, 600)
 
 struct spin_thread {
 	struct gvcpu *v;
-	volatile int started;
-	volatile int done;
+	int started;
+	int done;
 	int ret;
 	int err;
 };
@@ -554,7 +554,7 @@ static void *spin_thread_fn(void *arg)
 	struct spin_thread *t = arg;
 	int r;
 
-	t->started = 1;
+	__atomic_store_n(&t->started, 1, __ATOMIC_SEQ_CST);
 	r = ioctl(t->v->fd, KVM_RUN, 0);
 	t->ret = r;
 	t->err = errno;
@@ -571,7 +571,7 @@ static bool kick_until_done(pthread_t th, struct spin_thread *t)
 	for (i = 0; i < 3000; i++) {
 		if (__atomic_load_n(&t->done, __ATOMIC_SEQ_CST))
 			return true;
-		if (t->started)
+		if (__atomic_load_n(&t->started, __ATOMIC_SEQ_CST))
 			pthread_kill(th, SIGUSR1);
 		nanosleep(&ts, NULL);
 	}

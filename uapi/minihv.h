@@ -50,4 +50,12 @@ struct minihv_info {
 
 #define MINIHV_GET_INFO		_IOR(MINIHV_IO, 0x00, struct minihv_info)
 
+/*
+ * Hypercalls (VMMCALL on SVM, VMCALL on VMX): the number in RAX, the
+ * result in RAX.  Any other number raises #UD in the guest.
+ *   MINIHV_HC_NOP: does nothing, returns 0, never leaves the kernel
+ *   (the cheapest round trip there is, for benchmarks).
+ */
+#define MINIHV_HC_NOP		0x6d680000	/* "mh" << 16 */
+
 #endif /* _UAPI_MINIHV_H */

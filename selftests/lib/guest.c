@@ -27,6 +27,10 @@
 #define EFER_LME	(1UL << 8)
 #define EFER_LMA	(1UL << 10)
 
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
+
 #define PTE_P		(1UL << 0)
 #define PTE_RW		(1UL << 1)
 #define PTE_PS		(1UL << 7)
@@ -103,7 +107,7 @@ GUEST_ASM(guest_exc64, ".code64",
 	"2: hlt\n"
 	"jmp 2b\n");
 
-void guest_die(const char *fmt, ...)
+_Noreturn void guest_die(const char *fmt, ...)
 {
 	int err = errno;
 	va_list ap;
@@ -152,7 +156,7 @@ void *gvm_add_slot(struct gvm *vm, uint32_t slot, uint64_t gpa, uint64_t size,
 	}
 	if (!s) {
 		errno = ENOSPC;
-		guest_die("gvm_add_slot: too many slots");
+		guest_die("%s: too many slots", __func__);
 	}
 	hva = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (hva == MAP_FAILED)
@@ -569,7 +573,7 @@ const char *guest_exit_name(uint32_t reason)
 		[KVM_EXIT_X86_WRMSR] = "X86_WRMSR",
 	};
 
-	if (reason < sizeof(names) / sizeof(names[0]) && names[reason])
+	if (reason < ARRAY_SIZE(names) && names[reason])
 		return names[reason];
 	return "?";
 }

@@ -133,8 +133,11 @@ struct gvcpu {
 	    ".code64\n"							\
 	    ".popsection\n")
 
+/* Declare a label defined inside GUEST_ASM code. */
+#define GUEST_LABEL(name) extern const unsigned char name[]
+
 /* Print a message with strerror(errno) and exit(1). */
-void __attribute__((noreturn, format(printf, 1, 2))) guest_die(const char *fmt, ...);
+_Noreturn void guest_die(const char *fmt, ...);
 
 /* VMs and memory. */
 struct gvm *gvm_create(void);

@@ -22,7 +22,7 @@
 #include <asm/svm.h>
 #include <asm/virtext.h>
 
-#include "minihv.h"
+#include "svm.h"
 
 #define SVM_CPUID_FN		0x8000000a
 #define SVM_CPUID_NPT		BIT(0)
@@ -34,38 +34,53 @@ module_param(npt, bool, 0444);
 MODULE_PARM_DESC(npt, "Use nested page tables when the CPU has them (default 1; 0 = shadow paging)");
 
 static u32 svm_cpuid_eax, svm_cpuid_ebx, svm_cpuid_edx;
-static DEFINE_PER_CPU(struct page *, svm_hsave);
+DEFINE_PER_CPU(struct svm_cpu, svm_cpu);
+u32 svm_max_asid;
+bool svm_npt;
 
-static int svm_setup(void)
+static void svm_free_cpu_pages(void)
 {
 	unsigned int cpu;
 
 	for_each_possible_cpu(cpu) {
-		struct page *page = alloc_pages_node(cpu_to_node(cpu),
-						     GFP_KERNEL | __GFP_ZERO, 0);
-		if (!page)
-			goto out_free;
-		per_cpu(svm_hsave, cpu) = page;
-	}
-	return 0;
+		struct svm_cpu *sd = per_cpu_ptr(&svm_cpu, cpu);
 
-out_free:
-	for_each_possible_cpu(cpu) {
-		if (per_cpu(svm_hsave, cpu))
-			__free_page(per_cpu(svm_hsave, cpu));
-		per_cpu(svm_hsave, cpu) = NULL;
+		if (sd->hsave)
+			__free_page(sd->hsave);
+		if (sd->host_save)
+			__free_page(sd->host_save);
+		sd->hsave = NULL;
+		sd->host_save = NULL;
 	}
-	return -ENOMEM;
+}
+
+/* Per CPU: the host save area VMRUN uses, and one for VMSAVE. */
+static int svm_setup(void)
+{
+	unsigned int cpu;
+	int r;
+
+	for_each_possible_cpu(cpu) {
+		struct svm_cpu *sd = per_cpu_ptr(&svm_cpu, cpu);
+		gfp_t gfp = GFP_KERNEL | __GFP_ZERO;
+
+		sd->hsave = alloc_pages_node(cpu_to_node(cpu), gfp, 0);
+		sd->host_save = alloc_pages_node(cpu_to_node(cpu), gfp, 0);
+		if (!sd->hsave || !sd->host_save) {
+			svm_free_cpu_pages();
+			return -ENOMEM;
+		}
+	}
+	r = svm_guest_setup();
+	if (r)
+		svm_free_cpu_pages();
+	return r;
 }
 
 static void svm_unsetup(void)
 {
-	unsigned int cpu;
-
-	for_each_possible_cpu(cpu) {
-		__free_page(per_cpu(svm_hsave, cpu));
-		per_cpu(svm_hsave, cpu) = NULL;
-	}
+	svm_guest_unsetup();
+	svm_free_cpu_pages();
 }
 
 static int svm_cpu_enable(void)
@@ -76,7 +91,10 @@ static int svm_cpu_enable(void)
 	if (efer & EFER_SVME)
 		return -EBUSY;	/* another hypervisor */
 	wrmsrl(MSR_EFER, efer | EFER_SVME);
-	wrmsrl(MSR_VM_HSAVE_PA, page_to_phys(__this_cpu_read(svm_hsave)));
+	wrmsrl(MSR_VM_HSAVE_PA, page_to_phys(__this_cpu_read(svm_cpu.hsave)));
+	/* Force a new ASID generation, with a full flush, at first use. */
+	__this_cpu_write(svm_cpu.next_asid, svm_max_asid + 1);
+	__this_cpu_inc(svm_cpu.asid_generation);
 	return 0;
 }
 
@@ -110,6 +128,18 @@ static const struct minihv_vendor_ops svm_ops = {
 	.cpu_enable	= svm_cpu_enable,
 	.cpu_disable	= svm_cpu_disable,
 	.fill_info	= svm_fill_info,
+	.exit_name	= svm_exit_name,
+	.vm_init	= svm_vm_init,
+	.vm_destroy	= svm_vm_destroy,
+	.vm_zap		= svm_vm_zap,
+	.vcpu_create	= svm_vcpu_create,
+	.vcpu_free	= svm_vcpu_free,
+	.vcpu_run	= svm_vcpu_run,
+	.get_sregs	= svm_get_sregs,
+	.set_sregs	= svm_set_sregs,
+	.get_msr	= svm_get_msr,
+	.set_msr	= svm_set_msr,
+	.queue_exception = svm_queue_exception,
 };
 
 const struct minihv_vendor_ops *svm_probe(void)
@@ -134,6 +164,8 @@ const struct minihv_vendor_ops *svm_probe(void)
 
 	cpuid(SVM_CPUID_FN, &svm_cpuid_eax, &svm_cpuid_ebx, &ecx,
 	      &svm_cpuid_edx);
+	svm_max_asid = svm_cpuid_ebx ? svm_cpuid_ebx - 1 : 0;
+	svm_npt = npt && (svm_cpuid_edx & SVM_CPUID_NPT);
 	if (!(svm_cpuid_edx & SVM_CPUID_NPT))
 		pr_info("no NPT: guests will use shadow paging\n");
 	return &svm_ops;

@@ -1,0 +1,844 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * minihv: SVM guests: the VMCB, entering the guest, and one handler per
+ * exit reason.
+ *
+ * The VMCB intercepts every port (a 12 KiB IOPM of ones) and every MSR (an
+ * 8 KiB MSRPM of ones, shared by all vCPUs), CPUID, HLT, shutdown,
+ * physical interrupts, NMIs and SMIs, and every SVM instruction and a few
+ * others the guest must not run (they raise #UD in the guest).  Guest
+ * memory is mapped by the nested page tables (kmod/tdp.c), filled one page
+ * per nested page fault; a fault on a GPA outside every memory slot (or a
+ * write to a read-only slot) is MMIO, decoded and sent to userspace by the
+ * common code (kmod/exit.c).
+ *
+ * The lab (QEMU TCG) has no next-RIP save and no decode assists, so the
+ * length of every intercepted instruction is known here or decoded: IOIO
+ * exits give the next RIP in EXITINFO2, the others have fixed lengths.
+ */
+#define pr_fmt(fmt) "minihv: " fmt
+
+#include <linux/gfp.h>
+#include <linux/io.h>
+#include <linux/mm.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <asm/debugreg.h>
+#include <asm/fpu/api.h>
+#include <asm/msr.h>
+#include <asm/pgtable.h>
+#include <asm/processor-flags.h>
+#include <asm/svm.h>
+#include <asm/thread_info.h>
+
+#include "svm.h"
+
+#define IOPM_ORDER	2	/* 12 KiB used, 16 KiB allocated */
+#define MSRPM_ORDER	1	/* 8 KiB */
+
+static struct page *svm_iopm, *svm_msrpm;
+
+static inline void clgi(void)
+{
+	asm volatile("clgi" ::: "memory");
+}
+
+static inline void stgi(void)
+{
+	asm volatile("stgi" ::: "memory");
+}
+
+static inline void vmsave(u64 pa)
+{
+	asm volatile("vmsave %0" : : "a" (pa) : "memory");
+}
+
+/* Instruction lengths for exits that have no next RIP. */
+#define LEN_CPUID	2
+#define LEN_HLT		1
+#define LEN_RDWRMSR	2
+#define LEN_VMMCALL	3
+
+#define DR6_RESET	0xffff0ff0ULL
+#define DR7_RESET	0x400ULL
+#define NPF_WRITE	BIT(1)		/* EXITINFO1 of a nested page fault */
+
+/* Segment attributes in the VMCB's packed form. */
+#define SEG_TYPE_MASK	0x00f
+#define SEG_S		BIT(4)
+#define SEG_DPL_SHIFT	5
+#define SEG_P		BIT(7)
+#define SEG_AVL		BIT(8)
+#define SEG_L		BIT(9)
+#define SEG_DB		BIT(10)
+#define SEG_G		BIT(11)
+
+/* ---------------------------------------------------------------------
+ * Module-wide state
+ */
+
+int svm_guest_setup(void)
+{
+	svm_iopm = alloc_pages(GFP_KERNEL, IOPM_ORDER);
+	svm_msrpm = alloc_pages(GFP_KERNEL, MSRPM_ORDER);
+	if (!svm_iopm || !svm_msrpm) {
+		svm_guest_unsetup();
+		return -ENOMEM;
+	}
+	/* All ones: every port and every MSR access exits. */
+	memset(page_address(svm_iopm), 0xff, PAGE_SIZE << IOPM_ORDER);
+	memset(page_address(svm_msrpm), 0xff, PAGE_SIZE << MSRPM_ORDER);
+	return 0;
+}
+
+void svm_guest_unsetup(void)
+{
+	if (svm_iopm)
+		__free_pages(svm_iopm, IOPM_ORDER);
+	if (svm_msrpm)
+		__free_pages(svm_msrpm, MSRPM_ORDER);
+	svm_iopm = NULL;
+	svm_msrpm = NULL;
+}
+
+/* ---------------------------------------------------------------------
+ * VMs
+ */
+
+static struct svm_vm *to_svm_vm(struct minihv_vm *vm)
+{
+	return vm->arch;
+}
+
+static struct svm_vcpu *to_svm(struct minihv_vcpu *vcpu)
+{
+	return vcpu->arch;
+}
+
+int svm_vm_init(struct minihv_vm *vm)
+{
+	struct svm_vm *svm_vm;
+	int r;
+
+	if (!svm_npt) {
+		pr_info_once("no NPT (or npt=0): shadow paging is not there yet\n");
+		return -EOPNOTSUPP;
+	}
+	svm_vm = kzalloc(sizeof(*svm_vm), GFP_KERNEL_ACCOUNT);
+	if (!svm_vm)
+		return -ENOMEM;
+	/*
+	 * NPT entries have the host's format: 4 or 5 levels as the host
+	 * pages, and the U bit set, since nested walks are user accesses.
+	 */
+	r = minihv_tdp_init(&svm_vm->npt, pgtable_l5_enabled() ? 5 : 4,
+			    _PAGE_PRESENT | _PAGE_RW | _PAGE_USER,
+			    _PAGE_PRESENT | _PAGE_USER, _PAGE_RW);
+	if (r) {
+		kfree(svm_vm);
+		return r;
+	}
+	vm->arch = svm_vm;
+	return 0;
+}
+
+void svm_vm_destroy(struct minihv_vm *vm)
+{
+	struct svm_vm *svm_vm = to_svm_vm(vm);
+
+	minihv_tdp_destroy(&svm_vm->npt);
+	kfree(svm_vm);
+	vm->arch = NULL;
+}
+
+/* Slots changed; no vCPU is in the guest (slots_lock held for write). */
+void svm_vm_zap(struct minihv_vm *vm)
+{
+	struct svm_vm *svm_vm = to_svm_vm(vm);
+
+	minihv_tdp_zap(&svm_vm->npt);
+	atomic64_inc(&svm_vm->tlb_gen);
+}
+
+/* ---------------------------------------------------------------------
+ * vCPUs: reset state
+ */
+
+static void init_seg(struct vmcb_seg *seg, u16 selector, u16 attrib)
+{
+	seg->selector = selector;
+	seg->attrib = attrib;
+	seg->limit = 0xffff;
+	seg->base = 0;
+}
+
+/* The architectural reset state, as KVM sets it up. */
+static void svm_init_vmcb(struct minihv_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct vmcb_control_area *c = &svm->vmcb->control;
+	struct vmcb_save_area *s = &svm->vmcb->save;
+	static const int intercepts[] = {
+		INTERCEPT_INTR, INTERCEPT_NMI, INTERCEPT_SMI,
+		INTERCEPT_CPUID, INTERCEPT_INVD, INTERCEPT_HLT,
+		INTERCEPT_INVLPGA, INTERCEPT_IOIO_PROT, INTERCEPT_MSR_PROT,
+		INTERCEPT_SHUTDOWN, INTERCEPT_VMRUN, INTERCEPT_VMMCALL,
+		INTERCEPT_VMLOAD, INTERCEPT_VMSAVE, INTERCEPT_STGI,
+		INTERCEPT_CLGI, INTERCEPT_SKINIT, INTERCEPT_MONITOR,
+		INTERCEPT_MWAIT, INTERCEPT_XSETBV, INTERCEPT_RDPRU,
+	};
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(intercepts); i++)
+		c->intercepts[intercepts[i] / 32] |= BIT(intercepts[i] % 32);
+	c->iopm_base_pa = page_to_phys(svm_iopm);
+	c->msrpm_base_pa = page_to_phys(svm_msrpm);
+	c->int_ctl = V_INTR_MASKING_MASK;
+	c->nested_ctl = SVM_NESTED_CTL_NP_ENABLE;
+	c->nested_cr3 = to_svm_vm(vcpu->vm)->npt.root_pa;
+
+	init_seg(&s->cs, 0xf000, SEG_P | SEG_S | 0xb);	/* code, accessed */
+	s->cs.base = 0xffff0000;
+	init_seg(&s->ds, 0, SEG_P | SEG_S | 0x3);	/* data, accessed */
+	init_seg(&s->es, 0, SEG_P | SEG_S | 0x3);
+	init_seg(&s->ss, 0, SEG_P | SEG_S | 0x3);
+	init_seg(&s->fs, 0, SEG_P | SEG_S | 0x3);
+	init_seg(&s->gs, 0, SEG_P | SEG_S | 0x3);
+	init_seg(&s->gdtr, 0, 0);
+	init_seg(&s->idtr, 0, 0);
+	init_seg(&s->ldtr, 0, SEG_P | 0x2);		/* LDT */
+	init_seg(&s->tr, 0, SEG_P | 0xb);		/* busy 32-bit TSS */
+	s->cr0 = X86_CR0_NW | X86_CR0_CD | X86_CR0_ET;
+	s->efer = EFER_SVME;	/* required by VMRUN; hidden from the guest */
+	s->dr6 = DR6_RESET;
+	s->dr7 = DR7_RESET;
+	s->g_pat = 0x0007040600070406ULL;	/* the reset PAT */
+
+	vcpu->rip = 0xfff0;
+	vcpu->rflags = X86_EFLAGS_FIXED;
+	vcpu->regs[VCPU_RDX] = 0x600;	/* processor signature, as KVM */
+	svm->apic_base = 0xfee00000ULL | MSR_IA32_APICBASE_ENABLE |
+			 (vcpu->id == 0 ? MSR_IA32_APICBASE_BSP : 0);
+}
+
+int svm_vcpu_create(struct minihv_vcpu *vcpu)
+{
+	struct svm_vcpu *svm;
+	struct page *page;
+
+	svm = kzalloc(sizeof(*svm), GFP_KERNEL_ACCOUNT);
+	if (!svm)
+		return -ENOMEM;
+	page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	if (!page) {
+		kfree(svm);
+		return -ENOMEM;
+	}
+	svm->vmcb = page_address(page);
+	svm->vmcb_pa = page_to_phys(page);
+	svm->cpu = -1;
+	vcpu->arch = svm;
+	svm_init_vmcb(vcpu);
+	return 0;
+}
+
+void svm_vcpu_free(struct minihv_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+
+	free_page((unsigned long)svm->vmcb);
+	kfree(svm);
+	vcpu->arch = NULL;
+}
+
+/* ---------------------------------------------------------------------
+ * Segments and control registers (KVM_GET/SET_SREGS)
+ */
+
+static void seg_to_kvm(const struct vmcb_seg *v, struct kvm_segment *k)
+{
+	k->base = v->base;
+	k->limit = v->limit;
+	k->selector = v->selector;
+	k->type = v->attrib & SEG_TYPE_MASK;
+	k->s = !!(v->attrib & SEG_S);
+	k->dpl = (v->attrib >> SEG_DPL_SHIFT) & 3;
+	k->present = !!(v->attrib & SEG_P);
+	k->avl = !!(v->attrib & SEG_AVL);
+	k->l = !!(v->attrib & SEG_L);
+	k->db = !!(v->attrib & SEG_DB);
+	k->g = !!(v->attrib & SEG_G);
+	k->unusable = !k->present;
+	k->padding = 0;
+}
+
+static void seg_from_kvm(struct vmcb_seg *v, const struct kvm_segment *k)
+{
+	v->base = k->base;
+	v->limit = k->limit;
+	v->selector = k->selector;
+	v->attrib = 0;
+	if (k->unusable || !k->present)
+		return;
+	v->attrib = (k->type & SEG_TYPE_MASK) | (k->s ? SEG_S : 0) |
+		    ((k->dpl & 3) << SEG_DPL_SHIFT) | SEG_P |
+		    (k->avl ? SEG_AVL : 0) | (k->l ? SEG_L : 0) |
+		    (k->db ? SEG_DB : 0) | (k->g ? SEG_G : 0);
+}
+
+static void dt_to_kvm(const struct vmcb_seg *v, struct kvm_dtable *k)
+{
+	k->base = v->base;
+	k->limit = v->limit;
+	memset(k->padding, 0, sizeof(k->padding));
+}
+
+void svm_get_sregs(struct minihv_vcpu *vcpu, struct kvm_sregs *sregs)
+{
+	struct vmcb_save_area *s = &to_svm(vcpu)->vmcb->save;
+
+	memset(sregs, 0, sizeof(*sregs));
+	seg_to_kvm(&s->cs, &sregs->cs);
+	seg_to_kvm(&s->ds, &sregs->ds);
+	seg_to_kvm(&s->es, &sregs->es);
+	seg_to_kvm(&s->fs, &sregs->fs);
+	seg_to_kvm(&s->gs, &sregs->gs);
+	seg_to_kvm(&s->ss, &sregs->ss);
+	seg_to_kvm(&s->tr, &sregs->tr);
+	seg_to_kvm(&s->ldtr, &sregs->ldt);
+	/* TR is always usable; the present bit is all SVM keeps. */
+	sregs->tr.unusable = 0;
+	dt_to_kvm(&s->gdtr, &sregs->gdt);
+	dt_to_kvm(&s->idtr, &sregs->idt);
+	sregs->cr0 = s->cr0;
+	sregs->cr2 = s->cr2;
+	sregs->cr3 = s->cr3;
+	sregs->cr4 = s->cr4;
+	sregs->cr8 = 0;
+	sregs->efer = s->efer & ~EFER_SVME;
+	sregs->apic_base = to_svm(vcpu)->apic_base;
+}
+
+#define CR0_RESERVED	(~(u64)(X86_CR0_PE | X86_CR0_MP | X86_CR0_EM | \
+				X86_CR0_TS | X86_CR0_ET | X86_CR0_NE | \
+				X86_CR0_WP | X86_CR0_AM | X86_CR0_NW | \
+				X86_CR0_CD | X86_CR0_PG))
+#define CR4_ALLOWED	(X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD | \
+			 X86_CR4_DE | X86_CR4_PSE | X86_CR4_PAE | \
+			 X86_CR4_MCE | X86_CR4_PGE | X86_CR4_PCE | \
+			 X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT | \
+			 X86_CR4_FSGSBASE | X86_CR4_OSXSAVE | X86_CR4_SMEP | \
+			 X86_CR4_SMAP | X86_CR4_LA57)
+#define EFER_ALLOWED	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
+
+/*
+ * The checks KVM's kvm_is_valid_sregs() and the CR/EFER setters make, so
+ * that userspace state VMRUN would refuse is -EINVAL here, not a failed
+ * entry.
+ */
+static bool sregs_valid(const struct kvm_sregs *sr)
+{
+	if ((sr->cr0 & CR0_RESERVED) || (sr->cr0 >> 32))
+		return false;
+	if ((sr->cr0 & X86_CR0_PG) && !(sr->cr0 & X86_CR0_PE))
+		return false;
+	if ((sr->cr0 & X86_CR0_NW) && !(sr->cr0 & X86_CR0_CD))
+		return false;
+	if (sr->cr4 & ~(u64)CR4_ALLOWED)
+		return false;
+	if ((sr->cr4 & X86_CR4_LA57) && !pgtable_l5_enabled())
+		return false;
+	if (sr->efer & ~(u64)EFER_ALLOWED)
+		return false;
+	if ((sr->efer & EFER_LME) && (sr->cr0 & X86_CR0_PG)) {
+		if (!(sr->cr4 & X86_CR4_PAE) || !(sr->efer & EFER_LMA))
+			return false;
+		if (sr->cs.l && sr->cs.db)
+			return false;
+		if (sr->cr3 >> boot_cpu_data.x86_phys_bits)
+			return false;
+	} else if (sr->efer & EFER_LMA) {
+		return false;
+	}
+	return true;
+}
+
+int svm_set_sregs(struct minihv_vcpu *vcpu, const struct kvm_sregs *sregs)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct vmcb_save_area *s = &svm->vmcb->save;
+
+	if (!sregs_valid(sregs))
+		return -EINVAL;
+	seg_from_kvm(&s->cs, &sregs->cs);
+	seg_from_kvm(&s->ds, &sregs->ds);
+	seg_from_kvm(&s->es, &sregs->es);
+	seg_from_kvm(&s->fs, &sregs->fs);
+	seg_from_kvm(&s->gs, &sregs->gs);
+	seg_from_kvm(&s->ss, &sregs->ss);
+	seg_from_kvm(&s->tr, &sregs->tr);
+	seg_from_kvm(&s->ldtr, &sregs->ldt);
+	s->gdtr.base = sregs->gdt.base;
+	s->gdtr.limit = sregs->gdt.limit;
+	s->idtr.base = sregs->idt.base;
+	s->idtr.limit = sregs->idt.limit;
+	/* CPL is SS.DPL; real mode runs at 0. */
+	s->cpl = (sregs->cr0 & X86_CR0_PE) ? sregs->ss.dpl & 3 : 0;
+	s->cr0 = sregs->cr0;
+	s->cr2 = sregs->cr2;
+	s->cr3 = sregs->cr3;
+	s->cr4 = sregs->cr4;
+	s->efer = sregs->efer | EFER_SVME;
+	svm->apic_base = sregs->apic_base;
+	return 0;
+}
+
+/* ---------------------------------------------------------------------
+ * MSRs kept in the VMCB
+ */
+
+int svm_get_msr(struct minihv_vcpu *vcpu, u32 index, u64 *data)
+{
+	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+	struct vmcb_save_area *s = &vmcb->save;
+
+	switch (index) {
+	case MSR_EFER:
+		*data = s->efer & ~EFER_SVME;
+		break;
+	case MSR_IA32_CR_PAT:
+		*data = s->g_pat;
+		break;
+	case MSR_STAR:
+		*data = s->star;
+		break;
+	case MSR_LSTAR:
+		*data = s->lstar;
+		break;
+	case MSR_CSTAR:
+		*data = s->cstar;
+		break;
+	case MSR_SYSCALL_MASK:
+		*data = s->sfmask;
+		break;
+	case MSR_IA32_SYSENTER_CS:
+		*data = s->sysenter_cs;
+		break;
+	case MSR_IA32_SYSENTER_ESP:
+		*data = s->sysenter_esp;
+		break;
+	case MSR_IA32_SYSENTER_EIP:
+		*data = s->sysenter_eip;
+		break;
+	case MSR_FS_BASE:
+		*data = s->fs.base;
+		break;
+	case MSR_GS_BASE:
+		*data = s->gs.base;
+		break;
+	case MSR_KERNEL_GS_BASE:
+		*data = s->kernel_gs_base;
+		break;
+	case MSR_IA32_TSC:
+		*data = rdtsc() + vmcb->control.tsc_offset;
+		break;
+	case MSR_IA32_APICBASE:
+		*data = to_svm(vcpu)->apic_base;
+		break;
+	default:
+		return 1;
+	}
+	return 0;
+}
+
+static bool pat_valid(u64 pat)
+{
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		u8 type = pat >> (8 * i);
+
+		/* 0 UC, 1 WC, 4 WT, 5 WP, 6 WB, 7 UC- */
+		if (type > 7 || type == 2 || type == 3)
+			return false;
+	}
+	return true;
+}
+
+static bool canonical(u64 addr)
+{
+	int bits = pgtable_l5_enabled() ? 57 : 48;
+
+	return ((s64)addr << (64 - bits) >> (64 - bits)) == (s64)addr;
+}
+
+int svm_set_msr(struct minihv_vcpu *vcpu, u32 index, u64 data, bool host)
+{
+	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+	struct vmcb_save_area *s = &vmcb->save;
+
+	switch (index) {
+	case MSR_EFER:
+		if (data & ~(u64)EFER_ALLOWED)
+			return -EINVAL;
+		/* The guest cannot flip LMA; only userspace restores it. */
+		if (!host)
+			data = (data & ~EFER_LMA) | (s->efer & EFER_LMA);
+		/* LME cannot change while paging is on. */
+		if (!host && (s->cr0 & X86_CR0_PG) &&
+		    ((data ^ s->efer) & EFER_LME))
+			return -EINVAL;
+		s->efer = data | EFER_SVME;
+		break;
+	case MSR_IA32_CR_PAT:
+		if (!pat_valid(data))
+			return -EINVAL;
+		s->g_pat = data;
+		break;
+	case MSR_STAR:
+		s->star = data;
+		break;
+	case MSR_LSTAR:
+	case MSR_CSTAR:
+	case MSR_FS_BASE:
+	case MSR_GS_BASE:
+	case MSR_KERNEL_GS_BASE:
+	case MSR_IA32_SYSENTER_ESP:
+	case MSR_IA32_SYSENTER_EIP:
+		if (!canonical(data))
+			return -EINVAL;
+		if (index == MSR_LSTAR)
+			s->lstar = data;
+		else if (index == MSR_CSTAR)
+			s->cstar = data;
+		else if (index == MSR_FS_BASE)
+			s->fs.base = data;
+		else if (index == MSR_GS_BASE)
+			s->gs.base = data;
+		else if (index == MSR_KERNEL_GS_BASE)
+			s->kernel_gs_base = data;
+		else if (index == MSR_IA32_SYSENTER_ESP)
+			s->sysenter_esp = data;
+		else
+			s->sysenter_eip = data;
+		break;
+	case MSR_SYSCALL_MASK:
+		s->sfmask = data;
+		break;
+	case MSR_IA32_SYSENTER_CS:
+		s->sysenter_cs = data;
+		break;
+	case MSR_IA32_TSC:
+		vmcb->control.tsc_offset = data - rdtsc();
+		break;
+	case MSR_IA32_APICBASE:
+		/* No in-kernel APIC yet: remembered, not acted on. */
+		to_svm(vcpu)->apic_base = data;
+		break;
+	default:
+		return 1;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------------
+ * Events
+ */
+
+void svm_queue_exception(struct minihv_vcpu *vcpu, u8 vector,
+			 bool has_error, u32 error)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+
+	svm->event_inj = SVM_EVTINJ_VALID | SVM_EVTINJ_TYPE_EXEPT | vector |
+			 (has_error ? SVM_EVTINJ_VALID_ERR : 0);
+	svm->event_inj_err = error;
+}
+
+/* ---------------------------------------------------------------------
+ * Exit handlers: one per reason.  Each returns 1 to re-enter the guest,
+ * 0 to go to userspace (run->exit_reason set), < 0 on error.
+ */
+
+static int exit_nop(struct minihv_vcpu *vcpu)
+{
+	/* INTR/NMI/SMI: the host takes it when IRQs/GIF are back on. */
+	return 1;
+}
+
+static int exit_cpuid(struct minihv_vcpu *vcpu)
+{
+	return minihv_handle_cpuid(vcpu);
+}
+
+static int exit_hlt(struct minihv_vcpu *vcpu)
+{
+	return minihv_handle_hlt(vcpu, vcpu->rip + LEN_HLT);
+}
+
+static int exit_ioio(struct minihv_vcpu *vcpu)
+{
+	struct vmcb_control_area *c = &to_svm(vcpu)->vmcb->control;
+	u32 info = c->exit_info_1;
+	u8 size = (info >> SVM_IOIO_SIZE_SHIFT) & 7;	/* 1, 2 or 4 */
+
+	return minihv_handle_io(vcpu, info >> 16, size,
+				info & SVM_IOIO_TYPE_MASK,
+				info & SVM_IOIO_STR_MASK,
+				info & SVM_IOIO_REP_MASK, c->exit_info_2);
+}
+
+static int exit_msr(struct minihv_vcpu *vcpu)
+{
+	struct vmcb_control_area *c = &to_svm(vcpu)->vmcb->control;
+	u32 index = vcpu->regs[VCPU_RCX];
+
+	if (c->exit_info_1)
+		return minihv_handle_wrmsr(vcpu, index,
+					   (u32)vcpu->regs[VCPU_RAX] |
+					   vcpu->regs[VCPU_RDX] << 32);
+	return minihv_handle_rdmsr(vcpu, index);
+}
+
+static int exit_shutdown(struct minihv_vcpu *vcpu)
+{
+	/* The VMCB state is undefined after a shutdown: start afresh. */
+	struct svm_vcpu *svm = to_svm(vcpu);
+
+	memset(svm->vmcb, 0, PAGE_SIZE);
+	memset(vcpu->regs, 0, sizeof(vcpu->regs));
+	svm_init_vmcb(vcpu);
+	svm->asid_generation = 0;
+	return minihv_exit_shutdown(vcpu);
+}
+
+/*
+ * VMMCALL: minihv's hypercalls (uapi/minihv.h).  MINIHV_HC_NOP returns 0
+ * in RAX and is handled without leaving the kernel (benchmarks use it);
+ * any other number is #UD, like a CPU without the hypercall.
+ */
+static int exit_vmmcall(struct minihv_vcpu *vcpu)
+{
+	if (vcpu->regs[VCPU_RAX] != MINIHV_HC_NOP) {
+		minihv_queue_ud(vcpu);
+		return 1;
+	}
+	vcpu->regs[VCPU_RAX] = 0;
+	vcpu->rip += LEN_VMMCALL;
+	return 1;
+}
+
+/* SVM instructions, MONITOR/MWAIT, XSETBV...: not for this guest. */
+static int exit_ud(struct minihv_vcpu *vcpu)
+{
+	minihv_queue_ud(vcpu);
+	return 1;
+}
+
+static int exit_npf(struct minihv_vcpu *vcpu)
+{
+	struct vmcb_control_area *c = &to_svm(vcpu)->vmcb->control;
+	struct svm_vm *svm_vm = to_svm_vm(vcpu->vm);
+	u64 gpa = c->exit_info_2;
+	bool write = c->exit_info_1 & NPF_WRITE;
+	struct page *page;
+	bool writable;
+
+	page = minihv_gfn_to_page(vcpu->vm, gpa >> PAGE_SHIFT, &writable);
+	if (!page || (write && !writable))
+		return minihv_handle_mmio(vcpu, gpa);
+	if (minihv_tdp_map(&svm_vm->npt, gpa, page_to_phys(page), writable))
+		return -ENOMEM;
+	return 1;
+}
+
+static int exit_invalid(struct minihv_vcpu *vcpu)
+{
+	/* VMRUN refused the guest state (VMEXIT_INVALID). */
+	return minihv_exit_fail_entry(vcpu, SVM_EXIT_ERR);
+}
+
+static int (*const svm_exit_handlers[])(struct minihv_vcpu *vcpu) = {
+	[SVM_EXIT_INTR]		= exit_nop,
+	[SVM_EXIT_NMI]		= exit_nop,
+	[SVM_EXIT_SMI]		= exit_nop,
+	[SVM_EXIT_CPUID]	= exit_cpuid,
+	[SVM_EXIT_INVD]		= exit_ud,
+	[SVM_EXIT_HLT]		= exit_hlt,
+	[SVM_EXIT_INVLPGA]	= exit_ud,
+	[SVM_EXIT_IOIO]		= exit_ioio,
+	[SVM_EXIT_MSR]		= exit_msr,
+	[SVM_EXIT_SHUTDOWN]	= exit_shutdown,
+	[SVM_EXIT_VMRUN]	= exit_ud,
+	[SVM_EXIT_VMMCALL]	= exit_vmmcall,
+	[SVM_EXIT_VMLOAD]	= exit_ud,
+	[SVM_EXIT_VMSAVE]	= exit_ud,
+	[SVM_EXIT_STGI]		= exit_ud,
+	[SVM_EXIT_CLGI]		= exit_ud,
+	[SVM_EXIT_SKINIT]	= exit_ud,
+	[SVM_EXIT_MONITOR]	= exit_ud,
+	[SVM_EXIT_MWAIT]	= exit_ud,
+	[SVM_EXIT_XSETBV]	= exit_ud,
+	[SVM_EXIT_RDPRU]	= exit_ud,
+};
+
+/* Exit statistics index: the small codes as they are, then a few more. */
+#define STAT_NPF	0xf0
+#define STAT_INVALID	0xf1
+#define STAT_OTHER	0xff
+
+static unsigned int exit_stat(u64 code)
+{
+	if (code < ARRAY_SIZE(svm_exit_handlers))
+		return code;
+	if (code == SVM_EXIT_NPF)
+		return STAT_NPF;
+	if (code == (u32)SVM_EXIT_ERR)
+		return STAT_INVALID;
+	return STAT_OTHER;
+}
+
+static const struct {
+	u32 code;
+	const char *name;
+} svm_exit_names[] = { SVM_EXIT_REASONS };
+
+const char *svm_exit_name(unsigned int stat)
+{
+	u32 code = stat;
+	int i;
+
+	if (stat == STAT_NPF)
+		code = SVM_EXIT_NPF;
+	else if (stat == STAT_INVALID)
+		code = SVM_EXIT_ERR;
+	else if (stat == STAT_OTHER)
+		return "other";
+	for (i = 0; i < ARRAY_SIZE(svm_exit_names); i++)
+		if (svm_exit_names[i].code == code)
+			return svm_exit_names[i].name;
+	return NULL;
+}
+
+static int svm_handle_exit(struct minihv_vcpu *vcpu, u64 code)
+{
+	int (*handler)(struct minihv_vcpu *vcpu) = NULL;
+	u64 data[2];
+
+	vcpu->exits[exit_stat(code)]++;
+	if (code < ARRAY_SIZE(svm_exit_handlers))
+		handler = svm_exit_handlers[code];
+	else if (code == SVM_EXIT_NPF)
+		handler = exit_npf;
+	else if (code == (u32)SVM_EXIT_ERR)
+		handler = exit_invalid;
+	if (handler)
+		return handler(vcpu);
+
+	data[0] = code;
+	data[1] = vcpu->rip;
+	return minihv_exit_internal(vcpu,
+				    KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON,
+				    2, data);
+}
+
+/* ---------------------------------------------------------------------
+ * Entering the guest
+ */
+
+/*
+ * ASIDs tag the guest's TLB entries.  Each CPU hands them out in order;
+ * when it runs out it starts a new generation and flushes every ASID, so
+ * a vCPU whose generation is old (or that moved to another CPU, or whose
+ * VM's nested page tables changed) takes a fresh one.  Preemption off.
+ */
+static void svm_load_asid(struct minihv_vcpu *vcpu, int cpu)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct svm_cpu *sd = this_cpu_ptr(&svm_cpu);
+	struct vmcb_control_area *c = &svm->vmcb->control;
+	s64 tlb_gen = atomic64_read(&to_svm_vm(vcpu->vm)->tlb_gen);
+
+	c->tlb_ctl = TLB_CONTROL_DO_NOTHING;
+	if (svm->cpu == cpu && svm->asid_generation == sd->asid_generation &&
+	    svm->tlb_gen == tlb_gen)
+		return;
+	if (sd->next_asid > svm_max_asid) {
+		sd->asid_generation++;
+		sd->next_asid = 1;
+		c->tlb_ctl = TLB_CONTROL_FLUSH_ALL_ASID;
+	}
+	svm->asid = sd->next_asid++;
+	svm->asid_generation = sd->asid_generation;
+	svm->cpu = cpu;
+	svm->tlb_gen = tlb_gen;
+	c->asid = svm->asid;
+}
+
+/*
+ * One round trip: enter the guest, come back, handle the exit.  Called
+ * with vcpu->mutex and slots_lock (read) held, preemption enabled, the
+ * guest's FPU state current.
+ */
+int svm_vcpu_run(struct minihv_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct vmcb *vmcb = svm->vmcb;
+	struct vmcb_control_area *c = &vmcb->control;
+	u64 host_save_pa, code;
+	u32 intinfo;
+
+	vmcb->save.rax = vcpu->regs[VCPU_RAX];
+	vmcb->save.rsp = vcpu->regs[VCPU_RSP];
+	vmcb->save.rip = vcpu->rip;
+	vmcb->save.rflags = vcpu->rflags;
+	c->event_inj = svm->event_inj;
+	c->event_inj_err = svm->event_inj_err;
+	svm->event_inj = 0;
+
+	preempt_disable();
+	svm_load_asid(vcpu, smp_processor_id());
+	local_irq_disable();
+	/* A context switch may have left the guest's FPU state unloaded. */
+	if (test_thread_flag(TIF_NEED_FPU_LOAD))
+		switch_fpu_return();
+	clgi();
+	/* What VMRUN leaves alone: FS/GS/TR/LDTR, syscall MSRs... */
+	host_save_pa = page_to_phys(this_cpu_read(svm_cpu.host_save));
+	vmsave(host_save_pa);
+	__svm_vcpu_run(svm->vmcb_pa, vcpu->regs, host_save_pa);
+	stgi();
+	/* #VMEXIT disabled the host's breakpoints (DR7 = 0x400). */
+	if (hw_breakpoint_active())
+		hw_breakpoint_restore();
+	local_irq_enable();
+	preempt_enable();
+
+	vcpu->regs[VCPU_RAX] = vmcb->save.rax;
+	vcpu->regs[VCPU_RSP] = vmcb->save.rsp;
+	vcpu->rip = vmcb->save.rip;
+	vcpu->rflags = vmcb->save.rflags;
+	c->event_inj = 0;
+
+	/*
+	 * An exit during event delivery (e.g. a nested page fault on the
+	 * IDT) leaves that event undelivered: deliver it again.
+	 */
+	intinfo = c->exit_int_info;
+	if (intinfo & SVM_EXITINTINFO_VALID) {
+		u32 type = intinfo & SVM_EXITINTINFO_TYPE_MASK;
+
+		if (type == SVM_EXITINTINFO_TYPE_EXEPT ||
+		    type == SVM_EXITINTINFO_TYPE_NMI ||
+		    type == SVM_EXITINTINFO_TYPE_INTR) {
+			svm->event_inj = intinfo;
+			svm->event_inj_err = c->exit_int_info_err;
+		}
+		/* Software interrupts (INT n) re-execute by themselves. */
+	}
+
+	code = c->exit_code | (u64)c->exit_code_hi << 32;
+	if (code == (u64)SVM_EXIT_ERR)
+		code = (u32)SVM_EXIT_ERR;
+	return svm_handle_exit(vcpu, code);
+}

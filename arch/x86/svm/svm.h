@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* minihv: SVM backend internals shared by svm.c and guest.c. */
+#ifndef MINIHV_SVM_H
+#define MINIHV_SVM_H
+
+#include <linux/percpu.h>
+#include <linux/types.h>
+#include <asm/svm.h>
+
+#include "minihv.h"
+#include "tdp.h"
+
+/* Per physical CPU. */
+struct svm_cpu {
+	struct page *hsave;		/* VM_HSAVE_PA */
+	struct page *host_save;		/* VMSAVE area for the host */
+	u32 next_asid;			/* ASID allocator, see guest.c */
+	u64 asid_generation;
+};
+
+DECLARE_PER_CPU(struct svm_cpu, svm_cpu);
+
+extern u32 svm_max_asid;
+extern bool svm_npt;			/* NPT usable and enabled */
+
+/* Per VM. */
+struct svm_vm {
+	struct minihv_tdp npt;
+	atomic64_t tlb_gen;		/* bumped when the NPT is zapped */
+};
+
+/* Per vCPU. */
+struct svm_vcpu {
+	struct vmcb *vmcb;
+	u64 vmcb_pa;
+	int cpu;			/* where it last ran, -1 never */
+	u32 asid;
+	u64 asid_generation;
+	s64 tlb_gen;			/* of the VM, last flushed */
+	u32 event_inj;			/* to inject at the next VMRUN */
+	u32 event_inj_err;
+	u64 apic_base;
+};
+
+void __svm_vcpu_run(u64 vmcb_pa, u64 *regs, u64 host_save_pa);
+
+int svm_vm_init(struct minihv_vm *vm);
+void svm_vm_destroy(struct minihv_vm *vm);
+void svm_vm_zap(struct minihv_vm *vm);
+int svm_vcpu_create(struct minihv_vcpu *vcpu);
+void svm_vcpu_free(struct minihv_vcpu *vcpu);
+int svm_vcpu_run(struct minihv_vcpu *vcpu);
+void svm_get_sregs(struct minihv_vcpu *vcpu, struct kvm_sregs *sregs);
+int svm_set_sregs(struct minihv_vcpu *vcpu, const struct kvm_sregs *sregs);
+int svm_get_msr(struct minihv_vcpu *vcpu, u32 index, u64 *data);
+int svm_set_msr(struct minihv_vcpu *vcpu, u32 index, u64 data, bool host);
+void svm_queue_exception(struct minihv_vcpu *vcpu, u8 vector,
+			 bool has_error, u32 error);
+const char *svm_exit_name(unsigned int reason);
+int svm_guest_setup(void);
+void svm_guest_unsetup(void);
+
+#endif /* MINIHV_SVM_H */

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * minihv: the SVM world switch.
+ *
+ * void __svm_vcpu_run(u64 vmcb_pa, u64 *regs, u64 host_save_pa)
+ *
+ * Called with IRQs off and GIF clear (CLGI), the host state VMRUN does not
+ * switch already saved with VMSAVE into @host_save_pa.  VMRUN itself loads
+ * RAX, RSP, RIP, RFLAGS, CR0/3/4, EFER, segments, from the VMCB, and the
+ * #VMEXIT brings the host's back from VM_HSAVE_PA; everything else is
+ * done here:
+ *   - the other guest GPRs (@regs, indexed like enum minihv_reg: RCX..R15;
+ *     RAX and RSP live in the VMCB) are loaded before and saved after;
+ *   - VMLOAD/VMSAVE of the guest's FS/GS/TR/LDTR/KERNEL_GS_BASE/STAR
+ *     family/SYSENTER from/to the VMCB, then VMLOAD of the host's, which
+ *     restores GS.base and so percpu access;
+ *   - STI right before VMRUN and CLI right after: with GIF clear no host
+ *     interrupt is taken in between, and an interrupt arriving while the
+ *     guest runs makes an INTR #VMEXIT (V_INTR_MASKING is set);
+ *   - speculation barriers for a guest that may be hostile (RET untrain,
+ *     IBPB when the kernel asks for it on VM exits, RSB fill) before any
+ *     RET, and the guest's values scrubbed from the registers.
+ */
+#include <linux/linkage.h>
+#include <asm/asm.h>
+#include <asm/nospec-branch.h>
+
+#define REG(n)	((n) * 8)
+
+.section .text, "ax"
+
+SYM_FUNC_START(__svm_vcpu_run)
+	push	%rbp
+	mov	%rsp, %rbp
+	push	%r15
+	push	%r14
+	push	%r13
+	push	%r12
+	push	%rbx
+
+	push	%rdx		/* host_save_pa */
+	push	%rsi		/* regs */
+	push	%rdi		/* vmcb_pa */
+
+	mov	%rdi, %rax
+	vmload	%rax
+
+	mov	%rsi, %rax
+	mov	REG(1)(%rax), %rcx
+	mov	REG(2)(%rax), %rdx
+	mov	REG(3)(%rax), %rbx
+	mov	REG(5)(%rax), %rbp
+	mov	REG(6)(%rax), %rsi
+	mov	REG(7)(%rax), %rdi
+	mov	REG(8)(%rax), %r8
+	mov	REG(9)(%rax), %r9
+	mov	REG(10)(%rax), %r10
+	mov	REG(11)(%rax), %r11
+	mov	REG(12)(%rax), %r12
+	mov	REG(13)(%rax), %r13
+	mov	REG(14)(%rax), %r14
+	mov	REG(15)(%rax), %r15
+
+	pop	%rax		/* vmcb_pa */
+	sti
+	vmrun	%rax
+	cli
+
+	/* The VMCB's PA is back in RAX: VMRUN saved it in VM_HSAVE_PA. */
+	vmsave	%rax
+
+	pop	%rax		/* regs */
+	mov	%rcx, REG(1)(%rax)
+	mov	%rdx, REG(2)(%rax)
+	mov	%rbx, REG(3)(%rax)
+	mov	%rbp, REG(5)(%rax)
+	mov	%rsi, REG(6)(%rax)
+	mov	%rdi, REG(7)(%rax)
+	mov	%r8, REG(8)(%rax)
+	mov	%r9, REG(9)(%rax)
+	mov	%r10, REG(10)(%rax)
+	mov	%r11, REG(11)(%rax)
+	mov	%r12, REG(12)(%rax)
+	mov	%r13, REG(13)(%rax)
+	mov	%r14, REG(14)(%rax)
+	mov	%r15, REG(15)(%rax)
+
+	/* Host FS/GS/TR... back: percpu data is reachable again. */
+	pop	%rax		/* host_save_pa */
+	vmload	%rax
+
+	/* No guest-trained return prediction survives into the host. */
+	UNTRAIN_RET
+	ALTERNATIVE "", "call entry_ibpb", X86_FEATURE_IBPB_ON_VMEXIT
+	FILL_RETURN_BUFFER %rax, RSB_CLEAR_LOOPS, X86_FEATURE_RETPOLINE
+
+	/* Do not leave guest values around for speculation to use. */
+	xor	%ecx, %ecx
+	xor	%edx, %edx
+	xor	%esi, %esi
+	xor	%edi, %edi
+	xor	%r8d, %r8d
+	xor	%r9d, %r9d
+	xor	%r10d, %r10d
+	xor	%r11d, %r11d
+
+	pop	%rbx
+	pop	%r12
+	pop	%r13
+	pop	%r14
+	pop	%r15
+	pop	%rbp
+	RET
+SYM_FUNC_END(__svm_vcpu_run)

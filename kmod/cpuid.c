@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * minihv: KVM_GET_SUPPORTED_CPUID.
+ *
+ * What a guest may be shown: the host's CPUID, minus what minihv does not
+ * virtualize.  Userspace picks from this table and hands it to
+ * KVM_SET_CPUID2; CPUID exits answer from that (kmod/exit.c).  The
+ * features are an allow-list: anything new in the host's CPUID stays
+ * hidden until minihv is taught about it.
+ */
+#define pr_fmt(fmt) "minihv: " fmt
+
+#include <linux/kernel.h>
+#include <linux/kvm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <asm/cpufeatures.h>
+#include <asm/processor.h>
+
+#include "minihv.h"
+
+#define F(x)	BIT(X86_FEATURE_##x & 31)
+
+/* CPUID.1:EDX/ECX */
+#define LEAF1_EDX (F(FPU) | F(VME) | F(DE) | F(PSE) | F(TSC) | F(MSR) | \
+		   F(PAE) | F(MCE) | F(CX8) | F(SEP) | F(MTRR) | F(PGE) | \
+		   F(MCA) | F(CMOV) | F(PAT) | F(PSE36) | F(CLFLUSH) | \
+		   F(MMX) | F(FXSR) | F(XMM) | F(XMM2))
+#define LEAF1_ECX (F(XMM3) | F(PCLMULQDQ) | F(SSSE3) | F(FMA) | F(CX16) | \
+		   F(XMM4_1) | F(XMM4_2) | F(MOVBE) | F(POPCNT) | F(AES) | \
+		   F(RDRAND))
+/* CPUID.7.0:EBX */
+#define LEAF7_EBX (F(FSGSBASE) | F(BMI1) | F(BMI2) | F(ERMS) | F(SMEP) | \
+		   F(SMAP) | F(ADX) | F(RDSEED) | F(CLFLUSHOPT))
+/* CPUID.80000001:EDX/ECX */
+#define EXT1_EDX (F(SYSCALL) | F(NX) | F(GBPAGES) | F(LM) | F(RDTSCP) | \
+		  LEAF1_EDX)
+#define EXT1_ECX (F(LAHF_LM) | F(ABM) | F(SSE4A) | F(3DNOWPREFETCH))
+
+static void add(struct kvm_cpuid_entry2 *e, int *n, u32 fn, u32 idx,
+		u32 flags)
+{
+	struct kvm_cpuid_entry2 *ent = &e[(*n)++];
+
+	ent->function = fn;
+	ent->index = idx;
+	ent->flags = flags;
+	cpuid_count(fn, idx, &ent->eax, &ent->ebx, &ent->ecx, &ent->edx);
+}
+
+static int build(struct kvm_cpuid_entry2 *e)
+{
+	u32 max_basic = min(cpuid_eax(0), 0xdU);
+	u32 max_ext = min(cpuid_eax(0x80000000), 0x80000008U);
+	int n = 0;
+	u32 fn;
+
+	add(e, &n, 0, 0, 0);
+	e[0].eax = max_basic;
+	for (fn = 1; fn <= max_basic; fn++) {
+		struct kvm_cpuid_entry2 *ent = &e[n];
+
+		switch (fn) {
+		case 1:
+			add(e, &n, fn, 0, 0);
+			ent->edx &= LEAF1_EDX;
+			ent->ecx &= LEAF1_ECX;
+			ent->ecx |= BIT(31);		/* hypervisor */
+			ent->ebx &= 0x0000ffff;		/* no APIC ID, count */
+			break;
+		case 7:
+			add(e, &n, fn, 0, KVM_CPUID_FLAG_SIGNIFCANT_INDEX);
+			ent->eax = 0;
+			ent->ebx &= LEAF7_EBX;
+			ent->ecx = 0;
+			ent->edx = 0;
+			break;
+		default:
+			/* Cache, topology, power, XSAVE...: not yet shown. */
+			break;
+		}
+	}
+
+	/* The hypervisor leaf: the signature CPUID exits answer. */
+	e[n] = (struct kvm_cpuid_entry2) {
+		.function = 0x40000000,
+		.eax = 0x40000000,
+	};
+	memcpy(&e[n].ebx, "Mini", 4);
+	memcpy(&e[n].ecx, "hvMi", 4);
+	memcpy(&e[n].edx, "nihv", 4);
+	n++;
+
+	add(e, &n, 0x80000000, 0, 0);
+	e[n - 1].eax = max_ext;
+	for (fn = 0x80000001; fn <= max_ext; fn++) {
+		struct kvm_cpuid_entry2 *ent = &e[n];
+
+		switch (fn) {
+		case 0x80000001:
+			add(e, &n, fn, 0, 0);
+			ent->edx &= EXT1_EDX;	/* AMD repeats leaf 1 bits */
+			ent->ecx &= EXT1_ECX;		/* no SVM: not nested */
+			break;
+		case 0x80000002 ... 0x80000004:	/* brand string */
+		case 0x80000008:		/* address sizes */
+			add(e, &n, fn, 0, 0);
+			if (fn == 0x80000008) {
+				ent->ebx = 0;
+				ent->ecx = 0;
+				ent->edx = 0;
+			}
+			break;
+		default:
+			break;
+		}
+	}
+	return n;
+}
+
+/* KVM_GET_SUPPORTED_CPUID: -E2BIG (with nent set) if it does not fit. */
+long minihv_get_supported_cpuid(struct kvm_cpuid2 __user *user)
+{
+	struct kvm_cpuid_entry2 *e;
+	struct kvm_cpuid2 cpuid;
+	long r = 0;
+	int n;
+
+	if (copy_from_user(&cpuid, user, sizeof(cpuid)))
+		return -EFAULT;
+	e = kcalloc(32, sizeof(*e), GFP_KERNEL);
+	if (!e)
+		return -ENOMEM;
+	n = build(e);
+	if (cpuid.nent < n)
+		r = -E2BIG;
+	else if (copy_to_user(user->entries, e, n * sizeof(*e)))
+		r = -EFAULT;
+	if (!r || r == -E2BIG)
+		if (put_user(n, &user->nent))
+			r = -EFAULT;
+	kfree(e);
+	return r;
+}
