@@ -26,8 +26,9 @@
  *   existing slot, LOG_DIRTY_PAGES toggled         0 (flags only)
  *   memory_size 0 of a slot in use                 0 (delete)
  *
- * Slot ids 0..NR_MEMSLOTS-1 are usable, memory need not be mapped when
- * the slot is created.  After any change made while the vCPU is outside
+ * Slot ids 0..NR_MEMSLOTS-1 are usable.  KVM: the memory need not be
+ * mapped when the slot is created; minihv pins slot memory at creation
+ * (documented deviation, Documentation/api.rst): EFAULT there.  After any change made while the vCPU is outside
  * KVM_RUN, the guest sees the new mapping on its next access: moved
  * memory at its new GPA, the old GPA (and a deleted slot's) as MMIO.
  * KVM_MEM_LOG_DIRTY_PAGES is always accepted by KVM (skipped on minihv if
