@@ -28,7 +28,9 @@
  *
  * Slot ids 0..NR_MEMSLOTS-1 are usable.  KVM: the memory need not be
  * mapped when the slot is created; minihv pins slot memory at creation
- * (documented deviation, Documentation/api.rst): EFAULT there.  After any change made while the vCPU is outside
+ * (documented deviation, Documentation/api.rst): EFAULT there.
+ *
+ * After any change made while the vCPU is outside
  * KVM_RUN, the guest sees the new mapping on its next access: moved
  * memory at its new GPA, the old GPA (and a deleted slot's) as MMIO.
  * KVM_MEM_LOG_DIRTY_PAGES is always accepted by KVM (skipped on minihv if
