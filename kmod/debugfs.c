@@ -7,7 +7,8 @@
  * one line per exit reason seen at least once, "<name> <count>", with the
  * backend's name for the reason (->exit_name) or its number when it has
  * none.  Like KVM's "<pid>-<fd>" directories, the name is the creating
- * process and the VM's fd number at creation.
+ * process and the VM's fd number at creation (with a ".N" suffix if an
+ * older VM that had the same fd number still lives).
  *
  * debugfs is a debugging aid: if it is absent or a file cannot be created,
  * everything else works the same, so no error here is ever returned.
@@ -40,13 +41,25 @@ void minihv_debugfs_exit(void)
 
 void minihv_debugfs_vm_add(struct minihv_vm *vm, int fd)
 {
-	char name[32];
+	static atomic_t seq = ATOMIC_INIT(0);
 	struct dentry *d;
+	char name[48];
+	int len;
 
 	vm->debugfs = NULL;
 	if (!minihv_debugfs_dir)
 		return;
-	snprintf(name, sizeof(name), "%d-%d", task_pid_nr(current), fd);
+	len = snprintf(name, sizeof(name), "%d-%d", task_pid_nr(current), fd);
+	/*
+	 * A VM outlives its fd while a vCPU fd holds it, so a new VM may get
+	 * the same fd number: give it a unique suffix then.
+	 */
+	d = debugfs_lookup(name, minihv_debugfs_dir);
+	if (d) {
+		dput(d);
+		snprintf(name + len, sizeof(name) - len, ".%d",
+			 atomic_inc_return(&seq));
+	}
 	d = debugfs_create_dir(name, minihv_debugfs_dir);
 	if (!IS_ERR(d))
 		vm->debugfs = d;
