@@ -30,7 +30,7 @@ done
 [ -n "$kernel" ] || kernel=/boot/vmlinuz-$("$top/lab/kver.sh")
 [ -n "$initrd" ] || { echo "boot-qemu: --initrd is required" >&2; exit 2; }
 
-set -- -accel tcg -cpu "$cpu" -smp "$cpus" -m "$megs" -no-reboot \
+set -- -accel "tcg${TCG_THREAD:+,thread=$TCG_THREAD}" -cpu "$cpu" -smp "$cpus" -m "$megs" -no-reboot \
 	-kernel "$kernel" -initrd "$initrd" \
 	-append "console=ttyS0 panic=-1 quiet $cmdline" \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
