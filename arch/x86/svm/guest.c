@@ -48,9 +48,9 @@ static inline void stgi(void)
 	asm volatile("stgi" ::: "memory");
 }
 
-static inline void vmsave(u64 pa)
+static inline void svm_vmsave(u64 pa)
 {
-	asm volatile("vmsave %0" : : "a" (pa) : "memory");
+	asm volatile("vmsave %%rax" : : "a" (pa) : "memory");
 }
 
 /* Instruction lengths for exits that have no next RIP. */
@@ -805,7 +805,7 @@ int svm_vcpu_run(struct minihv_vcpu *vcpu)
 	clgi();
 	/* What VMRUN leaves alone: FS/GS/TR/LDTR, syscall MSRs... */
 	host_save_pa = page_to_phys(this_cpu_read(svm_cpu.host_save));
-	vmsave(host_save_pa);
+	svm_vmsave(host_save_pa);
 	__svm_vcpu_run(svm->vmcb_pa, vcpu->regs, host_save_pa);
 	stgi();
 	/* #VMEXIT disabled the host's breakpoints (DR7 = 0x400). */
