@@ -2,7 +2,7 @@
 /*
  * hotplug_test: VMX/SVM follows CPU hotplug while a VM exists.
  *
- * With a VM open, minihv has VMX/SVM on on every online CPU.  A CPU taken
+ * With a VM open, minihv has VMX/SVM enabled on every online CPU.  A CPU taken
  * offline must be turned off (MINIHV_GET_INFO's enabled_cpus drops by
  * one), and turned on again when it comes back online; with no VM, a CPU
  * coming online stays off.  minihv only (the counts are minihv's); needs
