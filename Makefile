@@ -10,6 +10,7 @@
 #   make lab-run LAB=svm FILES="..." CMD='...'   run anything in a lab
 #   make lab-shell LAB=svm                       interactive lab shell
 #   make checkpatch   the kernel's checkpatch.pl on our sources
+#   make bench        exit-cost benchmark, minihv against KVM (SVM lab)
 #   make deps         install the Debian packages all this needs
 #
 # The kernel is the newest Debian kernel with image and headers installed
@@ -36,7 +37,7 @@ KSFT	 := $(B)/ksft/kselftest_harness.h
 include tests/Makefile.inc
 
 .PHONY: all module userspace selftests lab-base deps check demo lab-run \
-	lab-shell checkpatch clean
+	lab-shell checkpatch clean bench
 
 all: module userspace selftests lab-base
 
@@ -98,6 +99,17 @@ lab-run:
 
 lab-shell:
 	@lab/lab.sh $(LAB) --shell
+
+# Exit-cost benchmark, minihv against KVM in the SVM lab: no pass/fail
+# (lab/bench.sh, Documentation/performance.rst).
+# The binary lives outside build/selftests (lab/initramfs.sh copies that
+# whole folder into every lab); lab/bench.sh passes it to the lab itself.
+bench: all $(B)/bench/exit_bench
+	@lab/bench.sh
+
+$(B)/bench/exit_bench: selftests/bench/exit_bench.c $(TEST_LIB) $(TEST_HDR) $(KSFT)
+	@mkdir -p $(@D)
+	$(CC) $(UCFLAGS) -I$(B)/ksft -Iuapi -Iselftests -o $@ $< $(TEST_LIB) -lpthread
 
 # Kernel code must be checkpatch-clean.  Userspace and tests too, except
 # for what the kselftest style needs (SKIP-style macros that return,

@@ -1,0 +1,130 @@
+#!/bin/sh
+# Exit-cost benchmark: minihv against KVM in the SVM lab (`make bench`).
+#
+#   lab/bench.sh            (after `make all`)
+#
+# Environment: BENCH_N_KERNEL, BENCH_N_USER (iterations of the in-kernel
+# and of the userspace loops, default 100000 and 20000), BENCH_WALL=0 to
+# skip the second, wall-clock boot.
+#
+# One boot of the SVM lab's machine (QEMU TCG, -cpu qemu64,+svm,+npt)
+# under -icount shift=0 runs build/bench/exit_bench against
+# /dev/minihv, then rmmod minihv, modprobe kvm_amd, against /dev/kvm.
+# Under icount the guest's clock counts instructions (1 ns each), so the
+# numbers are a deterministic measure of the software path.  A second boot
+# without -icount gives wall-clock numbers: noisy, for scale only.
+# Documentation/performance.rst explains the loops and the table.
+#
+# This is a benchmark: no thresholds, exit status 0 unless a run failed.
+#
+# Why not lab/lab.sh --icount: QEMU 7.2 with -icount never brings up the
+# second CPU of the 2-CPU SVM lab (the boot hangs at "x86: Booting SMP
+# configuration"), so the icount boot here has 1 CPU.  Same kernel, same
+# base initramfs, same markers as lab.sh; results in build/lab/bench/.
+set -e
+top=$(cd "$(dirname "$0")/.." && pwd)
+nk=${BENCH_N_KERNEL:-100000}
+nu=${BENCH_N_USER:-20000}
+bin=$top/build/bench/exit_bench
+base=$top/build/lab/base.cpio
+out=$top/build/lab/bench
+for f in "$bin" "$base"; do
+	[ -f "$f" ] || { echo "bench.sh: $f missing: run 'make all' first" >&2; exit 2; }
+done
+rm -rf "$out"
+mkdir -p "$out"
+
+# The command run inside the lab, in /lab/files.
+cat > "$out/cmd.sh" <<EOF
+rc=0
+insmod /minihv/minihv.ko || rc=1
+MINIHV_DEV=/dev/minihv ./exit_bench $nk $nu || rc=1
+rmmod minihv || rc=1
+modprobe kvm_amd || rc=1
+MINIHV_DEV=/dev/kvm ./exit_bench $nk $nu || rc=1
+rmmod kvm_amd kvm || :
+exit \$rc
+EOF
+
+# boot NAME CPUS [--icount]: run cmd.sh in the lab machine; the command's
+# output in $out/NAME.txt.  Fails if the lab did not finish, the command
+# failed or the kernel log has a BUG/WARNING/...
+boot()
+{
+	name=$1 cpus=$2 icount=$3
+	d=$out/$name
+	mkdir -p "$d/overlay/lab/files"
+	cp "$out/cmd.sh" "$d/overlay/lab/cmd.sh"
+	cp "$bin" "$d/overlay/lab/files/"
+	(cd "$d/overlay" && find . | LC_ALL=C sort |
+		cpio -o -H newc -R 0:0 --quiet) > "$d/overlay.cpio"
+	cat "$base" "$d/overlay.cpio" > "$d/initrd.cpio"
+	start=$(date +%s)
+	# shellcheck disable=SC2086
+	"$top/lab/boot-qemu.sh" --initrd "$d/initrd.cpio" \
+		--cpu qemu64,+svm,+npt --cpus "$cpus" --timeout 900 $icount \
+		--cmdline "lab=svm loglevel=1" --serial "$d/serial.log" || :
+	echo "# $name boot: $(($(date +%s) - start)) s wall" >&2
+	tr -d '\r' < "$d/serial.log" > "$d/serial.txt"
+	sed -n '/^MINIHV-LAB-BEGIN/,/^MINIHV-LAB-DMESG-BEGIN/p' "$d/serial.txt" |
+		sed '1d;$d' > "$out/$name.txt"
+	sed -n '/^MINIHV-LAB-DMESG-BEGIN/,/^MINIHV-LAB-DMESG-END/p' "$d/serial.txt" |
+		sed '1d;$d' > "$d/dmesg.txt"
+	status=$(sed -n 's/^MINIHV-LAB-EXIT rc=\([0-9]*\).*/\1/p' "$d/serial.txt")
+	if [ -z "$status" ]; then
+		echo "bench.sh: the $name lab did not finish; serial log tail:" >&2
+		tail -n 30 "$d/serial.txt" >&2
+		return 1
+	fi
+	if [ "$status" != 0 ]; then
+		cat "$out/$name.txt" >&2
+		echo "bench.sh: the $name run failed (rc=$status)" >&2
+		return 1
+	fi
+	if grep -E 'BUG|WARNING|Oops|general protection|sleeping function called|list_del corruption|refcount_t|Call Trace' \
+		"$d/dmesg.txt" >&2; then
+		echo "bench.sh: the $name lab's kernel log shows problems ($d/dmesg.txt)" >&2
+		return 1
+	fi
+}
+
+# table FILE TITLE: the "bench DEV LOOP EXITS NS" lines of FILE side by side.
+table()
+{
+	awk -v title="$2" '
+	$1 == "bench" {
+		if (!($3 in seen)) { seen[$3] = 1; order[n++] = $3 }
+		ex[$2, $3] = $4; ns[$2, $3] = $5
+	}
+	function per(d, l) { return ex[d, l] ? ns[d, l] / ex[d, l] : 0 }
+	function rate(d, l) { return ns[d, l] ? ex[d, l] * 1e9 / ns[d, l] : 0 }
+	END {
+		print title
+		printf "%-10s %8s %15s %13s %13s %15s %13s\n", "loop", "exits",
+		       "minihv ns/exit", "KVM ns/exit", "minihv/KVM",
+		       "minihv exits/s", "KVM exits/s"
+		for (i = 0; i < n; i++) {
+			l = order[i]
+			m = per("minihv", l); k = per("kvm", l)
+			printf "%-10s %8d %15.0f %13.0f %13s %15.0f %13.0f\n", l,
+			       ex["minihv", l], m, k,
+			       (k > 0 && m > 0) ? sprintf("%.2f", m / k) : "-",
+			       rate("minihv", l), rate("kvm", l)
+		}
+	}' "$1"
+}
+
+boot icount 1 --icount
+echo
+table "$out/icount.txt" \
+	"exit cost, QEMU -icount shift=0 (1 ns = 1 guest instruction; deterministic)" |
+	tee "$out/table.txt"
+if [ "${BENCH_WALL:-1}" != 0 ]; then
+	boot wall 2
+	echo
+	table "$out/wall.txt" \
+		"exit cost, wall clock without -icount (QEMU TCG, 2 CPUs; NOISY, for scale only)" |
+		tee -a "$out/table.txt"
+fi
+echo
+echo "raw output: $out/*.txt"
