@@ -35,7 +35,7 @@ echo "minihv:x:991:" >> "$root/etc/group"
 # minihv: module without debug info (keeps the archive small), tools, tests.
 strip --strip-debug -o "$root/minihv/minihv.ko" "$top/minihv.ko"
 cp "$top"/build/userspace/* "$root/minihv/bin/"
-cp "$top"/build/selftests/* "$root/minihv/selftests/"
+cp "$top"/build/selftests/*_test "$root/minihv/selftests/"
 cp "$top"/selftests/run.sh "$root/minihv/selftests/run.sh"
 
 # The Debian kernel's KVM modules and their dependencies.

@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * migrate_test: a vCPU survives its thread moving between host CPUs.
+ *
+ * The vCPU thread pins itself to CPU 0, 1, 0, ... after every exit (and
+ * sometimes between KVM_RUNs without an exit), while the guest counts in
+ * a register and reports each value with an OUT.  Every value must arrive
+ * in order, with the guest's other registers intact: the hypervisor has to
+ * move the vCPU's hardware state (VMCS / ASID, TLB tags) along with it.
+ * Needs two online CPUs.
+ */
+#include <sched.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "lib/harness.h"
+#include "lib/guest.h"
+#include "lib/hvtest.h"
+
+#define PORT	0x80
+#define ROUNDS	2000
+
+GUEST_ASM(guest_count, ".code64",
+	"xorl %ebx, %ebx\n"
+	"movabsq $0x1122334455667788, %r12\n"
+	"1: incl %ebx\n"
+	"movl %ebx, %eax\n"
+	"outl %eax, $" "0x80" "\n"
+	"cmpq %r12, %r12\n"
+	"jmp 1b\n");
+
+static void pin(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+TEST(flip_cpus)
+{
+	struct kvm_regs regs;
+	struct gvcpu *v;
+	uint32_t i, val;
+
+	if (hv_online_cpus() < 2)
+		SKIP(return, "needs two CPUs");
+	v = guest_create(GM_LONG64, guest_count, guest_count_end);
+	for (i = 1; i <= ROUNDS; i++) {
+		pin(i & 1);
+		GUEST_RUN_EXPECT(v, KVM_EXIT_IO);
+		ASSERT_EQ(PORT, v->run->io.port);
+		memcpy(&val, gvcpu_io_data(v), 4);
+		ASSERT_EQ(i, val);
+		if (i % 100 == 0) {
+			gvcpu_get_regs(v, &regs);
+			ASSERT_EQ(0x1122334455667788ULL, regs.r12);
+			ASSERT_EQ(i, (uint32_t)regs.rbx);
+		}
+	}
+	guest_destroy(v);
+}
+
+TEST_HARNESS_MAIN
