@@ -24,14 +24,16 @@
 #include <asm/virtext.h>
 #include <asm/vmx.h>
 
-#include "minihv.h"
+#include "vmx.h"
 
 static bool ept = true;
 module_param(ept, bool, 0444);
 MODULE_PARM_DESC(ept, "Use EPT when the CPU has it (default 1; 0 = shadow paging)");
 
 static u64 vmx_basic;
-static u32 vmcs_revision;
+u32 vmx_vmcs_revision;
+struct vmx_config vmx_cfg;
+DEFINE_PER_CPU(struct vmx_cpu, vmx_cpu);
 static u32 vmx_procbased2_allowed1;	/* allowed-1 of secondary controls */
 static u64 vmx_ept_vpid_cap;
 static DEFINE_PER_CPU(struct page *, vmxon_region);
@@ -46,10 +48,12 @@ static int vmx_setup(void)
 						     GFP_KERNEL | __GFP_ZERO, 0);
 		if (!page)
 			goto out_free;
-		*(u32 *)page_address(page) = vmcs_revision;
+		*(u32 *)page_address(page) = vmx_vmcs_revision;
 		per_cpu(vmxon_region, cpu) = page;
+		INIT_LIST_HEAD(&per_cpu(vmx_cpu, cpu).loaded);
 	}
-	return 0;
+	if (!vmx_guest_setup())
+		return 0;
 
 out_free:
 	for_each_possible_cpu(cpu) {
@@ -64,6 +68,7 @@ static void vmx_unsetup(void)
 {
 	unsigned int cpu;
 
+	vmx_guest_unsetup();
 	for_each_possible_cpu(cpu) {
 		__free_page(per_cpu(vmxon_region, cpu));
 		per_cpu(vmxon_region, cpu) = NULL;
@@ -96,11 +101,41 @@ static int vmx_cpu_enable(void)
 		cr4_clear_bits(X86_CR4_VMXE);
 		return -EIO;
 	}
+	/* The syscall MSRs VMX does not switch: the host's, for after exits. */
+	rdmsrl(MSR_STAR, this_cpu_ptr(&vmx_cpu)->host_star);
+	rdmsrl(MSR_LSTAR, this_cpu_ptr(&vmx_cpu)->host_lstar);
+	rdmsrl(MSR_CSTAR, this_cpu_ptr(&vmx_cpu)->host_cstar);
+	rdmsrl(MSR_SYSCALL_MASK, this_cpu_ptr(&vmx_cpu)->host_sfmask);
+	__this_cpu_write(vmx_cpu.current_vcpu, NULL);
+	__this_cpu_write(vmx_cpu.on, true);
 	return 0;
+}
+
+/*
+ * VMCLEAR every VMCS active on this CPU (IRQs off), so that its data is
+ * in memory and the vCPU can be loaded elsewhere: before VMXOFF, a VMCS
+ * left active could be lost.
+ */
+void vmx_clear_all_loaded(void)
+{
+	struct vmx_cpu *vc = this_cpu_ptr(&vmx_cpu);
+	struct vmx_vcpu *vmx, *tmp;
+
+	list_for_each_entry_safe(vmx, tmp, &vc->loaded, loaded_node) {
+		vmcs_clear(vmx->vmcs_pa);
+		list_del_init(&vmx->loaded_node);
+		vmx->launched = false;
+		/* Pairs with the READ_ONCE() in guest.c's vmx_load(). */
+		smp_wmb();
+		WRITE_ONCE(vmx->cpu, -1);
+	}
+	vc->current_vcpu = NULL;
 }
 
 static void vmx_cpu_disable(void)
 {
+	vmx_clear_all_loaded();
+	__this_cpu_write(vmx_cpu.on, false);
 	/* VMXOFF, eating a fault, and CR4.VMXE off. */
 	cpu_vmxoff();
 }
@@ -108,6 +143,14 @@ static void vmx_cpu_disable(void)
 /* Crash or emergency reboot, any context, on every CPU (NMI). */
 static void vmx_emergency_disable(void)
 {
+	struct vmx_cpu *vc = this_cpu_ptr(&vmx_cpu);
+	struct vmx_vcpu *vmx;
+
+	/* Best effort: the VMCSs to memory (kdump), then VMXOFF. */
+	if (vc->on && vc->loaded.next)
+		list_for_each_entry(vmx, &vc->loaded, loaded_node)
+			vmcs_clear(vmx->vmcs_pa);
+	vc->on = false;
 	__cpu_emergency_vmxoff();
 }
 
@@ -140,7 +183,7 @@ static void vmx_hw_last(void)
 
 static void vmx_fill_info(struct minihv_info *info)
 {
-	info->vmcs_revision = vmcs_revision;
+	info->vmcs_revision = vmx_vmcs_revision;
 	if (ept && (vmx_procbased2_allowed1 & SECONDARY_EXEC_ENABLE_EPT))
 		info->flags |= MINIHV_INFO_TDP;
 	if (vmx_procbased2_allowed1 & SECONDARY_EXEC_ENABLE_VPID) {
@@ -163,7 +206,118 @@ static const struct minihv_vendor_ops vmx_ops = {
 	.hw_first	= vmx_hw_first,
 	.hw_last	= vmx_hw_last,
 	.fill_info	= vmx_fill_info,
+	.exit_name	= vmx_exit_name,
+	.vm_init	= vmx_vm_init,
+	.vm_destroy	= vmx_vm_destroy,
+	.vm_zap		= vmx_vm_zap,
+	.vcpu_create	= vmx_vcpu_create,
+	.vcpu_free	= vmx_vcpu_free,
+	.vcpu_run	= vmx_vcpu_run,
+	.get_sregs	= vmx_get_sregs,
+	.set_sregs	= vmx_set_sregs,
+	.get_msr	= vmx_get_msr,
+	.set_msr	= vmx_set_msr,
+	.queue_exception = vmx_queue_exception,
 };
+
+/*
+ * One control word: @want must be allowed to be 1, @opt is used when it
+ * is, and whatever the CPU forces to 1 is added.  The capability MSR has
+ * the allowed-0 settings in its low half, the allowed-1 in the high half.
+ */
+static u32 vmx_adjust(u32 msr, u32 true_msr, u32 want, u32 opt,
+		      const char *what)
+{
+	u64 cap;
+
+	rdmsrl((vmx_basic & VMX_BASIC_TRUE_CTLS) ? true_msr : msr, cap);
+	if ((want & ~(u32)(cap >> 32)) && !vmx_cfg.missing)
+		vmx_cfg.missing = what;
+	return ((want | opt) & (u32)(cap >> 32)) | (u32)cap;
+}
+
+/*
+ * The controls every VMCS uses.  Anything required that is missing makes
+ * VM creation fail (vmx_vm_init()) with one message, never an entry.
+ */
+static void vmx_setup_config(void)
+{
+	struct vmx_config *c = &vmx_cfg;
+	u64 cap, ept_cap = vmx_ept_vpid_cap;
+
+	c->pin = vmx_adjust(MSR_IA32_VMX_PINBASED_CTLS,
+			    MSR_IA32_VMX_TRUE_PINBASED_CTLS,
+			    PIN_BASED_EXT_INTR_MASK | PIN_BASED_NMI_EXITING, 0,
+			    "external-interrupt/NMI exiting");
+	c->proc = vmx_adjust(MSR_IA32_VMX_PROCBASED_CTLS,
+			     MSR_IA32_VMX_TRUE_PROCBASED_CTLS,
+			     CPU_BASED_HLT_EXITING | CPU_BASED_UNCOND_IO_EXITING |
+			     CPU_BASED_ACTIVATE_SECONDARY_CONTROLS,
+			     CPU_BASED_USE_MSR_BITMAPS |
+			     CPU_BASED_USE_TSC_OFFSETTING,
+			     "HLT/unconditional I/O exiting, secondary controls");
+	/* Not wanted; only there if the CPU insists. */
+	c->proc &= ~(CPU_BASED_CR3_LOAD_EXITING | CPU_BASED_CR3_STORE_EXITING |
+		     CPU_BASED_INVLPG_EXITING | CPU_BASED_CR8_LOAD_EXITING |
+		     CPU_BASED_CR8_STORE_EXITING);
+	rdmsrl((vmx_basic & VMX_BASIC_TRUE_CTLS) ?
+	       MSR_IA32_VMX_TRUE_PROCBASED_CTLS : MSR_IA32_VMX_PROCBASED_CTLS,
+	       cap);
+	c->proc |= (u32)cap;
+	c->msr_bitmap = c->proc & CPU_BASED_USE_MSR_BITMAPS;
+
+	if (c->proc & CPU_BASED_ACTIVATE_SECONDARY_CONTROLS)
+		c->proc2 = vmx_adjust(MSR_IA32_VMX_PROCBASED_CTLS2,
+				      MSR_IA32_VMX_PROCBASED_CTLS2,
+				      SECONDARY_EXEC_ENABLE_EPT |
+				      SECONDARY_EXEC_UNRESTRICTED_GUEST,
+				      SECONDARY_EXEC_ENABLE_VPID, NULL);
+	c->ept_ug = ept && (c->proc2 & SECONDARY_EXEC_ENABLE_EPT) &&
+		    (c->proc2 & SECONDARY_EXEC_UNRESTRICTED_GUEST);
+
+	/* VPID only with INVVPID to flush it. */
+	c->invvpid_single = ept_cap & ((u64)VMX_VPID_EXTENT_SINGLE_CONTEXT_BIT << 32);
+	c->invvpid_all = ept_cap & ((u64)VMX_VPID_EXTENT_GLOBAL_CONTEXT_BIT << 32);
+	c->vpid = (c->proc2 & SECONDARY_EXEC_ENABLE_VPID) &&
+		  (ept_cap & ((u64)VMX_VPID_INVVPID_BIT << 32)) &&
+		  (c->invvpid_single || c->invvpid_all);
+	if (!c->vpid)
+		c->proc2 &= ~SECONDARY_EXEC_ENABLE_VPID;
+
+	/* EPT: WB tables, INVEPT, 4 levels (5 on a 5-level host if it can). */
+	c->invept_single = ept_cap & VMX_EPT_EXTENT_CONTEXT_BIT;
+	if (pgtable_l5_enabled() && (ept_cap & VMX_EPT_PAGE_WALK_5_BIT))
+		c->ept_levels = 5;
+	else if (ept_cap & VMX_EPT_PAGE_WALK_4_BIT)
+		c->ept_levels = 4;
+	if (c->ept_ug && (!c->ept_levels || !(ept_cap & VMX_EPTP_WB_BIT) ||
+			  !(ept_cap & VMX_EPT_INVEPT_BIT) ||
+			  !(ept_cap & (VMX_EPT_EXTENT_CONTEXT_BIT |
+				       VMX_EPT_EXTENT_GLOBAL_BIT))) &&
+	    !c->missing)
+		c->missing = "EPT with write-back 4-level tables and INVEPT";
+
+	c->exit = vmx_adjust(MSR_IA32_VMX_EXIT_CTLS, MSR_IA32_VMX_TRUE_EXIT_CTLS,
+			     VM_EXIT_HOST_ADDR_SPACE_SIZE |
+			     VM_EXIT_SAVE_IA32_EFER | VM_EXIT_LOAD_IA32_EFER |
+			     VM_EXIT_SAVE_IA32_PAT | VM_EXIT_LOAD_IA32_PAT,
+			     VM_EXIT_SAVE_DEBUG_CONTROLS,
+			     "64-bit host, EFER/PAT save/load on exit");
+	c->exit &= ~VM_EXIT_ACK_INTR_ON_EXIT;
+	c->entry = vmx_adjust(MSR_IA32_VMX_ENTRY_CTLS,
+			      MSR_IA32_VMX_TRUE_ENTRY_CTLS,
+			      VM_ENTRY_LOAD_IA32_EFER | VM_ENTRY_LOAD_IA32_PAT |
+			      VM_ENTRY_IA32E_MODE, VM_ENTRY_LOAD_DEBUG_CONTROLS,
+			      "EFER/PAT load and IA-32e mode on entry");
+	c->entry_ia32e = c->entry & VM_ENTRY_IA32E_MODE;
+	c->entry &= ~VM_ENTRY_IA32E_MODE;
+
+	rdmsrl(MSR_IA32_VMX_CR0_FIXED0, c->cr0_fixed0);
+	rdmsrl(MSR_IA32_VMX_CR0_FIXED1, c->cr0_fixed1);
+	rdmsrl(MSR_IA32_VMX_CR4_FIXED0, c->cr4_fixed0);
+	rdmsrl(MSR_IA32_VMX_CR4_FIXED1, c->cr4_fixed1);
+	c->usable = !c->missing;
+}
 
 const struct minihv_vendor_ops *vmx_probe(void)
 {
@@ -184,7 +338,7 @@ const struct minihv_vendor_ops *vmx_probe(void)
 	}
 
 	rdmsrl(MSR_IA32_VMX_BASIC, vmx_basic);
-	vmcs_revision = vmx_basic & GENMASK_ULL(30, 0);
+	vmx_vmcs_revision = vmx_basic & GENMASK_ULL(30, 0);
 	vmcs_size = (vmx_basic >> VMX_BASIC_VMCS_SIZE_SHIFT) & GENMASK_ULL(12, 0);
 	mem_type = (vmx_basic & VMX_BASIC_MEM_TYPE_MASK) >>
 		   VMX_BASIC_MEM_TYPE_SHIFT;
@@ -204,5 +358,6 @@ const struct minihv_vendor_ops *vmx_probe(void)
 		rdmsrl_safe(MSR_IA32_VMX_EPT_VPID_CAP, &vmx_ept_vpid_cap);
 	if (!(vmx_procbased2_allowed1 & SECONDARY_EXEC_ENABLE_EPT))
 		pr_info("no EPT: guests will use shadow paging\n");
+	vmx_setup_config();
 	return &vmx_ops;
 }

@@ -1,0 +1,1614 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * minihv: VMX guests: the VMCS, entering the guest, and one handler per
+ * exit reason.
+ *
+ * Guests run with EPT and "unrestricted guest" (real mode included): the
+ * EPT tables are built by kmod/tdp.c one page per EPT violation, and a
+ * violation outside every memory slot (or a write to a read-only slot) is
+ * MMIO for the common code (kmod/exit.c).  Every port (unconditional I/O
+ * exiting) and every MSR (an all-ones MSR bitmap, or none) exits, so do
+ * CPUID, HLT, external interrupts, NMIs, and the VMX instructions and
+ * XSETBV, which raise #UD in the guest.
+ *
+ * The VMCS is only touched with preemption disabled and after
+ * vmx_load(), which makes it current on this CPU: VMCLEAR on the CPU it
+ * was active on (an IPI), then VMPTRLD here.  Each CPU lists the VMCSs
+ * active on it, for VMXOFF (vmx.c).  Exit handlers run preemptible (they
+ * allocate EPT tables, call into exit.c), so whatever reads or writes the
+ * VMCS goes through vmx_get()/vmx_put().
+ *
+ * CR0.NE, CR4.VMXE (which VMX fixes to 1) and CR0.CD/NW (kept clear in
+ * the real CR0, as KVM does) are owned by the host: the guest reads its
+ * own values from the read shadows, and a write that changes them exits
+ * (CR_ACCESS) and is emulated.
+ */
+#define pr_fmt(fmt) "minihv: " fmt
+
+#include <linux/bitmap.h>
+#include <linux/gfp.h>
+#include <linux/hw_breakpoint.h>
+#include <linux/io.h>
+#include <linux/mm.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/smp.h>
+#include <linux/spinlock.h>
+#include <asm/cpu_entry_area.h>
+#include <asm/debugreg.h>
+#include <asm/desc.h>
+#include <asm/fpu/api.h>
+#include <asm/msr.h>
+#include <asm/pgtable.h>
+#include <asm/processor-flags.h>
+#include <asm/segment.h>
+#include <asm/special_insns.h>
+#include <asm/thread_info.h>
+#include <asm/tlbflush.h>
+
+#include "vmx.h"
+
+#define DR7_RESET	0x400ULL
+#define PAT_RESET	0x0007040600070406ULL
+
+/* Host-owned CR0 bits besides VMX's fixed ones (real CR0 keeps them 0). */
+#define CR0_HOST_CLEAR	(X86_CR0_CD | X86_CR0_NW)
+
+/* Exit qualification of CR accesses. */
+#define CR_QUAL_NR(q)		((q) & 0xf)
+#define CR_QUAL_TYPE(q)		(((q) >> 4) & 3)
+#define CR_QUAL_GPR(q)		(((q) >> 8) & 0xf)
+#define CR_TYPE_MOV_TO		0
+#define CR_TYPE_MOV_FROM	1
+#define CR_TYPE_CLTS		2
+#define CR_TYPE_LMSW		3
+
+/* Exit qualification of I/O instructions. */
+#define IO_QUAL_SIZE(q)		(((q) & 7) + 1)
+#define IO_QUAL_IN		BIT(3)
+#define IO_QUAL_STRING		BIT(4)
+#define IO_QUAL_REP		BIT(5)
+#define IO_QUAL_PORT(q)		((q) >> 16)
+
+static struct page *vmx_msr_bitmap;
+static DEFINE_SPINLOCK(vpid_lock);
+static unsigned long *vpid_bitmap;	/* VPID 0 is the host's */
+#define NR_VPIDS	(1 << 16)
+
+void vmcs_write_error(unsigned long field, u64 value)
+{
+	pr_err_ratelimited("VMWRITE %#lx <- %#llx failed (error %llu)\n",
+			   field, value, vmcs_read(VM_INSTRUCTION_ERROR));
+}
+
+/* ---------------------------------------------------------------------
+ * Module-wide state
+ */
+
+int vmx_guest_setup(void)
+{
+	BUILD_BUG_ON(VMX_HOST_RSP_FIELD != HOST_RSP);
+	vmx_msr_bitmap = alloc_page(GFP_KERNEL);
+	vpid_bitmap = bitmap_zalloc(NR_VPIDS, GFP_KERNEL);
+	if (!vmx_msr_bitmap || !vpid_bitmap) {
+		vmx_guest_unsetup();
+		return -ENOMEM;
+	}
+	/* All ones: every RDMSR and WRMSR exits. */
+	memset(page_address(vmx_msr_bitmap), 0xff, PAGE_SIZE);
+	__set_bit(0, vpid_bitmap);
+	return 0;
+}
+
+void vmx_guest_unsetup(void)
+{
+	if (vmx_msr_bitmap)
+		__free_page(vmx_msr_bitmap);
+	vmx_msr_bitmap = NULL;
+	bitmap_free(vpid_bitmap);
+	vpid_bitmap = NULL;
+}
+
+static u16 vpid_alloc(void)
+{
+	unsigned long vpid;
+
+	if (!vmx_cfg.vpid)
+		return 0;
+	spin_lock(&vpid_lock);
+	vpid = find_first_zero_bit(vpid_bitmap, NR_VPIDS);
+	if (vpid < NR_VPIDS)
+		__set_bit(vpid, vpid_bitmap);
+	else
+		vpid = 0;	/* none left: share the host's, flushed */
+	spin_unlock(&vpid_lock);
+	return vpid;
+}
+
+static void vpid_free(u16 vpid)
+{
+	if (!vpid)
+		return;
+	spin_lock(&vpid_lock);
+	__clear_bit(vpid, vpid_bitmap);
+	spin_unlock(&vpid_lock);
+}
+
+/* ---------------------------------------------------------------------
+ * VMs
+ */
+
+static struct vmx_vm *to_vmx_vm(struct minihv_vm *vm)
+{
+	return vm->arch;
+}
+
+static struct vmx_vcpu *to_vmx(struct minihv_vcpu *vcpu)
+{
+	return vcpu->arch;
+}
+
+int vmx_vm_init(struct minihv_vm *vm)
+{
+	struct vmx_vm *vmx_vm;
+	int r;
+
+	if (!vmx_cfg.ept_ug) {
+		pr_info_once("no EPT with unrestricted guest (or ept=0): shadow paging is not there yet\n");
+		return -EOPNOTSUPP;
+	}
+	if (!vmx_cfg.usable) {
+		pr_err_once("VMX cannot run guests: the CPU lacks %s\n",
+			    vmx_cfg.missing);
+		return -EOPNOTSUPP;
+	}
+	vmx_vm = kzalloc(sizeof(*vmx_vm), GFP_KERNEL_ACCOUNT);
+	if (!vmx_vm)
+		return -ENOMEM;
+	/*
+	 * Tables: readable, writable, executable; leaves: readable and
+	 * executable, write-back, writable unless the slot is read-only.
+	 */
+	r = minihv_tdp_init(&vmx_vm->ept, vmx_cfg.ept_levels, VMX_EPT_RWX_MASK,
+			    VMX_EPT_READABLE_MASK | VMX_EPT_EXECUTABLE_MASK |
+			    (VMX_EPTP_MT_WB << VMX_EPT_MT_EPTE_SHIFT),
+			    VMX_EPT_WRITABLE_MASK);
+	if (r) {
+		kfree(vmx_vm);
+		return r;
+	}
+	vmx_vm->eptp = vmx_vm->ept.root_pa | VMX_EPTP_MT_WB |
+		       ((u64)(vmx_cfg.ept_levels - 1) << 3);
+	vm->arch = vmx_vm;
+	return 0;
+}
+
+void vmx_vm_destroy(struct minihv_vm *vm)
+{
+	struct vmx_vm *vmx_vm = to_vmx_vm(vm);
+
+	minihv_tdp_destroy(&vmx_vm->ept);
+	kfree(vmx_vm);
+	vm->arch = NULL;
+}
+
+/* Slots changed; no vCPU is in the guest (slots_lock held for write). */
+void vmx_vm_zap(struct minihv_vm *vm)
+{
+	struct vmx_vm *vmx_vm = to_vmx_vm(vm);
+
+	minihv_tdp_zap(&vmx_vm->ept);
+	atomic64_inc(&vmx_vm->tlb_gen);
+}
+
+/* ---------------------------------------------------------------------
+ * TLB flushes
+ */
+
+static void vmx_invept(unsigned long type, u64 eptp)
+{
+	struct { u64 eptp, gpa; } desc = { eptp, 0 };
+
+	asm volatile("1: invept %[desc], %[type]\n\t"
+		     "2:\n\t"
+		     _ASM_EXTABLE(1b, 2b)
+		     : : [desc] "m" (desc), [type] "r" (type) : "cc", "memory");
+}
+
+static void vmx_invvpid(unsigned long type, u16 vpid)
+{
+	struct { u64 vpid, gva; } desc = { vpid, 0 };
+
+	asm volatile("1: invvpid %[desc], %[type]\n\t"
+		     "2:\n\t"
+		     _ASM_EXTABLE(1b, 2b)
+		     : : [desc] "m" (desc), [type] "r" (type) : "cc", "memory");
+}
+
+/* Everything this vCPU may have cached on this CPU.  Preemption off. */
+static void vmx_flush(struct minihv_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	u64 eptp = to_vmx_vm(vcpu->vm)->eptp;
+
+	if (vmx_cfg.invept_single)
+		vmx_invept(VMX_EPT_EXTENT_CONTEXT, eptp);
+	else
+		vmx_invept(VMX_EPT_EXTENT_GLOBAL, 0);
+	if (vmx->vpid) {
+		if (vmx_cfg.invvpid_single)
+			vmx_invvpid(VMX_VPID_EXTENT_SINGLE_CONTEXT, vmx->vpid);
+		else
+			vmx_invvpid(VMX_VPID_EXTENT_ALL_CONTEXT, 0);
+	}
+	vmx->need_flush = false;
+}
+
+/* ---------------------------------------------------------------------
+ * Loading the VMCS on a CPU
+ */
+
+/* IPI, IRQs off: VMCLEAR @info's VMCS if it is still active here. */
+static void vmx_clear_here(void *info)
+{
+	struct vmx_vcpu *vmx = info;
+	struct vmx_cpu *vc = this_cpu_ptr(&vmx_cpu);
+
+	if (READ_ONCE(vmx->cpu) != smp_processor_id())
+		return;		/* VMXOFF already cleared it */
+	vmcs_clear(vmx->vmcs_pa);
+	if (vc->current_vcpu == vmx)
+		vc->current_vcpu = NULL;
+	list_del_init(&vmx->loaded_node);
+	vmx->launched = false;
+	/* The VMCLEAR is done before anyone sees cpu == -1 (vmx_load()). */
+	smp_wmb();
+	WRITE_ONCE(vmx->cpu, -1);
+}
+
+static void vmx_init_vmcs(struct minihv_vcpu *vcpu);
+
+/* Host state that depends on the CPU only. */
+static void vmx_set_host_cpu_state(int cpu)
+{
+	struct desc_ptr dt;
+	u64 msr;
+
+	vmcs_write(HOST_CR0, read_cr0());
+	vmcs_write(HOST_TR_BASE,
+		   (unsigned long)&get_cpu_entry_area(cpu)->tss.x86_tss);
+	native_store_gdt(&dt);
+	vmcs_write(HOST_GDTR_BASE, dt.address);
+	store_idt(&dt);
+	vmcs_write(HOST_IDTR_BASE, dt.address);
+	vmcs_write(HOST_GS_BASE, cpu_kernelmode_gs_base(cpu));
+	rdmsrl(MSR_IA32_SYSENTER_CS, msr);
+	vmcs_write(HOST_IA32_SYSENTER_CS, msr);
+	rdmsrl(MSR_IA32_SYSENTER_ESP, msr);
+	vmcs_write(HOST_IA32_SYSENTER_ESP, msr);
+	rdmsrl(MSR_IA32_SYSENTER_EIP, msr);
+	vmcs_write(HOST_IA32_SYSENTER_EIP, msr);
+	rdmsrl(MSR_EFER, msr);
+	vmcs_write(HOST_IA32_EFER, msr);
+	rdmsrl(MSR_IA32_CR_PAT, msr);
+	vmcs_write(HOST_IA32_PAT, msr);
+}
+
+/*
+ * Make the vCPU's VMCS current on this CPU.  Preemption off, IRQs on (the
+ * VMCLEAR on another CPU is an IPI).  Returns false if VMX is off here.
+ */
+static bool vmx_load(struct minihv_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	struct vmx_cpu *vc = this_cpu_ptr(&vmx_cpu);
+	int cpu = smp_processor_id();
+	int old = READ_ONCE(vmx->cpu);
+
+	if (!vc->on)
+		return false;
+	if (old == cpu) {
+		if (vc->current_vcpu != vmx) {
+			if (!vmcs_load(vmx->vmcs_pa))
+				return false;
+			vc->current_vcpu = vmx;
+		}
+		return true;
+	}
+
+	if (old >= 0)
+		smp_call_function_single(old, vmx_clear_here, vmx, 1);
+	/* Pairs with the smp_wmb() of whoever cleared it. */
+	smp_rmb();
+
+	local_irq_disable();
+	if (!vc->on) {
+		local_irq_enable();
+		return false;
+	}
+	/* Launch state "clear", contents written back: then make it current. */
+	vmcs_clear(vmx->vmcs_pa);
+	if (!vmcs_load(vmx->vmcs_pa)) {
+		local_irq_enable();
+		return false;
+	}
+	vc->current_vcpu = vmx;
+	list_add(&vmx->loaded_node, &vc->loaded);
+	vmx->launched = false;
+	WRITE_ONCE(vmx->cpu, cpu);
+	local_irq_enable();
+
+	if (!vmx->initialized)
+		vmx_init_vmcs(vcpu);
+	vmx_set_host_cpu_state(cpu);
+	/* This CPU may have stale translations from an earlier stay. */
+	vmx->need_flush = true;
+	return true;
+}
+
+/* Access the VMCS from preemptible code. */
+static bool vmx_get(struct minihv_vcpu *vcpu)
+{
+	preempt_disable();
+	if (vmx_load(vcpu))
+		return true;
+	preempt_enable();
+	return false;
+}
+
+static void vmx_put(void)
+{
+	preempt_enable();
+}
+
+/* ---------------------------------------------------------------------
+ * Segments
+ */
+
+enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG_TR };
+
+/* Field encodings: each kind is consecutive in x86 segment order. */
+static unsigned long seg_field(unsigned long es_field, int seg)
+{
+	return es_field + 2 * seg;
+}
+
+/* kvm_segment <-> VMX access rights (bit 16 = unusable). */
+static u32 seg_ar(const struct kvm_segment *k)
+{
+	if (k->unusable || !k->present)
+		return VMX_AR_UNUSABLE_MASK | ((k->dpl & 3) << VMX_AR_DPL_SHIFT);
+	return (k->type & VMX_AR_TYPE_MASK) | (k->s ? VMX_AR_S_MASK : 0) |
+	       ((k->dpl & 3) << VMX_AR_DPL_SHIFT) | VMX_AR_P_MASK |
+	       (k->avl ? BIT(12) : 0) | (k->l ? VMX_AR_L_MASK : 0) |
+	       (k->db ? VMX_AR_DB_MASK : 0) | (k->g ? VMX_AR_G_MASK : 0);
+}
+
+static void get_seg(int seg, struct kvm_segment *k)
+{
+	u32 ar = vmcs_read(seg_field(GUEST_ES_AR_BYTES, seg));
+
+	memset(k, 0, sizeof(*k));
+	k->base = vmcs_read(seg_field(GUEST_ES_BASE, seg));
+	k->limit = vmcs_read(seg_field(GUEST_ES_LIMIT, seg));
+	k->selector = vmcs_read(seg_field(GUEST_ES_SELECTOR, seg));
+	k->dpl = VMX_AR_DPL(ar);
+	k->unusable = !!(ar & VMX_AR_UNUSABLE_MASK);
+	if (k->unusable)
+		return;
+	k->type = ar & VMX_AR_TYPE_MASK;
+	k->s = !!(ar & VMX_AR_S_MASK);
+	k->present = !!(ar & VMX_AR_P_MASK);
+	k->avl = !!(ar & BIT(12));
+	k->l = !!(ar & VMX_AR_L_MASK);
+	k->db = !!(ar & VMX_AR_DB_MASK);
+	k->g = !!(ar & VMX_AR_G_MASK);
+	k->unusable = !k->present;
+}
+
+static void set_seg(int seg, const struct kvm_segment *k)
+{
+	struct kvm_segment s = *k;
+
+	/* As KVM with unrestricted guest: the accessed bit is always set. */
+	if (seg != SEG_LDTR && seg != SEG_TR)
+		s.type |= VMX_AR_TYPE_ACCESSES_MASK;
+	vmcs_write(seg_field(GUEST_ES_SELECTOR, seg), s.selector);
+	vmcs_write(seg_field(GUEST_ES_BASE, seg), s.base);
+	vmcs_write(seg_field(GUEST_ES_LIMIT, seg), s.limit);
+	vmcs_write(seg_field(GUEST_ES_AR_BYTES, seg), seg_ar(&s));
+}
+
+static void init_seg(int seg, u16 selector, u32 ar)
+{
+	vmcs_write(seg_field(GUEST_ES_SELECTOR, seg), selector);
+	vmcs_write(seg_field(GUEST_ES_BASE, seg), 0);
+	vmcs_write(seg_field(GUEST_ES_LIMIT, seg), 0xffff);
+	vmcs_write(seg_field(GUEST_ES_AR_BYTES, seg), ar);
+}
+
+/* ---------------------------------------------------------------------
+ * Control registers
+ */
+
+/* CR0 bits the host owns: VMX's fixed-to-1 bits (less PE/PG), CD, NW. */
+static u64 cr0_host_mask(void)
+{
+	return (vmx_cfg.cr0_fixed0 & ~(u64)(X86_CR0_PE | X86_CR0_PG)) |
+	       CR0_HOST_CLEAR;
+}
+
+static u64 cr4_host_mask(void)
+{
+	return vmx_cfg.cr4_fixed0;
+}
+
+/* The CR0 the hardware runs with for a guest CR0 of @cr0. */
+static u64 cr0_real(u64 cr0)
+{
+	return (cr0 & ~CR0_HOST_CLEAR) |
+	       (vmx_cfg.cr0_fixed0 & ~(u64)(X86_CR0_PE | X86_CR0_PG));
+}
+
+static u64 cr4_real(u64 cr4)
+{
+	return cr4 | vmx_cfg.cr4_fixed0;
+}
+
+/* EFER.LMA decides the "IA-32e mode guest" entry control.  VMCS loaded. */
+static void vmx_set_efer(struct minihv_vcpu *vcpu, u64 efer)
+{
+	u32 entry = vmx_cfg.entry;
+
+	if (efer & EFER_LMA)
+		entry |= VM_ENTRY_IA32E_MODE;
+	vmcs_write(VM_ENTRY_CONTROLS, entry);
+	vmcs_write(GUEST_IA32_EFER, efer);
+}
+
+/*
+ * PAE paging outside long mode: VM entry loads the PDPTEs from the VMCS,
+ * so they are read from guest memory when CR0/CR3/CR4 are set.
+ * Preemptible (reads guest memory).
+ */
+static void read_pdptrs(struct minihv_vcpu *vcpu, u64 cr0, u64 cr3, u64 cr4,
+			u64 efer, u64 *pdpte)
+{
+	memset(pdpte, 0, 4 * sizeof(*pdpte));
+	if ((cr0 & X86_CR0_PG) && (cr4 & X86_CR4_PAE) && !(efer & EFER_LMA))
+		if (minihv_read_guest(vcpu->vm, cr3 & ~0x1fULL, pdpte,
+				      4 * sizeof(*pdpte)))
+			memset(pdpte, 0, 4 * sizeof(*pdpte));
+}
+
+/* VMCS loaded. */
+static void write_pdptrs(const u64 *pdpte)
+{
+	int i;
+
+	for (i = 0; i < 4; i++)
+		vmcs_write(GUEST_PDPTR0 + 2 * i, pdpte[i]);
+}
+
+/* ---------------------------------------------------------------------
+ * vCPUs: reset state
+ */
+
+/* The guest's architectural reset state, as KVM's.  VMCS loaded. */
+static void vmx_reset_guest(struct minihv_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	const u32 data = VMX_AR_P_MASK | VMX_AR_S_MASK | 0x3;	/* RW, accessed */
+	static const u64 zero_pdptrs[4];
+
+	init_seg(SEG_CS, 0xf000, VMX_AR_P_MASK | VMX_AR_S_MASK | 0xb);
+	vmcs_write(GUEST_CS_BASE, 0xffff0000);
+	init_seg(SEG_DS, 0, data);
+	init_seg(SEG_ES, 0, data);
+	init_seg(SEG_SS, 0, data);
+	init_seg(SEG_FS, 0, data);
+	init_seg(SEG_GS, 0, data);
+	init_seg(SEG_LDTR, 0, VMX_AR_P_MASK | VMX_AR_TYPE_LDT);
+	init_seg(SEG_TR, 0, VMX_AR_P_MASK | VMX_AR_TYPE_BUSY_32_TSS);
+	vmcs_write(GUEST_GDTR_BASE, 0);
+	vmcs_write(GUEST_GDTR_LIMIT, 0xffff);
+	vmcs_write(GUEST_IDTR_BASE, 0);
+	vmcs_write(GUEST_IDTR_LIMIT, 0xffff);
+
+	vmx->cr0 = X86_CR0_NW | X86_CR0_CD | X86_CR0_ET;
+	vmx->cr4 = 0;
+	vmx->cr2 = 0;
+	vmcs_write(CR0_READ_SHADOW, vmx->cr0);
+	vmcs_write(GUEST_CR0, cr0_real(vmx->cr0));
+	vmcs_write(CR4_READ_SHADOW, vmx->cr4);
+	vmcs_write(GUEST_CR4, cr4_real(vmx->cr4));
+	vmcs_write(GUEST_CR3, 0);
+	vmx_set_efer(vcpu, 0);
+	write_pdptrs(zero_pdptrs);
+	vmcs_write(GUEST_IA32_PAT, PAT_RESET);
+	vmcs_write(GUEST_IA32_DEBUGCTL, 0);
+	vmcs_write(GUEST_DR7, DR7_RESET);
+	vmcs_write(GUEST_SYSENTER_CS, 0);
+	vmcs_write(GUEST_SYSENTER_ESP, 0);
+	vmcs_write(GUEST_SYSENTER_EIP, 0);
+	vmcs_write(GUEST_ACTIVITY_STATE, GUEST_ACTIVITY_ACTIVE);
+	vmcs_write(GUEST_INTERRUPTIBILITY_INFO, 0);
+	vmcs_write(GUEST_PENDING_DBG_EXCEPTIONS, 0);
+	vmcs_write(VM_ENTRY_INTR_INFO_FIELD, 0);
+
+	vmx->kernel_gs_base = 0;
+	vmx->star = 0;
+	vmx->lstar = 0;
+	vmx->cstar = 0;
+	vmx->sfmask = 0;
+	vmx->event_inj = 0;
+	vmx->intr_state = 0;
+	vmx->apic_base = 0xfee00000ULL | MSR_IA32_APICBASE_ENABLE |
+			 (vcpu->id == 0 ? MSR_IA32_APICBASE_BSP : 0);
+	vcpu->rip = 0xfff0;
+	vcpu->rflags = X86_EFLAGS_FIXED;
+	memset(vcpu->regs, 0, sizeof(vcpu->regs));
+	vcpu->regs[VCPU_RDX] = 0x600;	/* processor signature, as KVM */
+	vmx->entry_rip = vcpu->rip;
+	vmx->need_flush = true;
+}
+
+/* Every field, the first time the VMCS is current.  VMCS loaded. */
+static void vmx_init_vmcs(struct minihv_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+
+	vmcs_write(VMCS_LINK_POINTER, ~0ULL);
+	vmcs_write(PIN_BASED_VM_EXEC_CONTROL, vmx_cfg.pin);
+	vmcs_write(CPU_BASED_VM_EXEC_CONTROL, vmx_cfg.proc);
+	if (vmx_cfg.proc & CPU_BASED_ACTIVATE_SECONDARY_CONTROLS)
+		vmcs_write(SECONDARY_VM_EXEC_CONTROL, vmx_cfg.proc2);
+	vmcs_write(VM_EXIT_CONTROLS, vmx_cfg.exit);
+	vmcs_write(VM_ENTRY_CONTROLS, vmx_cfg.entry);
+	vmcs_write(EXCEPTION_BITMAP, 0);
+	vmcs_write(PAGE_FAULT_ERROR_CODE_MASK, 0);
+	vmcs_write(PAGE_FAULT_ERROR_CODE_MATCH, 0);
+	vmcs_write(CR3_TARGET_COUNT, 0);
+	vmcs_write(VM_EXIT_MSR_STORE_COUNT, 0);
+	vmcs_write(VM_EXIT_MSR_LOAD_COUNT, 0);
+	vmcs_write(VM_ENTRY_MSR_LOAD_COUNT, 0);
+	if (vmx_cfg.msr_bitmap)
+		vmcs_write(MSR_BITMAP, page_to_phys(vmx_msr_bitmap));
+	vmcs_write(EPT_POINTER, to_vmx_vm(vcpu->vm)->eptp);
+	if (vmx->vpid)
+		vmcs_write(VIRTUAL_PROCESSOR_ID, vmx->vpid);
+	vmcs_write(TSC_OFFSET, vmx->tsc_offset);
+	vmcs_write(CR0_GUEST_HOST_MASK, cr0_host_mask());
+	vmcs_write(CR4_GUEST_HOST_MASK, cr4_host_mask());
+
+	/* Host state that never changes; the per-CPU part is in vmx_load(). */
+	vmcs_write(HOST_CS_SELECTOR, __KERNEL_CS);
+	vmcs_write(HOST_SS_SELECTOR, __KERNEL_DS);
+	vmcs_write(HOST_DS_SELECTOR, 0);
+	vmcs_write(HOST_ES_SELECTOR, 0);
+	vmcs_write(HOST_FS_SELECTOR, 0);
+	vmcs_write(HOST_GS_SELECTOR, 0);
+	vmcs_write(HOST_TR_SELECTOR, GDT_ENTRY_TSS * 8);
+	vmcs_write(HOST_RIP, (unsigned long)vmx_vmexit);
+
+	vmx_reset_guest(vcpu);
+	vmx->initialized = true;
+}
+
+int vmx_vcpu_create(struct minihv_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx;
+	struct page *page;
+
+	vmx = kzalloc(sizeof(*vmx), GFP_KERNEL_ACCOUNT);
+	if (!vmx)
+		return -ENOMEM;
+	page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	if (!page) {
+		kfree(vmx);
+		return -ENOMEM;
+	}
+	vmx->vcpu = vcpu;
+	vmx->vmcs = page_address(page);
+	vmx->vmcs_pa = page_to_phys(page);
+	*(u32 *)vmx->vmcs = vmx_vmcs_revision;
+	vmx->cpu = -1;
+	INIT_LIST_HEAD(&vmx->loaded_node);
+	vmx->vpid = vpid_alloc();
+	vcpu->arch = vmx;
+
+	/* Initialize the VMCS now, so that GET/SET_SREGS work at once. */
+	if (!vmx_get(vcpu)) {
+		vmx_vcpu_free(vcpu);
+		return -EIO;
+	}
+	vmx_put();
+	return 0;
+}
+
+void vmx_vcpu_free(struct minihv_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	int cpu = READ_ONCE(vmx->cpu);
+
+	/* Not active anywhere before the page goes back. */
+	if (cpu >= 0)
+		smp_call_function_single(cpu, vmx_clear_here, vmx, 1);
+	vpid_free(vmx->vpid);
+	free_page((unsigned long)vmx->vmcs);
+	kfree(vmx);
+	vcpu->arch = NULL;
+}
+
+/* ---------------------------------------------------------------------
+ * Segments and control registers (KVM_GET/SET_SREGS)
+ */
+
+void vmx_get_sregs(struct minihv_vcpu *vcpu, struct kvm_sregs *sregs)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+
+	memset(sregs, 0, sizeof(*sregs));
+	sregs->cr0 = vmx->cr0;
+	sregs->cr2 = vmx->cr2;
+	sregs->cr4 = vmx->cr4;
+	sregs->apic_base = vmx->apic_base;
+	if (!vmx_get(vcpu))
+		return;
+	get_seg(SEG_CS, &sregs->cs);
+	get_seg(SEG_DS, &sregs->ds);
+	get_seg(SEG_ES, &sregs->es);
+	get_seg(SEG_FS, &sregs->fs);
+	get_seg(SEG_GS, &sregs->gs);
+	get_seg(SEG_SS, &sregs->ss);
+	get_seg(SEG_TR, &sregs->tr);
+	get_seg(SEG_LDTR, &sregs->ldt);
+	sregs->gdt.base = vmcs_read(GUEST_GDTR_BASE);
+	sregs->gdt.limit = vmcs_read(GUEST_GDTR_LIMIT);
+	sregs->idt.base = vmcs_read(GUEST_IDTR_BASE);
+	sregs->idt.limit = vmcs_read(GUEST_IDTR_LIMIT);
+	sregs->cr3 = vmcs_read(GUEST_CR3);
+	sregs->efer = vmcs_read(GUEST_IA32_EFER);
+	vmx_put();
+}
+
+#define CR0_RESERVED	(~(u64)(X86_CR0_PE | X86_CR0_MP | X86_CR0_EM | \
+				X86_CR0_TS | X86_CR0_ET | X86_CR0_NE | \
+				X86_CR0_WP | X86_CR0_AM | X86_CR0_NW | \
+				X86_CR0_CD | X86_CR0_PG))
+#define CR4_ALLOWED	(X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD | \
+			 X86_CR4_DE | X86_CR4_PSE | X86_CR4_PAE | \
+			 X86_CR4_MCE | X86_CR4_PGE | X86_CR4_PCE | \
+			 X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT | \
+			 X86_CR4_FSGSBASE | X86_CR4_OSXSAVE | X86_CR4_SMEP | \
+			 X86_CR4_SMAP | X86_CR4_LA57)
+#define EFER_ALLOWED	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
+
+static bool canonical(u64 addr)
+{
+	int bits = pgtable_l5_enabled() ? 57 : 48;
+
+	return ((s64)addr << (64 - bits) >> (64 - bits)) == (s64)addr;
+}
+
+static bool cr0_valid(u64 cr0)
+{
+	if ((cr0 & CR0_RESERVED) || (cr0 >> 32))
+		return false;
+	if ((cr0 & X86_CR0_PG) && !(cr0 & X86_CR0_PE))
+		return false;
+	if ((cr0 & X86_CR0_NW) && !(cr0 & X86_CR0_CD))
+		return false;
+	/* What VMX allows to be 1, PE/PG exempt under unrestricted guest. */
+	return !(cr0_real(cr0) & ~vmx_cfg.cr0_fixed1);
+}
+
+static bool cr4_valid(u64 cr4)
+{
+	if (cr4 & ~(u64)CR4_ALLOWED)
+		return false;
+	if ((cr4 & X86_CR4_LA57) && !pgtable_l5_enabled())
+		return false;
+	return !(cr4_real(cr4) & ~vmx_cfg.cr4_fixed1);
+}
+
+/* The limit and G bit agree (SDM "checks on guest segment registers"). */
+static bool seg_limit_ok(const struct kvm_segment *s)
+{
+	if ((s->limit & 0xfff) != 0xfff && s->g)
+		return false;
+	if ((s->limit & 0xfff00000) && !s->g)
+		return false;
+	return true;
+}
+
+static bool seg_usable(const struct kvm_segment *s)
+{
+	return !s->unusable && s->present;
+}
+
+/*
+ * What VM entry checks of the segments userspace gives, with unrestricted
+ * guest and the accessed bit forced like set_seg() does.
+ */
+static bool segs_valid(const struct kvm_sregs *sr, bool ia32e)
+{
+	const struct kvm_segment *data[] = { &sr->ds, &sr->es, &sr->fs,
+					     &sr->gs };
+	const struct kvm_segment *cs = &sr->cs, *ss = &sr->ss, *tr = &sr->tr;
+	u8 cs_type = cs->type | 1;
+	int i;
+
+	/* CS: accessed code, or read/write data with unrestricted guest. */
+	if (!seg_usable(cs) || !cs->s || !seg_limit_ok(cs))
+		return false;
+	if (cs_type != 3 && !(cs_type & 8))
+		return false;
+	if (cs_type == 3 && cs->dpl)
+		return false;
+	if ((cs_type == 9 || cs_type == 11) && cs->dpl != ss->dpl)
+		return false;
+	if ((cs_type == 13 || cs_type == 15) && cs->dpl > ss->dpl)
+		return false;
+	if (ia32e && cs->l && cs->db)
+		return false;
+
+	if (seg_usable(ss)) {
+		if (!ss->s || ((ss->type | 1) != 3 && (ss->type | 1) != 7) ||
+		    !seg_limit_ok(ss))
+			return false;
+		if ((cs_type == 3 || !(sr->cr0 & X86_CR0_PE)) && ss->dpl)
+			return false;
+	}
+
+	for (i = 0; i < ARRAY_SIZE(data); i++) {
+		const struct kvm_segment *s = data[i];
+
+		if (!seg_usable(s))
+			continue;
+		if (!s->s || !seg_limit_ok(s))
+			return false;
+		if ((s->type & 8) && !(s->type & 2))	/* unreadable code */
+			return false;
+	}
+
+	/* TR: a busy TSS, 16-bit only outside IA-32e mode. */
+	if (!seg_usable(tr) || tr->s || (tr->selector & 4) ||
+	    !seg_limit_ok(tr))
+		return false;
+	if (tr->type != 11 && (tr->type != 3 || ia32e))
+		return false;
+
+	if (seg_usable(&sr->ldt)) {
+		if (sr->ldt.s || sr->ldt.type != 2 || (sr->ldt.selector & 4) ||
+		    !seg_limit_ok(&sr->ldt))
+			return false;
+	}
+
+	if (!canonical(sr->fs.base) || !canonical(sr->gs.base) ||
+	    !canonical(sr->tr.base) || !canonical(sr->ldt.base) ||
+	    !canonical(sr->gdt.base) || !canonical(sr->idt.base))
+		return false;
+	return true;
+}
+
+/*
+ * The checks KVM's kvm_is_valid_sregs() and the CR/EFER setters make,
+ * and what VM entry would refuse of the rest, so that userspace state
+ * the CPU would not enter is -EINVAL here, not a failed entry.
+ */
+static bool sregs_valid(const struct kvm_sregs *sr)
+{
+	bool ia32e = sr->efer & EFER_LMA;
+
+	if (!cr0_valid(sr->cr0) || !cr4_valid(sr->cr4))
+		return false;
+	if (sr->efer & ~(u64)EFER_ALLOWED)
+		return false;
+	if ((sr->efer & EFER_LME) && (sr->cr0 & X86_CR0_PG)) {
+		if (!(sr->cr4 & X86_CR4_PAE) || !(sr->efer & EFER_LMA))
+			return false;
+		if (sr->cs.l && sr->cs.db)
+			return false;
+		if (sr->cr3 >> boot_cpu_data.x86_phys_bits)
+			return false;
+	} else if (sr->efer & EFER_LMA) {
+		return false;
+	}
+	if (ia32e && !vmx_cfg.entry_ia32e)
+		return false;
+	return segs_valid(sr, ia32e);
+}
+
+int vmx_set_sregs(struct minihv_vcpu *vcpu, const struct kvm_sregs *sregs)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	u64 pdpte[4];
+
+	if (!sregs_valid(sregs))
+		return -EINVAL;
+	read_pdptrs(vcpu, sregs->cr0, sregs->cr3, sregs->cr4, sregs->efer,
+		    pdpte);
+	if (!vmx_get(vcpu))
+		return -EIO;
+	set_seg(SEG_CS, &sregs->cs);
+	set_seg(SEG_DS, &sregs->ds);
+	set_seg(SEG_ES, &sregs->es);
+	set_seg(SEG_FS, &sregs->fs);
+	set_seg(SEG_GS, &sregs->gs);
+	set_seg(SEG_SS, &sregs->ss);
+	set_seg(SEG_TR, &sregs->tr);
+	set_seg(SEG_LDTR, &sregs->ldt);
+	vmcs_write(GUEST_GDTR_BASE, sregs->gdt.base);
+	vmcs_write(GUEST_GDTR_LIMIT, sregs->gdt.limit);
+	vmcs_write(GUEST_IDTR_BASE, sregs->idt.base);
+	vmcs_write(GUEST_IDTR_LIMIT, sregs->idt.limit);
+	vmx->cr0 = sregs->cr0;
+	vmx->cr2 = sregs->cr2;
+	vmx->cr4 = sregs->cr4;
+	vmcs_write(CR0_READ_SHADOW, vmx->cr0);
+	vmcs_write(GUEST_CR0, cr0_real(vmx->cr0));
+	vmcs_write(CR4_READ_SHADOW, vmx->cr4);
+	vmcs_write(GUEST_CR4, cr4_real(vmx->cr4));
+	vmcs_write(GUEST_CR3, sregs->cr3);
+	vmx_set_efer(vcpu, sregs->efer);
+	write_pdptrs(pdpte);
+	vmx_put();
+	vmx->apic_base = sregs->apic_base;
+	return 0;
+}
+
+/* ---------------------------------------------------------------------
+ * MSRs kept in the VMCS or in struct vmx_vcpu
+ */
+
+/* VMCS fields of MSRs, read with the VMCS loaded. */
+static unsigned long msr_field(u32 index)
+{
+	switch (index) {
+	case MSR_EFER:
+		return GUEST_IA32_EFER;
+	case MSR_IA32_CR_PAT:
+		return GUEST_IA32_PAT;
+	case MSR_IA32_SYSENTER_CS:
+		return GUEST_SYSENTER_CS;
+	case MSR_IA32_SYSENTER_ESP:
+		return GUEST_SYSENTER_ESP;
+	case MSR_IA32_SYSENTER_EIP:
+		return GUEST_SYSENTER_EIP;
+	case MSR_FS_BASE:
+		return GUEST_FS_BASE;
+	case MSR_GS_BASE:
+		return GUEST_GS_BASE;
+	default:
+		return 0;
+	}
+}
+
+/* The syscall MSRs VMX leaves alone: swapped around each entry. */
+static u64 *msr_slot(struct vmx_vcpu *vmx, u32 index)
+{
+	switch (index) {
+	case MSR_STAR:
+		return &vmx->star;
+	case MSR_LSTAR:
+		return &vmx->lstar;
+	case MSR_CSTAR:
+		return &vmx->cstar;
+	case MSR_SYSCALL_MASK:
+		return &vmx->sfmask;
+	case MSR_KERNEL_GS_BASE:
+		return &vmx->kernel_gs_base;
+	default:
+		return NULL;
+	}
+}
+
+int vmx_get_msr(struct minihv_vcpu *vcpu, u32 index, u64 *data)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	unsigned long field = msr_field(index);
+	u64 *slot = msr_slot(vmx, index);
+
+	if (field) {
+		if (!vmx_get(vcpu))
+			return -EIO;
+		*data = vmcs_read(field);
+		vmx_put();
+		return 0;
+	}
+	if (slot) {
+		*data = *slot;
+		return 0;
+	}
+	switch (index) {
+	case MSR_IA32_TSC:
+		*data = rdtsc() + vmx->tsc_offset;
+		return 0;
+	case MSR_IA32_APICBASE:
+		*data = vmx->apic_base;
+		return 0;
+	default:
+		return 1;
+	}
+}
+
+static bool pat_valid(u64 pat)
+{
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		u8 type = pat >> (8 * i);
+
+		/* 0 UC, 1 WC, 4 WT, 5 WP, 6 WB, 7 UC- */
+		if (type > 7 || type == 2 || type == 3)
+			return false;
+	}
+	return true;
+}
+
+static int set_efer(struct minihv_vcpu *vcpu, u64 data, bool host)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	u64 old;
+
+	if (data & ~(u64)EFER_ALLOWED)
+		return -EINVAL;
+	if (!vmx_get(vcpu))
+		return -EIO;
+	old = vmcs_read(GUEST_IA32_EFER);
+	/* The guest cannot flip LMA; only userspace restores it. */
+	if (!host)
+		data = (data & ~EFER_LMA) | (old & EFER_LMA);
+	/* LME cannot change while paging is on. */
+	if (!host && (vmx->cr0 & X86_CR0_PG) && ((data ^ old) & EFER_LME)) {
+		vmx_put();
+		return -EINVAL;
+	}
+	if ((data & EFER_LMA) && !vmx_cfg.entry_ia32e) {
+		vmx_put();
+		return -EINVAL;
+	}
+	vmx_set_efer(vcpu, data);
+	vmx_put();
+	return 0;
+}
+
+int vmx_set_msr(struct minihv_vcpu *vcpu, u32 index, u64 data, bool host)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	unsigned long field = msr_field(index);
+	u64 *slot = msr_slot(vmx, index);
+
+	switch (index) {
+	case MSR_EFER:
+		return set_efer(vcpu, data, host);
+	case MSR_IA32_CR_PAT:
+		if (!pat_valid(data))
+			return -EINVAL;
+		break;
+	case MSR_LSTAR:
+	case MSR_CSTAR:
+	case MSR_FS_BASE:
+	case MSR_GS_BASE:
+	case MSR_KERNEL_GS_BASE:
+	case MSR_IA32_SYSENTER_ESP:
+	case MSR_IA32_SYSENTER_EIP:
+		if (!canonical(data))
+			return -EINVAL;
+		break;
+	case MSR_IA32_SYSENTER_CS:
+		data = (u32)data;
+		break;
+	case MSR_IA32_TSC:
+		vmx->tsc_offset = data - rdtsc();
+		field = TSC_OFFSET;
+		data = vmx->tsc_offset;
+		break;
+	case MSR_IA32_APICBASE:
+		/* No in-kernel APIC yet: remembered, not acted on. */
+		vmx->apic_base = data;
+		return 0;
+	}
+	if (slot) {
+		*slot = data;
+		return 0;
+	}
+	if (!field)
+		return 1;
+	if (!vmx_get(vcpu))
+		return -EIO;
+	vmcs_write(field, data);
+	vmx_put();
+	return 0;
+}
+
+/* ---------------------------------------------------------------------
+ * Events
+ */
+
+void vmx_queue_exception(struct minihv_vcpu *vcpu, u8 vector,
+			 bool has_error, u32 error)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+
+	vmx->event_inj = INTR_INFO_VALID_MASK | INTR_TYPE_HARD_EXCEPTION |
+			 vector | (has_error ? INTR_INFO_DELIVER_CODE_MASK : 0);
+	vmx->event_inj_err = error;
+}
+
+/* ---------------------------------------------------------------------
+ * Control register writes the guest makes to host-owned bits
+ */
+
+static int set_cr0(struct minihv_vcpu *vcpu, u64 cr0)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	u64 efer, cr3, pdpte[4];
+
+	if (!vmx_get(vcpu))
+		return -EIO;
+	efer = vmcs_read(GUEST_IA32_EFER);
+	cr3 = vmcs_read(GUEST_CR3);
+	vmx_put();
+
+	if (!(efer & EFER_LMA))
+		cr0 = (u32)cr0;
+	cr0 |= X86_CR0_ET;
+	if (!cr0_valid(cr0))
+		return -EINVAL;
+	/* Paging on or off with EFER.LME: the CPU's long mode switch. */
+	if ((cr0 & X86_CR0_PG) && !(vmx->cr0 & X86_CR0_PG) &&
+	    (efer & EFER_LME)) {
+		if (!(vmx->cr4 & X86_CR4_PAE) || !vmx_cfg.entry_ia32e)
+			return -EINVAL;
+		efer |= EFER_LMA;
+	} else if (!(cr0 & X86_CR0_PG) && (efer & EFER_LMA)) {
+		efer &= ~EFER_LMA;
+	}
+	read_pdptrs(vcpu, cr0, cr3, vmx->cr4, efer, pdpte);
+
+	if (!vmx_get(vcpu))
+		return -EIO;
+	vmx->cr0 = cr0;
+	vmcs_write(CR0_READ_SHADOW, cr0);
+	vmcs_write(GUEST_CR0, cr0_real(cr0));
+	vmx_set_efer(vcpu, efer);
+	write_pdptrs(pdpte);
+	vmx_put();
+	return 0;
+}
+
+static int set_cr4(struct minihv_vcpu *vcpu, u64 cr4)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	u64 efer, cr3, pdpte[4];
+
+	if (!cr4_valid(cr4))
+		return -EINVAL;
+	if (!vmx_get(vcpu))
+		return -EIO;
+	efer = vmcs_read(GUEST_IA32_EFER);
+	cr3 = vmcs_read(GUEST_CR3);
+	vmx_put();
+	if ((efer & EFER_LMA) && !(cr4 & X86_CR4_PAE))
+		return -EINVAL;
+	read_pdptrs(vcpu, vmx->cr0, cr3, cr4, efer, pdpte);
+
+	if (!vmx_get(vcpu))
+		return -EIO;
+	vmx->cr4 = cr4;
+	vmcs_write(CR4_READ_SHADOW, cr4);
+	vmcs_write(GUEST_CR4, cr4_real(cr4));
+	write_pdptrs(pdpte);
+	vmx_put();
+	return 0;
+}
+
+/* Only if the CPU forces CR3-load exiting. */
+static int set_cr3(struct minihv_vcpu *vcpu, u64 cr3)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	u64 efer, pdpte[4];
+
+	if (!vmx_get(vcpu))
+		return -EIO;
+	efer = vmcs_read(GUEST_IA32_EFER);
+	vmx_put();
+	read_pdptrs(vcpu, vmx->cr0, cr3, vmx->cr4, efer, pdpte);
+	if (!vmx_get(vcpu))
+		return -EIO;
+	vmcs_write(GUEST_CR3, cr3);
+	write_pdptrs(pdpte);
+	vmx_put();
+	return 0;
+}
+
+/* ---------------------------------------------------------------------
+ * Exit handlers: one per reason.  Each returns 1 to re-enter the guest,
+ * 0 to go to userspace (run->exit_reason set), < 0 on error.  The exit
+ * information is in struct vmx_exit.
+ */
+
+struct vmx_exit {
+	u32 reason;
+	u64 qual;
+	u32 len;		/* VM_EXIT_INSTRUCTION_LEN */
+	u32 intr_info;		/* VM_EXIT_INTR_INFO */
+	u64 gpa;		/* EPT exits */
+};
+
+static int unexpected(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
+{
+	u64 data[3] = { e->reason, e->qual, vcpu->rip };
+
+	return minihv_exit_internal(vcpu,
+				    KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON,
+				    3, data);
+}
+
+static int exit_nop(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
+{
+	/* An interrupt: the host takes it when IRQs are back on. */
+	return 1;
+}
+
+static int exit_exception_nmi(struct minihv_vcpu *vcpu,
+			      const struct vmx_exit *e)
+{
+	/* NMIs were handled right after the exit; no exception exits. */
+	if ((e->intr_info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_NMI_INTR)
+		return 1;
+	return unexpected(vcpu, e);
+}
+
+static int exit_triple_fault(struct minihv_vcpu *vcpu,
+			     const struct vmx_exit *e)
+{
+	/* The guest state is the shutdown's: start afresh, like SVM. */
+	if (vmx_get(vcpu)) {
+		vmx_reset_guest(vcpu);
+		vmx_put();
+	}
+	return minihv_exit_shutdown(vcpu);
+}
+
+static int exit_cpuid(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
+{
+	return minihv_handle_cpuid(vcpu);
+}
+
+static int exit_hlt(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
+{
+	return minihv_handle_hlt(vcpu, vcpu->rip + e->len);
+}
+
+static int exit_io(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
+{
+	return minihv_handle_io(vcpu, IO_QUAL_PORT(e->qual),
+				IO_QUAL_SIZE(e->qual), e->qual & IO_QUAL_IN,
+				e->qual & IO_QUAL_STRING, e->qual & IO_QUAL_REP,
+				vcpu->rip + e->len);
+}
+
+static int exit_rdmsr(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
+{
+	return minihv_handle_rdmsr(vcpu, vcpu->regs[VCPU_RCX]);
+}
+
+static int exit_wrmsr(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
+{
+	return minihv_handle_wrmsr(vcpu, vcpu->regs[VCPU_RCX],
+				   (u32)vcpu->regs[VCPU_RAX] |
+				   vcpu->regs[VCPU_RDX] << 32);
+}
+
+/*
+ * VMCALL: minihv's hypercalls (uapi/minihv.h).  MINIHV_HC_NOP returns 0
+ * in RAX and is handled without leaving the kernel; any other number is
+ * #UD, like a CPU without the hypercall.
+ */
+static int exit_vmcall(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
+{
+	if (vcpu->regs[VCPU_RAX] != MINIHV_HC_NOP) {
+		minihv_queue_ud(vcpu);
+		return 1;
+	}
+	vcpu->regs[VCPU_RAX] = 0;
+	vcpu->rip += e->len;
+	return 1;
+}
+
+/* VMX instructions, XSETBV, INVD...: not for this guest. */
+static int exit_ud(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
+{
+	minihv_queue_ud(vcpu);
+	return 1;
+}
+
+static int exit_cr_access(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	unsigned int cr = CR_QUAL_NR(e->qual), gpr = CR_QUAL_GPR(e->qual);
+	u64 val = vcpu->regs[gpr];
+	int r = 0;
+
+	switch (CR_QUAL_TYPE(e->qual)) {
+	case CR_TYPE_MOV_TO:
+		if (cr == 0)
+			r = set_cr0(vcpu, val);
+		else if (cr == 3)
+			r = set_cr3(vcpu, val);
+		else if (cr == 4)
+			r = set_cr4(vcpu, val);
+		else if (cr != 8)	/* no TPR: CR8 writes are dropped */
+			return unexpected(vcpu, e);
+		break;
+	case CR_TYPE_MOV_FROM:
+		if (cr == 3) {
+			if (!vmx_get(vcpu))
+				return -EIO;
+			vcpu->regs[gpr] = vmcs_read(GUEST_CR3);
+			vmx_put();
+		} else if (cr == 8) {
+			vcpu->regs[gpr] = 0;
+		} else {
+			return unexpected(vcpu, e);
+		}
+		break;
+	case CR_TYPE_CLTS:
+		r = set_cr0(vcpu, vmx->cr0 & ~X86_CR0_TS);
+		break;
+	case CR_TYPE_LMSW:
+		/* LMSW sets PE but never clears it. */
+		val = (e->qual >> 16) & 0xf;
+		r = set_cr0(vcpu, (vmx->cr0 & ~0xeULL) | val);
+		break;
+	}
+	if (r == -EIO)
+		return r;
+	if (r) {
+		minihv_queue_gp(vcpu, 0);
+		return 1;
+	}
+	vcpu->rip += e->len;
+	return 1;
+}
+
+/* Only if the CPU forces INVLPG exiting: flush the guest's mappings. */
+static int exit_invlpg(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
+{
+	to_vmx(vcpu)->need_flush = true;
+	vcpu->rip += e->len;
+	return 1;
+}
+
+static int exit_ept_violation(struct minihv_vcpu *vcpu,
+			      const struct vmx_exit *e)
+{
+	struct vmx_vm *vmx_vm = to_vmx_vm(vcpu->vm);
+	bool write = e->qual & EPT_VIOLATION_ACC_WRITE;
+	struct page *page;
+	bool writable;
+
+	page = minihv_gfn_to_page(vcpu->vm, e->gpa >> PAGE_SHIFT, &writable);
+	if (!page || (write && !writable))
+		return minihv_handle_mmio(vcpu, e->gpa);
+	if (minihv_tdp_map(&vmx_vm->ept, e->gpa, page_to_phys(page),
+			   writable))
+		return -ENOMEM;
+	return 1;
+}
+
+static int exit_ept_misconfig(struct minihv_vcpu *vcpu,
+			      const struct vmx_exit *e)
+{
+	u64 data[2] = { e->gpa, vcpu->rip };
+
+	/* The tables are built here: a bad entry is our bug. */
+	return minihv_exit_internal(vcpu, KVM_INTERNAL_ERROR_EMULATION, 2,
+				    data);
+}
+
+static int exit_fail_entry(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
+{
+	/* The CPU refused the guest state (or the MSR load list). */
+	return minihv_exit_fail_entry(vcpu, e->reason);
+}
+
+typedef int (*vmx_exit_handler)(struct minihv_vcpu *vcpu,
+				const struct vmx_exit *e);
+
+static const struct {
+	vmx_exit_handler handler;
+	const char *name;
+} vmx_exits[] = {
+	[EXIT_REASON_EXCEPTION_NMI]	 = { exit_exception_nmi, "exception_nmi" },
+	[EXIT_REASON_EXTERNAL_INTERRUPT] = { exit_nop, "intr" },
+	[EXIT_REASON_TRIPLE_FAULT]	 = { exit_triple_fault, "shutdown" },
+	[EXIT_REASON_CPUID]		 = { exit_cpuid, "cpuid" },
+	[EXIT_REASON_HLT]		 = { exit_hlt, "hlt" },
+	[EXIT_REASON_INVD]		 = { exit_ud, "invd" },
+	[EXIT_REASON_INVLPG]		 = { exit_invlpg, "invlpg" },
+	[EXIT_REASON_VMCALL]		 = { exit_vmcall, "vmcall" },
+	[EXIT_REASON_VMCLEAR]		 = { exit_ud, "vmclear" },
+	[EXIT_REASON_VMLAUNCH]		 = { exit_ud, "vmlaunch" },
+	[EXIT_REASON_VMPTRLD]		 = { exit_ud, "vmptrld" },
+	[EXIT_REASON_VMPTRST]		 = { exit_ud, "vmptrst" },
+	[EXIT_REASON_VMREAD]		 = { exit_ud, "vmread" },
+	[EXIT_REASON_VMRESUME]		 = { exit_ud, "vmresume" },
+	[EXIT_REASON_VMWRITE]		 = { exit_ud, "vmwrite" },
+	[EXIT_REASON_VMOFF]		 = { exit_ud, "vmxoff" },
+	[EXIT_REASON_VMON]		 = { exit_ud, "vmxon" },
+	[EXIT_REASON_CR_ACCESS]		 = { exit_cr_access, "cr_access" },
+	[EXIT_REASON_IO_INSTRUCTION]	 = { exit_io, "io" },
+	[EXIT_REASON_MSR_READ]		 = { exit_rdmsr, "msr_read" },
+	[EXIT_REASON_MSR_WRITE]		 = { exit_wrmsr, "msr_write" },
+	[EXIT_REASON_INVALID_STATE]	 = { exit_fail_entry, "invalid_state" },
+	[EXIT_REASON_MSR_LOAD_FAIL]	 = { exit_fail_entry, "msr_load_fail" },
+	[EXIT_REASON_EPT_VIOLATION]	 = { exit_ept_violation, "ept_violation" },
+	[EXIT_REASON_EPT_MISCONFIG]	 = { exit_ept_misconfig, "ept_misconfig" },
+	[EXIT_REASON_INVEPT]		 = { exit_ud, "invept" },
+	[EXIT_REASON_INVVPID]		 = { exit_ud, "invvpid" },
+	[EXIT_REASON_XSETBV]		 = { exit_ud, "xsetbv" },
+	[EXIT_REASON_VMFUNC]		 = { exit_ud, "vmfunc" },
+};
+
+/* Exit statistics index: the basic reason; everything else here. */
+#define STAT_OTHER	0xff
+
+static unsigned int exit_stat(u32 reason)
+{
+	u16 basic = reason;
+
+	return basic < STAT_OTHER ? basic : STAT_OTHER;
+}
+
+const char *vmx_exit_name(unsigned int stat)
+{
+	if (stat == STAT_OTHER)
+		return "other";
+	if (stat < ARRAY_SIZE(vmx_exits))
+		return vmx_exits[stat].name;
+	return NULL;
+}
+
+static int vmx_handle_exit(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
+{
+	u16 basic = e->reason;
+	vmx_exit_handler handler = NULL;
+
+	vcpu->exits[exit_stat(e->reason)]++;
+	if (basic < ARRAY_SIZE(vmx_exits))
+		handler = vmx_exits[basic].handler;
+	if ((e->reason & VMX_EXIT_REASONS_FAILED_VMENTRY) &&
+	    handler != exit_fail_entry)
+		handler = exit_fail_entry;
+	if (handler)
+		return handler(vcpu, e);
+	return unexpected(vcpu, e);
+}
+
+/* ---------------------------------------------------------------------
+ * Entering the guest
+ */
+
+/* Host segment state VM exits lose; saved before entry, restored after. */
+struct vmx_host_state {
+	u16 ds, es, fs, gs, ldt;
+	u64 fs_base, kernel_gs_base;
+	struct desc_ptr gdt, idt;
+};
+
+static void vmx_save_host(struct vmx_host_state *h)
+{
+	savesegment(ds, h->ds);
+	savesegment(es, h->es);
+	savesegment(fs, h->fs);
+	savesegment(gs, h->gs);
+	asm volatile("sldt %0" : "=g" (h->ldt));
+	rdmsrl(MSR_FS_BASE, h->fs_base);
+	rdmsrl(MSR_KERNEL_GS_BASE, h->kernel_gs_base);
+	native_store_gdt(&h->gdt);
+	store_idt(&h->idt);
+}
+
+/* IRQs off, right after the exit. */
+static void vmx_restore_host(const struct vmx_host_state *h)
+{
+	/* The exit set the GDTR/IDTR limits to 0xffff and TR's to 0x67. */
+	native_load_gdt(&h->gdt);
+	native_load_idt(&h->idt);
+	invalidate_tss_limit();
+	if (h->ldt)
+		asm volatile("lldt %0" : : "rm" (h->ldt));
+	/* Selectors: the exit loaded 0 (HOST_*_SELECTOR). */
+	if (h->ds)
+		loadsegment(ds, h->ds);
+	if (h->es)
+		loadsegment(es, h->es);
+	if (h->fs) {
+		loadsegment(fs, h->fs);
+		wrmsrl(MSR_FS_BASE, h->fs_base);
+	}
+	if (h->gs)
+		load_gs_index(h->gs);
+	wrmsrl(MSR_KERNEL_GS_BASE, h->kernel_gs_base);
+}
+
+/* The syscall MSRs: the guest's in, around the entry. IRQs off. */
+static void vmx_load_guest_msrs(struct vmx_vcpu *vmx)
+{
+	wrmsrl(MSR_KERNEL_GS_BASE, vmx->kernel_gs_base);
+	wrmsrl(MSR_STAR, vmx->star);
+	wrmsrl(MSR_LSTAR, vmx->lstar);
+	wrmsrl(MSR_CSTAR, vmx->cstar);
+	wrmsrl(MSR_SYSCALL_MASK, vmx->sfmask);
+}
+
+static void vmx_put_guest_msrs(struct vmx_vcpu *vmx)
+{
+	struct vmx_cpu *vc = this_cpu_ptr(&vmx_cpu);
+
+	/* SWAPGS is the only way the guest changes one without an exit. */
+	rdmsrl(MSR_KERNEL_GS_BASE, vmx->kernel_gs_base);
+	wrmsrl(MSR_STAR, vc->host_star);
+	wrmsrl(MSR_LSTAR, vc->host_lstar);
+	wrmsrl(MSR_CSTAR, vc->host_cstar);
+	wrmsrl(MSR_SYSCALL_MASK, vc->host_sfmask);
+}
+
+/* Before entry, VMCS loaded: registers, events, flushes. */
+static void vmx_prepare_entry(struct minihv_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	s64 tlb_gen = atomic64_read(&to_vmx_vm(vcpu->vm)->tlb_gen);
+
+	vmcs_write(GUEST_RSP, vcpu->regs[VCPU_RSP]);
+	vmcs_write(GUEST_RIP, vcpu->rip);
+	vmcs_write(GUEST_RFLAGS, vcpu->rflags);
+	/* An emulated instruction ends STI/MOV SS blocking. */
+	if (vcpu->rip != vmx->entry_rip &&
+	    (vmx->intr_state & (GUEST_INTR_STATE_STI |
+				GUEST_INTR_STATE_MOV_SS))) {
+		vmx->intr_state &= ~(GUEST_INTR_STATE_STI |
+				     GUEST_INTR_STATE_MOV_SS);
+		vmcs_write(GUEST_INTERRUPTIBILITY_INFO, vmx->intr_state);
+	}
+	if (vmx->event_inj & INTR_INFO_VALID_MASK) {
+		u32 info = vmx->event_inj;
+
+		/* Real mode (unrestricted guest) delivers no error code. */
+		if (!(vmx->cr0 & X86_CR0_PE))
+			info &= ~INTR_INFO_DELIVER_CODE_MASK;
+		vmcs_write(VM_ENTRY_INTR_INFO_FIELD, info);
+		vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, vmx->event_inj_err);
+		vmcs_write(VM_ENTRY_INSTRUCTION_LEN, 0);
+		vmx->event_inj = 0;
+	}
+	if (vmx->tlb_gen != tlb_gen) {
+		vmx->tlb_gen = tlb_gen;
+		vmx->need_flush = true;
+	}
+	if (vmx->need_flush)
+		vmx_flush(vcpu);
+}
+
+/* After the exit, VMCS loaded: what the handlers need. */
+static void vmx_read_exit(struct minihv_vcpu *vcpu, struct vmx_exit *e)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	u32 idt;
+
+	e->reason = vmcs_read(VM_EXIT_REASON);
+	e->qual = vmcs_read(EXIT_QUALIFICATION);
+	e->len = vmcs_read(VM_EXIT_INSTRUCTION_LEN);
+	e->intr_info = vmcs_read(VM_EXIT_INTR_INFO);
+	e->gpa = 0;
+	if ((u16)e->reason == EXIT_REASON_EPT_VIOLATION ||
+	    (u16)e->reason == EXIT_REASON_EPT_MISCONFIG)
+		e->gpa = vmcs_read(GUEST_PHYSICAL_ADDRESS);
+
+	vcpu->regs[VCPU_RSP] = vmcs_read(GUEST_RSP);
+	vcpu->rip = vmcs_read(GUEST_RIP);
+	vcpu->rflags = vmcs_read(GUEST_RFLAGS);
+	vmx->entry_rip = vcpu->rip;
+	vmx->intr_state = vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
+	if (e->reason & VMX_EXIT_REASONS_FAILED_VMENTRY)
+		return;
+
+	/*
+	 * An exit during event delivery (an EPT violation on the IDT...)
+	 * leaves the event undelivered: deliver it again.  Software
+	 * interrupts and exceptions re-execute by themselves (RIP is still
+	 * at the instruction).
+	 */
+	idt = vmcs_read(IDT_VECTORING_INFO_FIELD);
+	if (idt & VECTORING_INFO_VALID_MASK) {
+		u32 type = idt & VECTORING_INFO_TYPE_MASK;
+
+		if (type == INTR_TYPE_EXT_INTR || type == INTR_TYPE_NMI_INTR ||
+		    type == INTR_TYPE_HARD_EXCEPTION) {
+			vmx->event_inj = idt & ~INTR_INFO_UNBLOCK_NMI;
+			vmx->event_inj_err =
+				vmcs_read(IDT_VECTORING_ERROR_CODE);
+		}
+	}
+}
+
+/*
+ * One round trip: enter the guest, come back, handle the exit.  Called
+ * with vcpu->mutex and slots_lock (read) held, preemption enabled, the
+ * guest's FPU state current.
+ */
+int vmx_vcpu_run(struct minihv_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	struct vmx_host_state host;
+	struct vmx_exit e;
+	u64 err;
+	int r;
+
+	preempt_disable();
+	if (!vmx_load(vcpu)) {
+		preempt_enable();
+		return -EIO;
+	}
+	vmx_prepare_entry(vcpu);
+
+	local_irq_disable();
+	if (!this_cpu_read(vmx_cpu.on) ||
+	    this_cpu_read(vmx_cpu.current_vcpu) != vmx) {
+		/* VMX went off (reboot) since the load. */
+		local_irq_enable();
+		preempt_enable();
+		return -EIO;
+	}
+	/* A context switch may have left the guest's FPU state unloaded. */
+	if (test_thread_flag(TIF_NEED_FPU_LOAD))
+		switch_fpu_return();
+
+	vmcs_write(HOST_CR3, __read_cr3());
+	vmcs_write(HOST_CR4, cr4_read_shadow());
+	vmx_save_host(&host);
+	vmcs_write(HOST_FS_BASE, host.fs_base);
+	vmx_load_guest_msrs(vmx);
+	if (vmx->cr2 != native_read_cr2())
+		native_write_cr2(vmx->cr2);
+
+	r = __vmx_vcpu_run(vcpu->regs, vmx->launched);
+
+	vmx->cr2 = native_read_cr2();
+	vmx_put_guest_msrs(vmx);
+	vmx_restore_host(&host);
+	/* The exit disabled the host's breakpoints (DR7 = 0x400). */
+	if (hw_breakpoint_active())
+		hw_breakpoint_restore();
+
+	if (!r) {
+		e.reason = vmcs_read(VM_EXIT_REASON);
+		if (!(e.reason & VMX_EXIT_REASONS_FAILED_VMENTRY))
+			vmx->launched = true;
+		/* An NMI that made the exit is the host's: handle it now. */
+		if ((u16)e.reason == EXIT_REASON_EXCEPTION_NMI &&
+		    (vmcs_read(VM_EXIT_INTR_INFO) & INTR_INFO_INTR_TYPE_MASK) ==
+		    INTR_TYPE_NMI_INTR)
+			asm volatile("int $2");
+	}
+	local_irq_enable();
+
+	if (r) {
+		err = r == VMX_RUN_FAIL_VALID ? vmcs_read(VM_INSTRUCTION_ERROR) : 0;
+		preempt_enable();
+		if (r == VMX_RUN_FAIL_VALID)
+			return minihv_exit_fail_entry(vcpu, err);
+		err = r;
+		return minihv_exit_internal(vcpu,
+					    KVM_INTERNAL_ERROR_EMULATION, 1,
+					    &err);
+	}
+	vmx_read_exit(vcpu, &e);
+	preempt_enable();
+
+	return vmx_handle_exit(vcpu, &e);
+}

@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* minihv: VMX backend internals shared by vmx.c, guest.c and vmenter.S. */
+#ifndef MINIHV_VMX_H
+#define MINIHV_VMX_H
+
+/* __vmx_vcpu_run() results, besides 0 (a VM exit happened). */
+#define VMX_RUN_FAIL_VALID	1	/* VMfailValid: VM_INSTRUCTION_ERROR */
+#define VMX_RUN_FAIL_INVALID	2	/* VMfailInvalid: no current VMCS */
+#define VMX_RUN_FAULT		3	/* VMLAUNCH/VMRESUME faulted (VMX off) */
+
+/* asm/vmx.h's HOST_RSP, for vmenter.S (checked in guest.c). */
+#define VMX_HOST_RSP_FIELD	0x6c14
+
+#ifndef __ASSEMBLY__
+
+#include <linux/list.h>
+#include <linux/percpu.h>
+#include <linux/types.h>
+#include <asm/asm.h>
+#include <asm/vmx.h>
+
+#include "minihv.h"
+#include "tdp.h"
+
+/*
+ * What the probe found (vmx.c): the controls every VMCS uses, already
+ * adjusted to the capability MSRs, and the CR0/CR4 bits VMX fixes.
+ */
+struct vmx_config {
+	bool usable;			/* every required control is there */
+	bool ept_ug;			/* EPT and unrestricted guest */
+	const char *missing;		/* first required thing missing */
+	u32 pin, proc, proc2, exit, entry;
+	u32 entry_ia32e;		/* VM_ENTRY_IA32E_MODE if allowed */
+	bool msr_bitmap, vpid;
+	int ept_levels;
+	bool invept_single, invvpid_single, invvpid_all;
+	u64 cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
+};
+
+extern struct vmx_config vmx_cfg;
+extern u32 vmx_vmcs_revision;
+
+/* Per physical CPU. */
+struct vmx_cpu {
+	bool on;			/* in VMX operation (VMXON done) */
+	struct list_head loaded;	/* vmx_vcpu.loaded_node, VMCSs active here */
+	struct vmx_vcpu *current_vcpu;	/* whose VMCS is current (VMPTRLD) */
+	u64 host_star, host_lstar, host_cstar, host_sfmask;
+};
+
+DECLARE_PER_CPU(struct vmx_cpu, vmx_cpu);
+
+/* Per VM. */
+struct vmx_vm {
+	struct minihv_tdp ept;
+	u64 eptp;
+	atomic64_t tlb_gen;		/* bumped when the EPT is zapped */
+};
+
+/* Per vCPU. */
+struct vmx_vcpu {
+	struct minihv_vcpu *vcpu;
+	void *vmcs;
+	u64 vmcs_pa;
+	int cpu;			/* where the VMCS is active, -1 none */
+	bool launched;			/* VMLAUNCH done since the VMCLEAR */
+	bool initialized;		/* VMCS fields written */
+	bool need_flush;		/* INVEPT/INVVPID before the next entry */
+	struct list_head loaded_node;
+	u16 vpid;
+	s64 tlb_gen;			/* of the VM, last flushed */
+
+	/* Registers VMX does not switch. */
+	u64 cr2;
+	u64 kernel_gs_base, star, lstar, cstar, sfmask;
+
+	/* CR0/CR4 as the guest sees them (the read shadows). */
+	u64 cr0, cr4;
+
+	u32 event_inj;			/* VM_ENTRY_INTR_INFO_FIELD to write */
+	u32 event_inj_err;
+	u64 entry_rip;			/* RIP at the last exit */
+	u32 intr_state;			/* GUEST_INTERRUPTIBILITY_INFO then */
+	u64 apic_base;
+	u64 tsc_offset;
+};
+
+int __vmx_vcpu_run(u64 *regs, bool launched);
+void vmx_vmexit(void);
+
+/* Loaded-VMCS bookkeeping: VMCLEAR everything active on this CPU. */
+void vmx_clear_all_loaded(void);
+
+int vmx_vm_init(struct minihv_vm *vm);
+void vmx_vm_destroy(struct minihv_vm *vm);
+void vmx_vm_zap(struct minihv_vm *vm);
+int vmx_vcpu_create(struct minihv_vcpu *vcpu);
+void vmx_vcpu_free(struct minihv_vcpu *vcpu);
+int vmx_vcpu_run(struct minihv_vcpu *vcpu);
+void vmx_get_sregs(struct minihv_vcpu *vcpu, struct kvm_sregs *sregs);
+int vmx_set_sregs(struct minihv_vcpu *vcpu, const struct kvm_sregs *sregs);
+int vmx_get_msr(struct minihv_vcpu *vcpu, u32 index, u64 *data);
+int vmx_set_msr(struct minihv_vcpu *vcpu, u32 index, u64 data, bool host);
+void vmx_queue_exception(struct minihv_vcpu *vcpu, u8 vector,
+			 bool has_error, u32 error);
+const char *vmx_exit_name(unsigned int reason);
+int vmx_guest_setup(void);
+void vmx_guest_unsetup(void);
+
+/*
+ * VMX instructions.  A fault (VMX turned off under us by a reboot) is
+ * caught and reads as a failure, like KVM, rather than an oops.
+ */
+static inline u64 vmcs_read(unsigned long field)
+{
+	u64 value = 0;
+
+	asm volatile("1: vmread %[field], %[value]\n\t"
+		     "2:\n\t"
+		     _ASM_EXTABLE(1b, 2b)
+		     : [value] "+r" (value) : [field] "r" (field) : "cc");
+	return value;
+}
+
+void vmcs_write_error(unsigned long field, u64 value);
+
+static inline void vmcs_write(unsigned long field, u64 value)
+{
+	u8 fail = 1;
+
+	asm volatile("1: vmwrite %[value], %[field]\n\t"
+		     "setna %[fail]\n\t"
+		     "2:\n\t"
+		     _ASM_EXTABLE(1b, 2b)
+		     : [fail] "+qm" (fail)
+		     : [value] "rm" (value), [field] "r" (field)
+		     : "cc", "memory");
+	if (unlikely(fail))
+		vmcs_write_error(field, value);
+}
+
+static inline bool vmcs_clear(u64 pa)
+{
+	u8 fail = 1;
+
+	asm volatile("1: vmclear %[pa]\n\t"
+		     "setna %[fail]\n\t"
+		     "2:\n\t"
+		     _ASM_EXTABLE(1b, 2b)
+		     : [fail] "+qm" (fail) : [pa] "m" (pa) : "cc", "memory");
+	return !fail;
+}
+
+static inline bool vmcs_load(u64 pa)
+{
+	u8 fail = 1;
+
+	asm volatile("1: vmptrld %[pa]\n\t"
+		     "setna %[fail]\n\t"
+		     "2:\n\t"
+		     _ASM_EXTABLE(1b, 2b)
+		     : [fail] "+qm" (fail) : [pa] "m" (pa) : "cc", "memory");
+	return !fail;
+}
+
+#endif /* __ASSEMBLY__ */
+#endif /* MINIHV_VMX_H */
