@@ -17,18 +17,15 @@
 #
 # This is a benchmark: no thresholds, exit status 0 unless a run failed.
 #
-# Why not lab/lab.sh --icount: QEMU 7.2 with -icount never brings up the
-# second CPU of the 2-CPU SVM lab (the boot hangs at "x86: Booting SMP
-# configuration"), so the icount boot here has 1 CPU.  Same kernel, same
-# base initramfs, same markers as lab.sh; results in build/lab/bench/.
+# The icount boot has 1 CPU: QEMU 7.2 with -icount never brings up the
+# second (lab/lab.sh --icount).  Tables in build/lab/bench/.
 set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
 nk=${BENCH_N_KERNEL:-100000}
 nu=${BENCH_N_USER:-20000}
 bin=$top/build/bench/exit_bench
-base=$top/build/lab/base.cpio
 out=$top/build/lab/bench
-for f in "$bin" "$base"; do
+for f in "$bin" "$top/build/lab/base.cpio"; do
 	[ -f "$f" ] || { echo "bench.sh: $f missing: run 'make all' first" >&2; exit 2; }
 done
 rm -rf "$out"
@@ -46,46 +43,22 @@ rmmod kvm_amd kvm || :
 exit \$rc
 EOF
 
-# boot NAME CPUS [--icount]: run cmd.sh in the lab machine; the command's
-# output in $out/NAME.txt.  Fails if the lab did not finish, the command
-# failed or the kernel log has a BUG/WARNING/...
+# boot NAME [--icount]: run cmd.sh in the SVM lab (lab/lab.sh: under
+# --icount it boots one CPU); the command's output in $out/NAME.txt.
+# Fails if the lab did not finish, the command failed or the kernel log
+# has a BUG/WARNING/...
 boot()
 {
-	name=$1 cpus=$2 icount=$3
-	d=$out/$name
-	mkdir -p "$d/overlay/lab/files"
-	cp "$out/cmd.sh" "$d/overlay/lab/cmd.sh"
-	cp "$bin" "$d/overlay/lab/files/"
-	(cd "$d/overlay" && find . | LC_ALL=C sort |
-		cpio -o -H newc -R 0:0 --quiet) > "$d/overlay.cpio"
-	cat "$base" "$d/overlay.cpio" > "$d/initrd.cpio"
+	name=$1
 	start=$(date +%s)
 	# shellcheck disable=SC2086
-	"$top/lab/boot-qemu.sh" --initrd "$d/initrd.cpio" \
-		--cpu qemu64,+svm,+npt --cpus "$cpus" --timeout 900 $icount \
-		--cmdline "lab=svm loglevel=1" --serial "$d/serial.log" || :
+	"$top/lab/lab.sh" svm --quiet $2 --timeout 900 --files "$bin" \
+		--cmd "$(cat "$out/cmd.sh")" || {
+		echo "bench.sh: the $name run failed (build/lab/svm/)" >&2
+		return 1
+	}
 	echo "# $name boot: $(($(date +%s) - start)) s wall" >&2
-	tr -d '\r' < "$d/serial.log" > "$d/serial.txt"
-	sed -n '/^MINIHV-LAB-BEGIN/,/^MINIHV-LAB-DMESG-BEGIN/p' "$d/serial.txt" |
-		sed '1d;$d' > "$out/$name.txt"
-	sed -n '/^MINIHV-LAB-DMESG-BEGIN/,/^MINIHV-LAB-DMESG-END/p' "$d/serial.txt" |
-		sed '1d;$d' > "$d/dmesg.txt"
-	status=$(sed -n 's/^MINIHV-LAB-EXIT rc=\([0-9]*\).*/\1/p' "$d/serial.txt")
-	if [ -z "$status" ]; then
-		echo "bench.sh: the $name lab did not finish; serial log tail:" >&2
-		tail -n 30 "$d/serial.txt" >&2
-		return 1
-	fi
-	if [ "$status" != 0 ]; then
-		cat "$out/$name.txt" >&2
-		echo "bench.sh: the $name run failed (rc=$status)" >&2
-		return 1
-	fi
-	if grep -E 'BUG|WARNING|Oops|general protection|sleeping function called|list_del corruption|refcount_t|Call Trace' \
-		"$d/dmesg.txt" >&2; then
-		echo "bench.sh: the $name lab's kernel log shows problems ($d/dmesg.txt)" >&2
-		return 1
-	fi
+	cp "$top/build/lab/svm/output.txt" "$out/$name.txt"
 }
 
 # table FILE TITLE: the "bench DEV LOOP EXITS NS" lines of FILE side by side.
@@ -114,13 +87,13 @@ table()
 	}' "$1"
 }
 
-boot icount 1 --icount
+boot icount --icount
 echo
 table "$out/icount.txt" \
 	"exit cost, QEMU -icount shift=0 (1 ns = 1 guest instruction; deterministic)" |
 	tee "$out/table.txt"
 if [ "${BENCH_WALL:-1}" != 0 ]; then
-	boot wall 2
+	boot wall
 	echo
 	table "$out/wall.txt" \
 		"exit cost, wall clock without -icount (QEMU TCG, 2 CPUs; NOISY, for scale only)" |

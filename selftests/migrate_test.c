@@ -25,7 +25,7 @@ GUEST_ASM(guest_count, ".code64",
 	"movabsq $0x1122334455667788, %r12\n"
 	"1: incl %ebx\n"
 	"movl %ebx, %eax\n"
-	"outl %eax, $" "0x80" "\n"
+	"outl %eax, $0x80\n"
 	"cmpq %r12, %r12\n"
 	"jmp 1b\n");
 
