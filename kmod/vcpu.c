@@ -444,9 +444,6 @@ int minihv_create_vcpu(struct minihv_vm *vm, unsigned long id)
 
 	if (id >= MINIHV_MAX_VCPUS)
 		return -EINVAL;
-	/* The VMX backend cannot run guests yet. */
-	if (!minihv_ops->vcpu_run)
-		return -EOPNOTSUPP;
 
 	vcpu = kzalloc(sizeof(*vcpu), GFP_KERNEL_ACCOUNT);
 	if (!vcpu)

@@ -79,12 +79,6 @@ run_bins()
 		coexist_*) continue ;;
 		esac
 		selected "$name" || continue
-		# minihv's VMX backend runs no guests yet: only the API tests.
-		if [ "$lab" = vmx ] && [ "$1" = /dev/minihv ] &&
-		   [ "$name" != api_test ]; then
-			ok "$name on $1 # SKIP VMX backend cannot run guests yet"
-			continue
-		fi
 		run_bin "$name" "$1"
 	done
 }
