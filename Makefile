@@ -91,7 +91,7 @@ check: deps
 	@LABS="$(LABS)" T="$(T)" lab/check.sh
 
 demo: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all $(B)/bench/exit_bench
 	@lab/demo.sh
 
 lab-run:
