@@ -45,7 +45,7 @@ esac
 
 base=$top/build/lab/base.cpio
 [ -f "$base" ] || { echo "lab.sh: $base missing: run 'make' first" >&2; exit 2; }
-dir=$top/build/lab/$lab
+dir=${LAB_OUT:-$top/build/lab/$lab}	# LAB_OUT: another results folder
 rm -rf "$dir"
 mkdir -p "$dir/overlay/lab/files"
 

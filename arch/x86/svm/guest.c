@@ -609,6 +609,8 @@ static int exit_shutdown(struct minihv_vcpu *vcpu)
 	memset(vcpu->regs, 0, sizeof(vcpu->regs));
 	svm_init_vmcb(vcpu);
 	svm->asid_generation = 0;
+	/* Nor is the event whose delivery shut it down still pending. */
+	svm->event_inj = 0;
 	return minihv_exit_shutdown(vcpu);
 }
 
