@@ -1,11 +1,14 @@
 #!/bin/sh
-# Exit-cost benchmark: minihv against KVM in the SVM lab (`make bench`).
+# Exit-cost benchmark: minihv against KVM in the SVM and VMX labs
+# (`make bench`).
 #
 #   lab/bench.sh            (after `make all`)
 #
 # Environment: BENCH_N_KERNEL, BENCH_N_USER (iterations of the in-kernel
-# and of the userspace loops, default 100000 and 20000), BENCH_WALL=0 to
-# skip the second, wall-clock boot.
+# and of the userspace loops in the SVM lab, default 100000 and 20000),
+# BENCH_N_KERNEL_VMX, BENCH_N_USER_VMX (the same in the VMX lab, default
+# also 100000 and 20000: about 35 s of Bochs), BENCH_WALL=0 to skip
+# the second, wall-clock SVM boot, BENCH_VMX=0 to skip the VMX lab.
 #
 # One boot of the SVM lab's machine (QEMU TCG, -cpu qemu64,+svm,+npt)
 # under -icount shift=0 runs build/bench/exit_bench against
@@ -13,6 +16,12 @@
 # Under icount the guest's clock counts instructions (1 ns each), so the
 # numbers are a deterministic measure of the software path.  A second boot
 # without -icount gives wall-clock numbers: noisy, for scale only.
+# A third boot, of the VMX lab (Bochs, corei7_haswell_4770, 1 CPU), runs
+# it against /dev/minihv, then rmmod minihv, modprobe kvm_intel, against
+# /dev/kvm.  Bochs' guest clock also advances with instructions (ips =
+# 100000000: about 10 ns each) and counts a VM exit as about one, so those
+# numbers are as well a deterministic-ish measure of the software path.
+# Compare ratios only, never absolute times across labs.
 # Documentation/performance.rst explains the loops and the table.
 #
 # This is a benchmark: no thresholds, exit status 0 unless a run failed.
@@ -23,6 +32,8 @@ set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
 nk=${BENCH_N_KERNEL:-100000}
 nu=${BENCH_N_USER:-20000}
+nkv=${BENCH_N_KERNEL_VMX:-100000}
+nuv=${BENCH_N_USER_VMX:-20000}
 bin=$top/build/bench/exit_bench
 out=$top/build/lab/bench
 for f in "$bin" "$top/build/lab/base.cpio"; do
@@ -31,34 +42,40 @@ done
 rm -rf "$out"
 mkdir -p "$out"
 
-# The command run inside the lab, in /lab/files.
-cat > "$out/cmd.sh" <<EOF
+# cmd KVM_MODULE N_KERNEL N_USER: the command run inside a lab, in
+# /lab/files.
+cmd()
+{
+	cat <<EOF
 rc=0
 insmod /minihv/minihv.ko || rc=1
-MINIHV_DEV=/dev/minihv ./exit_bench $nk $nu || rc=1
+MINIHV_DEV=/dev/minihv ./exit_bench $2 $3 || rc=1
 rmmod minihv || rc=1
-modprobe kvm_amd || rc=1
-MINIHV_DEV=/dev/kvm ./exit_bench $nk $nu || rc=1
-rmmod kvm_amd kvm || :
+modprobe $1 || rc=1
+MINIHV_DEV=/dev/kvm ./exit_bench $2 $3 || rc=1
+rmmod $1 kvm || :
 exit \$rc
 EOF
+}
+cmd kvm_amd "$nk" "$nu" > "$out/cmd-svm.sh"
+cmd kvm_intel "$nkv" "$nuv" > "$out/cmd-vmx.sh"
 
-# boot NAME [--icount]: run cmd.sh in the SVM lab (lab/lab.sh: under
+# boot NAME LAB [--icount]: run cmd-LAB.sh in LAB (lab/lab.sh: under
 # --icount it boots one CPU); the command's output in $out/NAME.txt.
 # Fails if the lab did not finish, the command failed or the kernel log
 # has a BUG/WARNING/...
 boot()
 {
-	name=$1
+	name=$1 lab=$2
 	start=$(date +%s)
 	# shellcheck disable=SC2086
-	"$top/lab/lab.sh" svm --quiet $2 --timeout 900 --files "$bin" \
-		--cmd "$(cat "$out/cmd.sh")" || {
-		echo "bench.sh: the $name run failed (build/lab/svm/)" >&2
+	"$top/lab/lab.sh" "$lab" --quiet $3 --timeout 900 --files "$bin" \
+		--cmd "$(cat "$out/cmd-$lab.sh")" || {
+		echo "bench.sh: the $name run failed (build/lab/$lab/)" >&2
 		return 1
 	}
 	echo "# $name boot: $(($(date +%s) - start)) s wall" >&2
-	cp "$top/build/lab/svm/output.txt" "$out/$name.txt"
+	cp "$top/build/lab/$lab/output.txt" "$out/$name.txt"
 }
 
 # table FILE TITLE: the "bench DEV LOOP EXITS NS" lines of FILE side by side.
@@ -87,16 +104,23 @@ table()
 	}' "$1"
 }
 
-boot icount --icount
+boot icount svm --icount
 echo
 table "$out/icount.txt" \
 	"exit cost, QEMU -icount shift=0 (1 ns = 1 guest instruction; deterministic)" |
 	tee "$out/table.txt"
 if [ "${BENCH_WALL:-1}" != 0 ]; then
-	boot wall
+	boot wall svm
 	echo
 	table "$out/wall.txt" \
 		"exit cost, wall clock without -icount (QEMU TCG, 2 CPUs; NOISY, for scale only)" |
+		tee -a "$out/table.txt"
+fi
+if [ "${BENCH_VMX:-1}" != 0 ]; then
+	boot vmx vmx
+	echo
+	table "$out/vmx.txt" \
+		"exit cost, VMX lab: Bochs guest clock (~10 ns = 1 guest instruction, a VM exit ~1; deterministic-ish; compare ratios only, never times across labs)" |
 		tee -a "$out/table.txt"
 fi
 echo

@@ -4,14 +4,15 @@
  *
  * A benchmark, not a test: it prints numbers and never judges them.  It
  * runs against $MINIHV_DEV (hvtest.h: /dev/minihv by default, /dev/kvm for
- * KVM) and is meant for the SVM lab under QEMU -icount (lab/bench.sh,
- * `make bench`; Documentation/performance.rst).
+ * KVM) and is meant for the SVM lab under QEMU -icount and the VMX lab
+ * in Bochs (lab/bench.sh, `make bench`; Documentation/performance.rst).
  *
  * One VM with one 64-bit vCPU runs four guest loops in turn, each N times
  * and then an OUT to BENCH_DONE_PORT:
  *
  *   cpuid      CPUID leaf 0: exit, handled in the kernel, re-entry.
- *   hypercall  VMMCALL with RAX = MINIHV_HC_NOP: in the kernel on minihv;
+ *   hypercall  VMMCALL (AMD host) or VMCALL (Intel host: VMMCALL would
+ *              #UD) with RAX = MINIHV_HC_NOP: in the kernel on minihv;
  *              KVM answers an unknown number in the kernel too (-KVM_ENOSYS
  *              in RAX), so both are in-kernel round trips.
  *   pio        OUT to BENCH_PORT: KVM_EXIT_IO to userspace, which only
@@ -33,6 +34,7 @@
  *   bench <device> <loop> <exits> <ns>
  * where <device> is "minihv" or "kvm".
  */
+#include <cpuid.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -69,6 +71,13 @@ GUEST_ASM(bench_guest, ".code64",
 	"jnz 1b\n"
 	"jmp bench_done\n"
 
+	"bench_hcall_vmx:\n"
+	"1: movl $" S(MINIHV_HC_NOP) ", %eax\n"
+	"vmcall\n"
+	"decq %r8\n"
+	"jnz 1b\n"
+	"jmp bench_done\n"
+
 	"bench_pio:\n"
 	"movw $" S(BENCH_PORT) ", %dx\n"
 	"1: outb %al, %dx\n"
@@ -90,6 +99,7 @@ GUEST_ASM(bench_guest, ".code64",
 	"jmp bench_done\n");
 GUEST_LABEL(bench_cpuid);
 GUEST_LABEL(bench_hcall);
+GUEST_LABEL(bench_hcall_vmx);
 GUEST_LABEL(bench_pio);
 GUEST_LABEL(bench_mmio);
 
@@ -103,7 +113,7 @@ struct loop {
 	const char *path;
 };
 
-static const struct loop loops[] = {
+static struct loop loops[] = {
 	{ "cpuid", bench_cpuid, IN_KERNEL, 0,
 	  "CPUID exit -> kernel handler -> re-entry" },
 	{ "hypercall", bench_hcall, IN_KERNEL, 0,
@@ -113,6 +123,18 @@ static const struct loop loops[] = {
 	{ "mmio", bench_mmio, TO_USER, KVM_EXIT_MMIO,
 	  "store to unbacked GPA -> KVM_EXIT_MMIO to userspace -> KVM_RUN" },
 };
+
+/* An Intel host (VMX): the hypercall loop uses VMCALL instead of VMMCALL. */
+static void pick_hypercall(void)
+{
+	unsigned int a, b, c, d;
+
+	if (!__get_cpuid(0, &a, &b, &c, &d) ||
+	    b != 0x756e6547 || d != 0x49656e69 || c != 0x6c65746e)
+		return;	/* not "GenuineIntel" */
+	loops[1].entry = bench_hcall_vmx;
+	loops[1].path = "VMCALL exit -> kernel handler -> re-entry";
+}
 
 static uint64_t now_ns(void)
 {
@@ -204,6 +226,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	pick_hypercall();
 
 	v = guest_create(GM_LONG64, bench_guest, bench_guest_end);
 
@@ -224,7 +247,7 @@ int main(int argc, char **argv)
 		printf("# %-10s %10llu %14llu %10.1f %12.0f  %s\n", l->name,
 		       (unsigned long long)iters, (unsigned long long)ns,
 		       (double)ns / iters, iters * 1e9 / ns, l->path);
-		if (l->entry == bench_hcall)
+		if (l->entry == bench_hcall || l->entry == bench_hcall_vmx)
 			printf("# hypercall returned rax = %lld\n", (long long)rax);
 		printf("bench %s %s %llu %llu\n", dev, l->name,
 		       (unsigned long long)iters, (unsigned long long)ns);
