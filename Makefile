@@ -6,7 +6,7 @@
 #   make              module (sparse-checked, warnings are errors),
 #                     minihv-run, selftests, the labs' base initramfs
 #   make demo         boot the SVM lab, load minihv, show minihv-run check
-#   make check        every lab and test; LABS="svm vmx novirt" T=PATTERN
+#   make check        every lab and test; LABS="svm vmx vmx-smp novirt" T=PATTERN
 #   make lab-run LAB=svm FILES="..." CMD='...'   run anything in a lab
 #   make lab-shell LAB=svm                       interactive lab shell
 #   make checkpatch   the kernel's checkpatch.pl on our sources
@@ -23,7 +23,7 @@ CC	:= gcc
 UCFLAGS	:= -static -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE
 LINUX_SRC_TAR = $(lastword $(sort $(wildcard /usr/src/linux-source-*.tar.xz)))
 
-LABS	?= svm vmx novirt
+LABS	?= svm vmx vmx-smp novirt
 T	?=
 LAB	?= svm
 

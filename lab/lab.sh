@@ -5,7 +5,8 @@
 #                  [--shell] [--quiet] [--icount]
 #
 # LAB: svm (QEMU TCG, -cpu qemu64,+svm,+npt, 2 CPUs), novirt (QEMU TCG
-# without SVM/VMX) or vmx (Bochs, corei7_haswell_4770).  The base
+# without SVM/VMX), vmx (Bochs, corei7_haswell_4770, 1 CPU) or vmx-smp
+# (the same with 2 CPUs: twice as slow, for what needs two CPUs).  The base
 # initramfs (build/lab/base.cpio, made by `make`) already holds minihv.ko,
 # the tools and the tests under /minihv; FILES are copied to /lab/files,
 # the command's working directory.
@@ -40,7 +41,8 @@ case "$lab" in
 svm)	boot=qemu; cpu=qemu64,+svm,+npt; cpus=2; : "${timeout:=600}" ;;
 novirt)	boot=qemu; cpu=qemu64,-svm,-vmx; cpus=2; : "${timeout:=300}" ;;
 vmx)	boot=bochs; cpu=corei7_haswell_4770; cpus=1; : "${timeout:=1500}" ;;
-*)	echo "lab.sh: unknown lab '$lab' (svm, vmx or novirt)" >&2; exit 2 ;;
+vmx-smp) boot=bochs; cpu=corei7_haswell_4770; cpus=2; : "${timeout:=1500}" ;;
+*)	echo "lab.sh: unknown lab '$lab' (svm, vmx, vmx-smp or novirt)" >&2; exit 2 ;;
 esac
 
 base=$top/build/lab/base.cpio
@@ -60,7 +62,8 @@ cat "$base" "$dir/overlay.cpio" > "$dir/initrd.cpio"
 
 # QEMU 7.2 hangs booting with -icount and more than one CPU.
 [ -n "$icount" ] && cpus=1
-cmdline="lab=$lab loglevel=1"
+# The guest knows the machine, not the variant: vmx-smp is "vmx".
+cmdline="lab=${lab%-smp} loglevel=1"
 bootargs="--initrd $dir/initrd.cpio --cpu $cpu --cpus $cpus --timeout $timeout"
 if [ -n "$shell" ]; then
 	# shellcheck disable=SC2086

@@ -3,7 +3,7 @@
 #
 # run.sh [PATTERN] - minihv selftests inside a lab guest (busybox sh).
 #
-# Reads $lab (svm, vmx or novirt).  PATTERN is a shell glob that selects
+# Reads $lab (svm, vmx or novirt).  PATTERN: shell globs (space-separated) that select
 # tests by name: C test binaries (e.g. 'api*') and the shell tests below
 # (module_*, novirt_*, check_*).  Default: everything.  Setup steps (insmod,
 # modprobe, rmmod between phases) always run and report as "setup_*".
@@ -32,13 +32,17 @@ result()
 	fi
 }
 
-# selected NAME: does NAME match the pattern (or is there none)?
+# selected NAME: does NAME match one of the patterns (or is there none)?
 selected()
 {
 	[ -z "$T" ] && return 0
-	case "$1" in
-	$T) return 0 ;;
-	esac
+	set -f		# patterns, not file names
+	for p in $T; do
+		case "$1" in
+		$p) set +f; return 0 ;;
+		esac
+	done
+	set +f
 	return 1
 }
 
