@@ -263,6 +263,14 @@ void minihv_complete_pending(struct minihv_vcpu *vcpu);
 int minihv_gva_to_gpa(struct minihv_vcpu *vcpu, u64 gva, bool write,
 		      u64 *gpa);
 
+/* kmod/x86.c: architectural rules, for both backends. */
+#define MINIHV_EFER_ALLOWED	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
+bool minihv_cr0_valid(u64 cr0);
+bool minihv_cr4_valid(u64 cr4);
+bool minihv_sregs_valid(const struct kvm_sregs *sregs);
+bool minihv_pat_valid(u64 pat);
+bool minihv_canonical(u64 addr);
+
 static inline void minihv_queue_ud(struct minihv_vcpu *vcpu)
 {
 	minihv_ops->queue_exception(vcpu, 6, false, 0);

@@ -319,56 +319,12 @@ void svm_get_sregs(struct minihv_vcpu *vcpu, struct kvm_sregs *sregs)
 	sregs->apic_base = to_svm(vcpu)->apic_base;
 }
 
-#define CR0_RESERVED	(~(u64)(X86_CR0_PE | X86_CR0_MP | X86_CR0_EM | \
-				X86_CR0_TS | X86_CR0_ET | X86_CR0_NE | \
-				X86_CR0_WP | X86_CR0_AM | X86_CR0_NW | \
-				X86_CR0_CD | X86_CR0_PG))
-#define CR4_ALLOWED	(X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD | \
-			 X86_CR4_DE | X86_CR4_PSE | X86_CR4_PAE | \
-			 X86_CR4_MCE | X86_CR4_PGE | X86_CR4_PCE | \
-			 X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT | \
-			 X86_CR4_FSGSBASE | X86_CR4_OSXSAVE | X86_CR4_SMEP | \
-			 X86_CR4_SMAP | X86_CR4_LA57)
-#define EFER_ALLOWED	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
-
-/*
- * The checks KVM's kvm_is_valid_sregs() and the CR/EFER setters make, so
- * that userspace state VMRUN would refuse is -EINVAL here, not a failed
- * entry.
- */
-static bool sregs_valid(const struct kvm_sregs *sr)
-{
-	if ((sr->cr0 & CR0_RESERVED) || (sr->cr0 >> 32))
-		return false;
-	if ((sr->cr0 & X86_CR0_PG) && !(sr->cr0 & X86_CR0_PE))
-		return false;
-	if ((sr->cr0 & X86_CR0_NW) && !(sr->cr0 & X86_CR0_CD))
-		return false;
-	if (sr->cr4 & ~(u64)CR4_ALLOWED)
-		return false;
-	if ((sr->cr4 & X86_CR4_LA57) && !pgtable_l5_enabled())
-		return false;
-	if (sr->efer & ~(u64)EFER_ALLOWED)
-		return false;
-	if ((sr->efer & EFER_LME) && (sr->cr0 & X86_CR0_PG)) {
-		if (!(sr->cr4 & X86_CR4_PAE) || !(sr->efer & EFER_LMA))
-			return false;
-		if (sr->cs.l && sr->cs.db)
-			return false;
-		if (sr->cr3 >> boot_cpu_data.x86_phys_bits)
-			return false;
-	} else if (sr->efer & EFER_LMA) {
-		return false;
-	}
-	return true;
-}
-
 int svm_set_sregs(struct minihv_vcpu *vcpu, const struct kvm_sregs *sregs)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
 	struct vmcb_save_area *s = &svm->vmcb->save;
 
-	if (!sregs_valid(sregs))
+	if (!minihv_sregs_valid(sregs))
 		return -EINVAL;
 	seg_from_kvm(&s->cs, &sregs->cs);
 	seg_from_kvm(&s->ds, &sregs->ds);
@@ -451,27 +407,6 @@ int svm_get_msr(struct minihv_vcpu *vcpu, u32 index, u64 *data)
 	return 0;
 }
 
-static bool pat_valid(u64 pat)
-{
-	int i;
-
-	for (i = 0; i < 8; i++) {
-		u8 type = pat >> (8 * i);
-
-		/* 0 UC, 1 WC, 4 WT, 5 WP, 6 WB, 7 UC- */
-		if (type > 7 || type == 2 || type == 3)
-			return false;
-	}
-	return true;
-}
-
-static bool canonical(u64 addr)
-{
-	int bits = pgtable_l5_enabled() ? 57 : 48;
-
-	return ((s64)addr << (64 - bits) >> (64 - bits)) == (s64)addr;
-}
-
 int svm_set_msr(struct minihv_vcpu *vcpu, u32 index, u64 data, bool host)
 {
 	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
@@ -479,7 +414,7 @@ int svm_set_msr(struct minihv_vcpu *vcpu, u32 index, u64 data, bool host)
 
 	switch (index) {
 	case MSR_EFER:
-		if (data & ~(u64)EFER_ALLOWED)
+		if (data & ~(u64)MINIHV_EFER_ALLOWED)
 			return -EINVAL;
 		/* The guest cannot flip LMA; only userspace restores it. */
 		if (!host)
@@ -491,7 +426,7 @@ int svm_set_msr(struct minihv_vcpu *vcpu, u32 index, u64 data, bool host)
 		s->efer = data | EFER_SVME;
 		break;
 	case MSR_IA32_CR_PAT:
-		if (!pat_valid(data))
+		if (!minihv_pat_valid(data))
 			return -EINVAL;
 		s->g_pat = data;
 		break;
@@ -505,7 +440,7 @@ int svm_set_msr(struct minihv_vcpu *vcpu, u32 index, u64 data, bool host)
 	case MSR_KERNEL_GS_BASE:
 	case MSR_IA32_SYSENTER_ESP:
 	case MSR_IA32_SYSENTER_EIP:
-		if (!canonical(data))
+		if (!minihv_canonical(data))
 			return -EINVAL;
 		if (index == MSR_LSTAR)
 			s->lstar = data;

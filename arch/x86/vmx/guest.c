@@ -672,44 +672,16 @@ void vmx_get_sregs(struct minihv_vcpu *vcpu, struct kvm_sregs *sregs)
 	vmx_put();
 }
 
-#define CR0_RESERVED	(~(u64)(X86_CR0_PE | X86_CR0_MP | X86_CR0_EM | \
-				X86_CR0_TS | X86_CR0_ET | X86_CR0_NE | \
-				X86_CR0_WP | X86_CR0_AM | X86_CR0_NW | \
-				X86_CR0_CD | X86_CR0_PG))
-#define CR4_ALLOWED	(X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD | \
-			 X86_CR4_DE | X86_CR4_PSE | X86_CR4_PAE | \
-			 X86_CR4_MCE | X86_CR4_PGE | X86_CR4_PCE | \
-			 X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT | \
-			 X86_CR4_FSGSBASE | X86_CR4_OSXSAVE | X86_CR4_SMEP | \
-			 X86_CR4_SMAP | X86_CR4_LA57)
-#define EFER_ALLOWED	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
-
-static bool canonical(u64 addr)
-{
-	int bits = pgtable_l5_enabled() ? 57 : 48;
-
-	return ((s64)addr << (64 - bits) >> (64 - bits)) == (s64)addr;
-}
-
+/* The architecture's rules, and what VMX allows to be 1. */
 static bool cr0_valid(u64 cr0)
 {
-	if ((cr0 & CR0_RESERVED) || (cr0 >> 32))
-		return false;
-	if ((cr0 & X86_CR0_PG) && !(cr0 & X86_CR0_PE))
-		return false;
-	if ((cr0 & X86_CR0_NW) && !(cr0 & X86_CR0_CD))
-		return false;
-	/* What VMX allows to be 1, PE/PG exempt under unrestricted guest. */
-	return !(cr0_real(cr0) & ~vmx_cfg.cr0_fixed1);
+	/* PE/PG exempt from the fixed bits under unrestricted guest. */
+	return minihv_cr0_valid(cr0) && !(cr0_real(cr0) & ~vmx_cfg.cr0_fixed1);
 }
 
 static bool cr4_valid(u64 cr4)
 {
-	if (cr4 & ~(u64)CR4_ALLOWED)
-		return false;
-	if ((cr4 & X86_CR4_LA57) && !pgtable_l5_enabled())
-		return false;
-	return !(cr4_real(cr4) & ~vmx_cfg.cr4_fixed1);
+	return minihv_cr4_valid(cr4) && !(cr4_real(cr4) & ~vmx_cfg.cr4_fixed1);
 }
 
 /* The limit and G bit agree (SDM "checks on guest segment registers"). */
@@ -785,36 +757,25 @@ static bool segs_valid(const struct kvm_sregs *sr, bool ia32e)
 			return false;
 	}
 
-	if (!canonical(sr->fs.base) || !canonical(sr->gs.base) ||
-	    !canonical(sr->tr.base) || !canonical(sr->ldt.base) ||
-	    !canonical(sr->gdt.base) || !canonical(sr->idt.base))
+	if (!minihv_canonical(sr->fs.base) || !minihv_canonical(sr->gs.base) ||
+	    !minihv_canonical(sr->tr.base) || !minihv_canonical(sr->ldt.base) ||
+	    !minihv_canonical(sr->gdt.base) || !minihv_canonical(sr->idt.base))
 		return false;
 	return true;
 }
 
 /*
- * The checks KVM's kvm_is_valid_sregs() and the CR/EFER setters make,
- * and what VM entry would refuse of the rest, so that userspace state
+ * The architecture's checks (minihv_sregs_valid()), VMX's fixed CR bits
+ * and what VM entry would refuse of the segments, so that userspace state
  * the CPU would not enter is -EINVAL here, not a failed entry.
  */
 static bool sregs_valid(const struct kvm_sregs *sr)
 {
 	bool ia32e = sr->efer & EFER_LMA;
 
-	if (!cr0_valid(sr->cr0) || !cr4_valid(sr->cr4))
+	if (!minihv_sregs_valid(sr) || !cr0_valid(sr->cr0) ||
+	    !cr4_valid(sr->cr4))
 		return false;
-	if (sr->efer & ~(u64)EFER_ALLOWED)
-		return false;
-	if ((sr->efer & EFER_LME) && (sr->cr0 & X86_CR0_PG)) {
-		if (!(sr->cr4 & X86_CR4_PAE) || !(sr->efer & EFER_LMA))
-			return false;
-		if (sr->cs.l && sr->cs.db)
-			return false;
-		if (sr->cr3 >> boot_cpu_data.x86_phys_bits)
-			return false;
-	} else if (sr->efer & EFER_LMA) {
-		return false;
-	}
 	if (ia32e && !vmx_cfg.entry_ia32e)
 		return false;
 	return segs_valid(sr, ia32e);
@@ -933,26 +894,12 @@ int vmx_get_msr(struct minihv_vcpu *vcpu, u32 index, u64 *data)
 	}
 }
 
-static bool pat_valid(u64 pat)
-{
-	int i;
-
-	for (i = 0; i < 8; i++) {
-		u8 type = pat >> (8 * i);
-
-		/* 0 UC, 1 WC, 4 WT, 5 WP, 6 WB, 7 UC- */
-		if (type > 7 || type == 2 || type == 3)
-			return false;
-	}
-	return true;
-}
-
 static int set_efer(struct minihv_vcpu *vcpu, u64 data, bool host)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 	u64 old;
 
-	if (data & ~(u64)EFER_ALLOWED)
+	if (data & ~(u64)MINIHV_EFER_ALLOWED)
 		return -EINVAL;
 	if (!vmx_get(vcpu))
 		return -EIO;
@@ -984,7 +931,7 @@ int vmx_set_msr(struct minihv_vcpu *vcpu, u32 index, u64 data, bool host)
 	case MSR_EFER:
 		return set_efer(vcpu, data, host);
 	case MSR_IA32_CR_PAT:
-		if (!pat_valid(data))
+		if (!minihv_pat_valid(data))
 			return -EINVAL;
 		break;
 	case MSR_LSTAR:
@@ -994,7 +941,7 @@ int vmx_set_msr(struct minihv_vcpu *vcpu, u32 index, u64 data, bool host)
 	case MSR_KERNEL_GS_BASE:
 	case MSR_IA32_SYSENTER_ESP:
 	case MSR_IA32_SYSENTER_EIP:
-		if (!canonical(data))
+		if (!minihv_canonical(data))
 			return -EINVAL;
 		break;
 	case MSR_IA32_SYSENTER_CS:
