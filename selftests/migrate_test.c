@@ -11,6 +11,8 @@
  */
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "lib/harness.h"
@@ -46,6 +48,13 @@ TEST(flip_cpus)
 
 	if (hv_online_cpus() < 2)
 		SKIP(return, "needs two CPUs");
+	/*
+	 * kvm_amd under QEMU TCG (the SVM lab) soft-locked both guest CPUs
+	 * in this test (Documentation/labs.rst): the emulator's nested SVM,
+	 * not the test; minihv runs it there, kvm_intel in vmx-smp.
+	 */
+	if (dev_is_kvm() && getenv("lab") && !strcmp(getenv("lab"), "svm"))
+		SKIP(return, "kvm_amd soft-locks under TCG when vCPUs migrate");
 	v = guest_create(GM_LONG64, guest_count, guest_count_end);
 	for (i = 1; i <= ROUNDS; i++) {
 		pin(i & 1);
