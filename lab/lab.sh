@@ -45,6 +45,7 @@ vmx-smp) boot=bochs; cpu=corei7_haswell_4770; cpus=2; : "${timeout:=1500}" ;;
 *)	echo "lab.sh: unknown lab '$lab' (svm, vmx, vmx-smp or novirt)" >&2; exit 2 ;;
 esac
 
+cpu=${LAB_CPU:-$cpu}	# e.g. LAB_CPU=corei7_skylake_x for vmx
 base=$top/build/lab/base.cpio
 [ -f "$base" ] || { echo "lab.sh: $base missing: run 'make' first" >&2; exit 2; }
 dir=${LAB_OUT:-$top/build/lab/$lab}	# LAB_OUT: another results folder
