@@ -115,7 +115,7 @@ $(B)/bench/exit_bench: selftests/bench/exit_bench.c $(TEST_LIB) $(TEST_HDR) $(KS
 # for what the kselftest style needs (SKIP-style macros that return,
 # braces around EXPECT_*() TH_LOG() pairs, no ARRAY_SIZE, __noreturn or
 # __printf in libc).
-KERNEL_FILES = $(shell git ls-files 'kmod/*.[ch]' 'arch/*.[ch]' 'arch/*.S' \
+KERNEL_FILES = $(shell git ls-files 'kmod/*.[chS]' 'arch/*.[ch]' 'arch/*.S' \
 	'uapi/*.h')
 USER_FILES = $(shell git ls-files 'userspace/*.[ch]' 'selftests/*.[ch]' \
 	'tests/*.[ch]')

@@ -39,6 +39,7 @@ int minihv_tdp_init(struct minihv_tdp *tdp, int levels, u64 table_bits,
 	tdp->table_bits = table_bits;
 	tdp->leaf_bits = leaf_bits;
 	tdp->write_bit = write_bit;
+	atomic64_set(&tdp->gen, 0);
 	mutex_init(&tdp->lock);
 	return 0;
 }
@@ -61,8 +62,9 @@ static void tdp_free_level(u64 *table, int level)
 }
 
 /*
- * Drop every mapping.  The caller makes sure no vCPU is in the guest and
- * that every vCPU flushes its TLB (new ASID/VPID) before entering again.
+ * Drop every mapping.  The caller makes sure no vCPU is in the guest; the
+ * new generation makes every vCPU flush its TLB (new ASID, INVEPT) before
+ * entering again.
  */
 void minihv_tdp_zap(struct minihv_tdp *tdp)
 {
@@ -71,6 +73,7 @@ void minihv_tdp_zap(struct minihv_tdp *tdp)
 	mutex_lock(&tdp->lock);
 	tdp_free_level(root, tdp->levels);
 	memset(root, 0, PAGE_SIZE);
+	atomic64_inc(&tdp->gen);
 	mutex_unlock(&tdp->lock);
 }
 

@@ -3,6 +3,7 @@
 #ifndef MINIHV_TDP_H
 #define MINIHV_TDP_H
 
+#include <linux/atomic.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
 
@@ -16,6 +17,8 @@ struct minihv_tdp {
 	u64 table_bits;		/* set in every non-leaf entry */
 	u64 leaf_bits;		/* set in every leaf (read/exec, type) */
 	u64 write_bit;		/* added to writable leaves */
+	/* Bumped by every zap: a vCPU that saw an older one flushes. */
+	atomic64_t gen;
 };
 
 int minihv_tdp_init(struct minihv_tdp *tdp, int levels, u64 table_bits,

@@ -157,7 +157,6 @@ void svm_vm_zap(struct minihv_vm *vm)
 	struct svm_vm *svm_vm = to_svm_vm(vm);
 
 	minihv_tdp_zap(&svm_vm->npt);
-	atomic64_inc(&svm_vm->tlb_gen);
 }
 
 /* ---------------------------------------------------------------------
@@ -694,7 +693,7 @@ static void svm_load_asid(struct minihv_vcpu *vcpu, int cpu)
 	struct svm_vcpu *svm = to_svm(vcpu);
 	struct svm_cpu *sd = this_cpu_ptr(&svm_cpu);
 	struct vmcb_control_area *c = &svm->vmcb->control;
-	s64 tlb_gen = atomic64_read(&to_svm_vm(vcpu->vm)->tlb_gen);
+	s64 tlb_gen = atomic64_read(&to_svm_vm(vcpu->vm)->npt.gen);
 
 	c->tlb_ctl = TLB_CONTROL_DO_NOTHING;
 	if (svm->cpu == cpu && svm->asid_generation == sd->asid_generation &&

@@ -26,7 +26,6 @@ extern bool svm_npt;			/* NPT usable and enabled */
 /* Per VM. */
 struct svm_vm {
 	struct minihv_tdp npt;
-	atomic64_t tlb_gen;		/* bumped when the NPT is zapped */
 };
 
 /* Per vCPU. */
@@ -36,7 +35,7 @@ struct svm_vcpu {
 	int cpu;			/* where it last ran, -1 never */
 	u32 asid;
 	u64 asid_generation;
-	s64 tlb_gen;			/* of the VM, last flushed */
+	s64 tlb_gen;			/* of the NPT, last flushed */
 	u32 event_inj;			/* to inject at the next VMRUN */
 	u32 event_inj_err;
 	u64 apic_base;

@@ -25,7 +25,8 @@
 #include <asm/asm.h>
 #include <asm/nospec-branch.h>
 
-#define REG(n)	((n) * 8)
+#include "vmenter_gprs.S"
+
 
 .section .text, "ax"
 
@@ -46,20 +47,7 @@ SYM_FUNC_START(__svm_vcpu_run)
 	vmload	%rax
 
 	mov	%rsi, %rax
-	mov	REG(1)(%rax), %rcx
-	mov	REG(2)(%rax), %rdx
-	mov	REG(3)(%rax), %rbx
-	mov	REG(5)(%rax), %rbp
-	mov	REG(6)(%rax), %rsi
-	mov	REG(7)(%rax), %rdi
-	mov	REG(8)(%rax), %r8
-	mov	REG(9)(%rax), %r9
-	mov	REG(10)(%rax), %r10
-	mov	REG(11)(%rax), %r11
-	mov	REG(12)(%rax), %r12
-	mov	REG(13)(%rax), %r13
-	mov	REG(14)(%rax), %r14
-	mov	REG(15)(%rax), %r15
+	GUEST_GPRS_LOAD
 
 	pop	%rax		/* vmcb_pa */
 	sti
@@ -70,20 +58,7 @@ SYM_FUNC_START(__svm_vcpu_run)
 	vmsave	%rax
 
 	pop	%rax		/* regs */
-	mov	%rcx, REG(1)(%rax)
-	mov	%rdx, REG(2)(%rax)
-	mov	%rbx, REG(3)(%rax)
-	mov	%rbp, REG(5)(%rax)
-	mov	%rsi, REG(6)(%rax)
-	mov	%rdi, REG(7)(%rax)
-	mov	%r8, REG(8)(%rax)
-	mov	%r9, REG(9)(%rax)
-	mov	%r10, REG(10)(%rax)
-	mov	%r11, REG(11)(%rax)
-	mov	%r12, REG(12)(%rax)
-	mov	%r13, REG(13)(%rax)
-	mov	%r14, REG(14)(%rax)
-	mov	%r15, REG(15)(%rax)
+	GUEST_GPRS_SAVE
 
 	/* Host FS/GS/TR... back: percpu data is reachable again. */
 	pop	%rax		/* host_save_pa */
@@ -95,14 +70,7 @@ SYM_FUNC_START(__svm_vcpu_run)
 	FILL_RETURN_BUFFER %rax, RSB_CLEAR_LOOPS, X86_FEATURE_RETPOLINE
 
 	/* Do not leave guest values around for speculation to use. */
-	xor	%ecx, %ecx
-	xor	%edx, %edx
-	xor	%esi, %esi
-	xor	%edi, %edi
-	xor	%r8d, %r8d
-	xor	%r9d, %r9d
-	xor	%r10d, %r10d
-	xor	%r11d, %r11d
+	GUEST_GPRS_SCRUB
 
 	pop	%rbx
 	pop	%r12

@@ -198,7 +198,6 @@ void vmx_vm_zap(struct minihv_vm *vm)
 	struct vmx_vm *vmx_vm = to_vmx_vm(vm);
 
 	minihv_tdp_zap(&vmx_vm->ept);
-	atomic64_inc(&vmx_vm->tlb_gen);
 }
 
 /* ---------------------------------------------------------------------
@@ -1409,7 +1408,7 @@ static void vmx_put_guest_msrs(struct vmx_vcpu *vmx)
 static void vmx_prepare_entry(struct minihv_vcpu *vcpu)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
-	s64 tlb_gen = atomic64_read(&to_vmx_vm(vcpu->vm)->tlb_gen);
+	s64 tlb_gen = atomic64_read(&to_vmx_vm(vcpu->vm)->ept.gen);
 
 	vmcs_write(GUEST_RSP, vcpu->regs[VCPU_RSP]);
 	vmcs_write(GUEST_RIP, vcpu->rip);

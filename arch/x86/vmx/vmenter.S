@@ -25,9 +25,8 @@
 #include <asm/nospec-branch.h>
 #include <asm/unwind_hints.h>
 
+#include "vmenter_gprs.S"
 #include "vmx.h"
-
-#define REG(n)	((n) * 8)
 
 .section .text, "ax"
 
@@ -50,20 +49,7 @@ SYM_FUNC_START(__vmx_vcpu_run)
 	test	%sil, %sil
 
 	mov	%rdi, %rax
-	mov	REG(1)(%rax), %rcx
-	mov	REG(2)(%rax), %rdx
-	mov	REG(3)(%rax), %rbx
-	mov	REG(5)(%rax), %rbp
-	mov	REG(6)(%rax), %rsi
-	mov	REG(7)(%rax), %rdi
-	mov	REG(8)(%rax), %r8
-	mov	REG(9)(%rax), %r9
-	mov	REG(10)(%rax), %r10
-	mov	REG(11)(%rax), %r11
-	mov	REG(12)(%rax), %r12
-	mov	REG(13)(%rax), %r13
-	mov	REG(14)(%rax), %r14
-	mov	REG(15)(%rax), %r15
+	GUEST_GPRS_LOAD
 	mov	REG(0)(%rax), %rax
 
 	jz	.Llaunch
@@ -87,20 +73,7 @@ SYM_INNER_LABEL(vmx_vmexit, SYM_L_GLOBAL)
 	push	%rax		/* guest RAX */
 	mov	8(%rsp), %rax	/* regs */
 	pop	REG(0)(%rax)
-	mov	%rcx, REG(1)(%rax)
-	mov	%rdx, REG(2)(%rax)
-	mov	%rbx, REG(3)(%rax)
-	mov	%rbp, REG(5)(%rax)
-	mov	%rsi, REG(6)(%rax)
-	mov	%rdi, REG(7)(%rax)
-	mov	%r8, REG(8)(%rax)
-	mov	%r9, REG(9)(%rax)
-	mov	%r10, REG(10)(%rax)
-	mov	%r11, REG(11)(%rax)
-	mov	%r12, REG(12)(%rax)
-	mov	%r13, REG(13)(%rax)
-	mov	%r14, REG(14)(%rax)
-	mov	%r15, REG(15)(%rax)
+	GUEST_GPRS_SAVE
 	xor	%ebx, %ebx
 	jmp	.Lout
 
@@ -122,14 +95,7 @@ SYM_INNER_LABEL(vmx_vmexit, SYM_L_GLOBAL)
 			   X86_FEATURE_RSB_VMEXIT_LITE
 
 	/* Do not leave guest values around for speculation to use. */
-	xor	%ecx, %ecx
-	xor	%edx, %edx
-	xor	%esi, %esi
-	xor	%edi, %edi
-	xor	%r8d, %r8d
-	xor	%r9d, %r9d
-	xor	%r10d, %r10d
-	xor	%r11d, %r11d
+	GUEST_GPRS_SCRUB
 
 	mov	%ebx, %eax
 	pop	%rbx

@@ -55,7 +55,6 @@ DECLARE_PER_CPU(struct vmx_cpu, vmx_cpu);
 struct vmx_vm {
 	struct minihv_tdp ept;
 	u64 eptp;
-	atomic64_t tlb_gen;		/* bumped when the EPT is zapped */
 };
 
 /* Per vCPU. */
@@ -69,7 +68,7 @@ struct vmx_vcpu {
 	bool need_flush;		/* INVEPT/INVVPID before the next entry */
 	struct list_head loaded_node;
 	u16 vpid;
-	s64 tlb_gen;			/* of the VM, last flushed */
+	s64 tlb_gen;			/* of the EPT, last flushed */
 
 	/* Registers VMX does not switch. */
 	u64 cr2;
