@@ -102,6 +102,7 @@ static int __init minihv_init(void)
 	r = minihv_hw_init();
 	if (r)
 		goto out_unsetup;
+	minihv_stats_init();
 	minihv_debugfs_init();
 	r = misc_register(&minihv_dev);
 	if (r) {

@@ -55,7 +55,54 @@ struct minihv_memslot {
 };
 
 /* Exit counters by reason, for debugfs (vendor-defined reasons). */
-#define MINIHV_NR_EXIT_STATS	256
+#define MINIHV_NR_EXIT_STATS	MINIHV_STATS_NR_REASONS
+
+/**
+ * struct minihv_exit_info - one VM exit, as the backend saw it
+ * @stat:	statistics index (< MINIHV_NR_EXIT_STATS), ->exit_name's
+ * @reason:	the raw reason: VMX exit reason, SVM exit code
+ * @qual:	VMX exit qualification, SVM EXITINFO1
+ * @info2:	VMX guest-physical address (EPT exits), SVM EXITINFO2
+ * @rip:	guest RIP at the exit
+ * @len:	instruction length (0 when the CPU does not say)
+ * @guest_ns:	time in the guest before this exit (kmod/stats.c)
+ */
+struct minihv_exit_info {
+	u32 stat;
+	u32 reason;
+	u64 qual;
+	u64 info2;
+	u64 rip;
+	u32 len;
+	u64 guest_ns;
+};
+
+/**
+ * struct minihv_vcpu_stats - per-vCPU times and histograms (kmod/stats.c)
+ *
+ * Written only by the vCPU's thread (KVM_RUN, vcpu->mutex held), read
+ * lock-free by MINIHV_GET_STATS and debugfs: every counter is a naturally
+ * aligned u64 written with WRITE_ONCE() and read with READ_ONCE(), which
+ * x86-64 never tears.  A reader may see one counter updated and another
+ * not yet (a snapshot is not atomic as a whole), never half a counter.
+ */
+struct minihv_vcpu_stats {
+	/* The vCPU's own bookkeeping (TSC values). */
+	u64 t_entry;			/* last VM entry */
+	u64 t_exit;			/* last VM exit */
+	u64 t_user;			/* last return to userspace */
+	u64 user_in_exit;		/* ns in userspace since t_exit */
+	u32 exit_open;			/* t_exit's exit awaits re-entry */
+	struct minihv_exit_info exit;	/* the last exit, for minihv_exit */
+	bool exit_traced;		/* @exit already traced */
+
+	/* Counters (ns), readable lock-free. */
+	u64 guest_ns;
+	u64 kernel_ns;
+	u64 user_ns;
+	u64 exit_ns[MINIHV_STATS_NR_REASONS];
+	u64 hist[MINIHV_STATS_NR_REASONS][MINIHV_STATS_NR_BUCKETS];
+};
 
 /**
  * struct minihv_vcpu - a virtual CPU
@@ -98,6 +145,7 @@ struct minihv_vcpu {
 
 	/* Statistics (written by the vCPU only, read lock-free). */
 	u64 exits[MINIHV_NR_EXIT_STATS];
+	struct minihv_vcpu_stats *stats;
 	struct dentry *debugfs;
 
 	void *arch;			/* vendor per-vCPU state */
@@ -129,6 +177,7 @@ struct minihv_vm {
 	struct mm_struct *mm;		/* creator's, for accounting */
 	unsigned long locked_pages;	/* charged to RLIMIT_MEMLOCK */
 	struct dentry *debugfs;
+	u32 id;				/* unique, for tracing and stats */
 	void *arch;			/* vendor per-VM state */
 };
 
@@ -244,6 +293,25 @@ void minihv_debugfs_vm_add(struct minihv_vm *vm, int fd);
 void minihv_debugfs_vm_remove(struct minihv_vm *vm);
 void minihv_debugfs_vcpu_add(struct minihv_vcpu *vcpu);
 void minihv_debugfs_vcpu_remove(struct minihv_vcpu *vcpu);
+
+/*
+ * kmod/stats.c: times, histograms, MINIHV_GET_STATS, and the tracepoint
+ * hooks the backends call around each round trip (both with preemption
+ * off): minihv_stats_entry() just before VM entry, minihv_stats_exit()
+ * just after the exit, before the handler.  One TSC read each.
+ */
+void minihv_stats_init(void);
+int minihv_stats_vcpu_alloc(struct minihv_vcpu *vcpu);
+void minihv_stats_vcpu_free(struct minihv_vcpu *vcpu);
+void minihv_stats_entry(struct minihv_vcpu *vcpu);
+void minihv_stats_exit(struct minihv_vcpu *vcpu, struct minihv_exit_info *e);
+void minihv_stats_run_begin(struct minihv_vcpu *vcpu);
+void minihv_stats_run_end(struct minihv_vcpu *vcpu, int r);
+void minihv_trace_exit(struct minihv_vcpu *vcpu, int r);
+void minihv_stats_read(struct minihv_vm *vm, int vcpu_id,
+		       struct minihv_stats *st);
+long minihv_get_stats(struct minihv_vm *vm,
+		      struct minihv_stats_req __user *ureq);
 
 /* kmod/exit.c: exit handling shared by both backends. */
 int minihv_handle_cpuid(struct minihv_vcpu *vcpu);

@@ -31,6 +31,7 @@
 #include <asm/processor-flags.h>
 
 #include "minihv.h"
+#include "trace.h"
 
 /* The MSRs userspace can save and restore (KVM_GET_MSR_INDEX_LIST). */
 static const u32 minihv_msrs[] = {
@@ -84,6 +85,8 @@ static int vcpu_run_loop(struct minihv_vcpu *vcpu)
 		cond_resched();
 
 		r = minihv_ops->vcpu_run(vcpu);
+		if (trace_minihv_exit_enabled())
+			minihv_trace_exit(vcpu, r);
 		if (r <= 0)
 			break;
 	}
@@ -91,7 +94,7 @@ static int vcpu_run_loop(struct minihv_vcpu *vcpu)
 	return r;
 }
 
-static long vcpu_run(struct minihv_vcpu *vcpu)
+static long __vcpu_run(struct minihv_vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
 	int r;
@@ -110,6 +113,17 @@ static long vcpu_run(struct minihv_vcpu *vcpu)
 	fpu_swap_kvm_fpstate(vcpu->guest_fpu, true);
 	r = vcpu_run_loop(vcpu);
 	fpu_swap_kvm_fpstate(vcpu->guest_fpu, false);
+	return r;
+}
+
+/* KVM_RUN, timed and traced on the way in and out (kmod/stats.c). */
+static long vcpu_run(struct minihv_vcpu *vcpu)
+{
+	long r;
+
+	minihv_stats_run_begin(vcpu);
+	r = __vcpu_run(vcpu);
+	minihv_stats_run_end(vcpu, r);
 	return r;
 }
 
@@ -427,6 +441,7 @@ void minihv_vcpu_free(struct minihv_vcpu *vcpu)
 {
 	minihv_debugfs_vcpu_remove(vcpu);
 	minihv_ops->vcpu_free(vcpu);
+	minihv_stats_vcpu_free(vcpu);
 	kvfree(vcpu->cpuid);
 	fpu_free_guest_fpstate(vcpu->guest_fpu);
 	kfree(vcpu->guest_fpu);
@@ -459,6 +474,8 @@ int minihv_create_vcpu(struct minihv_vm *vm, unsigned long id)
 	vcpu->guest_fpu = kzalloc(sizeof(*vcpu->guest_fpu),
 				  GFP_KERNEL_ACCOUNT);
 	if (!vcpu->run || !vcpu->pio_data || !vcpu->guest_fpu)
+		goto out_free;
+	if (minihv_stats_vcpu_alloc(vcpu))
 		goto out_free;
 	if (!fpu_alloc_guest_fpstate(vcpu->guest_fpu))
 		goto out_free;
@@ -495,6 +512,7 @@ out_unlock:
 out_fpu:
 	fpu_free_guest_fpstate(vcpu->guest_fpu);
 out_free:
+	minihv_stats_vcpu_free(vcpu);
 	kfree(vcpu->guest_fpu);
 	free_page((unsigned long)vcpu->pio_data);
 	free_page((unsigned long)vcpu->run);

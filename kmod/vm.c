@@ -463,13 +463,13 @@ void minihv_vm_put(struct minihv_vm *vm)
 		return;
 
 	/* No file is left: nobody else can see the VM any more. */
+	/* Before the vCPUs: the VM's debugfs stats file reads them. */
+	minihv_debugfs_vm_remove(vm);
 	for (i = 0; i < MINIHV_MAX_VCPUS; i++) {
 		if (vm->vcpus[i])
 			minihv_vcpu_free(vm->vcpus[i]);
 		vm->vcpus[i] = NULL;
 	}
-	/* After the vCPUs: their debugfs directories are inside the VM's. */
-	minihv_debugfs_vm_remove(vm);
 	if (minihv_ops->vm_destroy)
 		minihv_ops->vm_destroy(vm);
 	for (i = 0; i < MINIHV_MAX_MEMSLOTS; i++) {
@@ -508,6 +508,8 @@ static long minihv_vm_ioctl(struct file *filp, unsigned int ioctl,
 			return -EFAULT;
 		return set_memory_region(vm, &mem);
 	}
+	case MINIHV_GET_STATS:
+		return minihv_get_stats(vm, argp);
 	default:
 		/* Same as KVM's VM fd. */
 		return -ENOTTY;
@@ -531,6 +533,7 @@ static const struct file_operations minihv_vm_fops = {
 /* KVM_CREATE_VM: returns the new VM's fd. */
 int minihv_create_vm(unsigned long type)
 {
+	static atomic_t ids = ATOMIC_INIT(0);
 	struct minihv_vm *vm;
 	struct file *file;
 	int r, fd;
@@ -547,6 +550,7 @@ int minihv_create_vm(unsigned long type)
 	atomic_set(&vm->slots_writer, 0);
 	atomic_set(&vm->online_vcpus, 0);
 	refcount_set(&vm->users, 1);
+	vm->id = atomic_inc_return(&ids);
 	vm->mm = current->mm;
 	mmgrab(vm->mm);
 

@@ -58,4 +58,76 @@ struct minihv_info {
  */
 #define MINIHV_HC_NOP		0x6d680000	/* "mh" << 16 */
 
+/*
+ * MINIHV_GET_STATS (VM fd): exit statistics of one vCPU or of the whole VM
+ * (the sum over its vCPUs), into a struct minihv_stats in the caller's
+ * memory.  The request names the buffer; the statistics are too large
+ * for an ioctl number's size field.
+ *
+ *   struct minihv_stats_req req = {
+ *	.version = MINIHV_STATS_VERSION, .vcpu = -1,
+ *	.size = sizeof(st), .data = (__u64)(uintptr_t)&st,
+ *   };
+ *   ioctl(vm_fd, MINIHV_GET_STATS, &req);
+ *
+ * Errors: EFAULT (req or data unreadable/unwritable), EINVAL (version
+ * not MINIHV_STATS_VERSION, flags or pad not zero, vcpu < -1 or >= the
+ * maximum vCPU count), ENOENT (no vCPU with that id), E2BIG (size smaller
+ * than struct minihv_stats: req.size is set to the size needed).  On
+ * success req.size is set to the bytes written (sizeof(struct
+ * minihv_stats); a larger buffer is fine).
+ *
+ * The counters are read while the vCPUs run, without stopping them: each
+ * counter is read whole (never torn), but the snapshot is not atomic as a
+ * whole (an exit may be counted in exits[] and not yet in hist[]).
+ */
+#define MINIHV_STATS_VERSION	1
+#define MINIHV_STATS_NR_REASONS	256	/* exit statistics indexes */
+#define MINIHV_STATS_NR_BUCKETS	32	/* log2 latency buckets */
+#define MINIHV_STATS_NAME_LEN	32
+
+struct minihv_stats_req {
+	__u32 version;		/* in: MINIHV_STATS_VERSION */
+	__u32 flags;		/* in: 0 */
+	__s32 vcpu;		/* in: vCPU id, or -1 for the whole VM */
+	__u32 size;		/* in: size of *data; out: bytes written/needed */
+	__u64 data;		/* in: address of a struct minihv_stats */
+};
+
+/*
+ * Exit reasons are indexed by the backend's statistics index (VMX: the
+ * basic exit reason; SVM: the exit code, with NPF at 0xf0 and VMEXIT_INVALID
+ * at 0xf1; 0xff: any other), named in names[] ("" if never named).
+ *
+ * Times in nanoseconds, from the TSC:
+ *   guest_ns   between VM entry and VM exit
+ *   kernel_ns  between VM exit and the next VM entry, less user_ns
+ *   user_ns    between KVM_RUN's return and the next KVM_RUN
+ *   exit_ns[r] the sum, over the exits of reason r, of the time from the
+ *              exit to the next VM entry (userspace included)
+ *   hist[r][b] how many exits of reason r took between 2^(b-1) and 2^b - 1
+ *              ns from exit to next entry (b = 0: 0 ns; the last bucket:
+ *              2^30 ns or more).  An exit is added when the guest is
+ *              entered again, so the VM's last exit is not in hist[].
+ */
+struct minihv_stats {
+	__u32 version;		/* MINIHV_STATS_VERSION */
+	__u32 vendor;		/* MINIHV_VENDOR_* */
+	__u32 vm_id;		/* the "vm" field of the minihv tracepoints */
+	__u32 nr_vcpus;		/* vCPUs summed (1 for one vCPU) */
+	__u32 nr_reasons;	/* MINIHV_STATS_NR_REASONS */
+	__u32 nr_buckets;	/* MINIHV_STATS_NR_BUCKETS */
+	__u64 total_exits;
+	__u64 guest_ns;
+	__u64 kernel_ns;
+	__u64 user_ns;
+	__u64 reserved[8];	/* zero */
+	__u64 exits[MINIHV_STATS_NR_REASONS];
+	__u64 exit_ns[MINIHV_STATS_NR_REASONS];
+	__u64 hist[MINIHV_STATS_NR_REASONS][MINIHV_STATS_NR_BUCKETS];
+	char names[MINIHV_STATS_NR_REASONS][MINIHV_STATS_NAME_LEN];
+};
+
+#define MINIHV_GET_STATS	_IOWR(MINIHV_IO, 0x01, struct minihv_stats_req)
+
 #endif /* _UAPI_MINIHV_H */

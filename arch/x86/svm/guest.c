@@ -32,6 +32,7 @@
 #include <asm/thread_info.h>
 
 #include "svm.h"
+#include "kmod/trace.h"
 
 #define IOPM_ORDER	2	/* 12 KiB used, 16 KiB allocated */
 #define MSRPM_ORDER	1	/* 8 KiB */
@@ -487,6 +488,8 @@ void svm_queue_exception(struct minihv_vcpu *vcpu, u8 vector,
 	svm->event_inj = SVM_EVTINJ_VALID | SVM_EVTINJ_TYPE_EXEPT | vector |
 			 (has_error ? SVM_EVTINJ_VALID_ERR : 0);
 	svm->event_inj_err = error;
+	trace_minihv_inject(vcpu, MINIHV_INJ_EXCEPTION, vector, has_error,
+			    error);
 }
 
 /* ---------------------------------------------------------------------
@@ -578,10 +581,13 @@ static int exit_npf(struct minihv_vcpu *vcpu)
 	u64 gpa = c->exit_info_2;
 	bool write = c->exit_info_1 & NPF_WRITE;
 	struct page *page;
-	bool writable;
+	bool writable, mmio;
 
 	page = minihv_gfn_to_page(vcpu->vm, gpa >> PAGE_SHIFT, &writable);
-	if (!page || (write && !writable))
+	mmio = !page || (write && !writable);
+	trace_minihv_page_fault(vcpu, MINIHV_PF_TDP, gpa, c->exit_info_1,
+				mmio ? MINIHV_PF_MMIO : MINIHV_PF_MAPPED);
+	if (mmio)
 		return minihv_handle_mmio(vcpu, gpa);
 	if (minihv_tdp_map(&svm_vm->npt, gpa, page_to_phys(page), writable))
 		return -ENOMEM;
@@ -659,9 +665,17 @@ const char *svm_exit_name(unsigned int stat)
 static int svm_handle_exit(struct minihv_vcpu *vcpu, u64 code)
 {
 	int (*handler)(struct minihv_vcpu *vcpu) = NULL;
+	struct vmcb_control_area *c = &to_svm(vcpu)->vmcb->control;
+	struct minihv_exit_info e = {
+		.stat = exit_stat(code), .reason = code, .rip = vcpu->rip,
+		.qual = c->exit_info_1, .info2 = c->exit_info_2,
+	};
 	u64 data[2];
 
-	vcpu->exits[exit_stat(code)]++;
+	/* NRIPS: next_rip is 0 for exits not caused by an instruction. */
+	if (c->next_rip && c->next_rip - vcpu->rip <= 15)
+		e.len = c->next_rip - vcpu->rip;
+	minihv_stats_exit(vcpu, &e);
 	if (code < ARRAY_SIZE(svm_exit_handlers))
 		handler = svm_exit_handlers[code];
 	else if (code == SVM_EXIT_NPF)
@@ -738,6 +752,7 @@ int svm_vcpu_run(struct minihv_vcpu *vcpu)
 	/* A context switch may have left the guest's FPU state unloaded. */
 	if (test_thread_flag(TIF_NEED_FPU_LOAD))
 		switch_fpu_return();
+	minihv_stats_entry(vcpu);
 	clgi();
 	/* What VMRUN leaves alone: FS/GS/TR/LDTR, syscall MSRs... */
 	host_save_pa = page_to_phys(this_cpu_read(svm_cpu.host_save));

@@ -47,6 +47,7 @@
 #include <asm/tlbflush.h>
 
 #include "vmx.h"
+#include "kmod/trace.h"
 
 #define DR7_RESET	0x400ULL
 #define PAT_RESET	0x0007040600070406ULL
@@ -981,6 +982,8 @@ void vmx_queue_exception(struct minihv_vcpu *vcpu, u8 vector,
 	vmx->event_inj = INTR_INFO_VALID_MASK | INTR_TYPE_HARD_EXCEPTION |
 			 vector | (has_error ? INTR_INFO_DELIVER_CODE_MASK : 0);
 	vmx->event_inj_err = error;
+	trace_minihv_inject(vcpu, MINIHV_INJ_EXCEPTION, vector, has_error,
+			    error);
 }
 
 /* ---------------------------------------------------------------------
@@ -1235,10 +1238,13 @@ static int exit_ept_violation(struct minihv_vcpu *vcpu,
 	struct vmx_vm *vmx_vm = to_vmx_vm(vcpu->vm);
 	bool write = e->qual & EPT_VIOLATION_ACC_WRITE;
 	struct page *page;
-	bool writable;
+	bool writable, mmio;
 
 	page = minihv_gfn_to_page(vcpu->vm, e->gpa >> PAGE_SHIFT, &writable);
-	if (!page || (write && !writable))
+	mmio = !page || (write && !writable);
+	trace_minihv_page_fault(vcpu, MINIHV_PF_TDP, e->gpa, e->qual,
+				mmio ? MINIHV_PF_MMIO : MINIHV_PF_MAPPED);
+	if (mmio)
 		return minihv_handle_mmio(vcpu, e->gpa);
 	if (minihv_tdp_map(&vmx_vm->ept, e->gpa, page_to_phys(page),
 			   writable))
@@ -1323,8 +1329,13 @@ static int vmx_handle_exit(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
 {
 	u16 basic = e->reason;
 	vmx_exit_handler handler = NULL;
+	struct minihv_exit_info info = {
+		.stat = exit_stat(e->reason), .reason = e->reason,
+		.qual = e->qual, .info2 = e->gpa, .rip = vcpu->rip,
+		.len = e->len,
+	};
 
-	vcpu->exits[exit_stat(e->reason)]++;
+	minihv_stats_exit(vcpu, &info);
 	if (basic < ARRAY_SIZE(vmx_exits))
 		handler = vmx_exits[basic].handler;
 	if ((e->reason & VMX_EXIT_REASONS_FAILED_VMENTRY) &&
@@ -1522,6 +1533,7 @@ int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 	if (vmx->cr2 != native_read_cr2())
 		native_write_cr2(vmx->cr2);
 
+	minihv_stats_entry(vcpu);
 	r = __vmx_vcpu_run(vcpu->regs, vmx->launched);
 
 	vmx->cr2 = native_read_cr2();

@@ -1,0 +1,463 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * trace_test: the minihv tracepoints (events/minihv/ in tracefs) and the
+ * exit counters agree with a guest whose exits are known in advance.
+ *
+ * The guest runs, in 64-bit mode (r9 = 1 on an Intel host, for VMCALL):
+ *
+ *   N_CPUID x CPUID           exit cpuid, handled in the kernel
+ *   N_OUT x OUT 0x10          exit io, to userspace (KVM_EXIT_IO)
+ *   a store to 0xc0000000     nested page fault (no slot): page_fault
+ *                             result=mmio, exit npf/ept_violation to
+ *                             userspace (KVM_EXIT_MMIO)
+ *   hypercall MINIHV_HC_NOP   exit hypercall (SVM) / vmcall (VMX), kernel
+ *   hypercall 0               the same exit; an unknown hypercall: minihv
+ *                             injects #UD (inject vector=6)
+ *   #UD handler: OUT 0xee0    exit io, to userspace
+ *   HLT                       exit hlt, to userspace (KVM_EXIT_HLT)
+ *
+ * With the events enabled and filtered to this VM ("vm == id", the id from
+ * MINIHV_GET_STATS), the exits traced must be exactly these (leaving out
+ * host interrupts and the nested page faults that only map guest RAM, whose
+ * number depends on the host), each after a minihv_entry, with one
+ * userspace_exit and userspace_return per KVM_RUN.  The exit counters
+ * (MINIHV_GET_STATS, debugfs) must count exactly the exits traced, by
+ * reason.  The same guest without tracing must give the same results.
+ *
+ * minihv-only (the events and MINIHV_GET_STATS): SKIP on /dev/kvm.  SKIP
+ * too if tracefs has no events/minihv (not mounted, or a kernel without
+ * tracing).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+
+#include "lib/harness.h"
+#include "lib/guest.h"
+#include "lib/hvtest.h"
+
+#define N_CPUID		3
+#define N_OUT		2
+#define OUT_PORT	0x10
+#define MMIO_GPA	0xc0000000UL
+#define MMIO_VAL	0x1234abcdU
+#define S_(x)	#x
+#define S(x)	S_(x)
+
+GUEST_ASM(guest_trace, ".code64",
+	"movl $" S(N_CPUID) ", %esi\n"
+	"1: xorl %eax, %eax\n"
+	"xorl %ecx, %ecx\n"
+	"cpuid\n"
+	"decl %esi\n"
+	"jnz 1b\n"
+	"movl $" S(N_OUT) ", %esi\n"
+	"2: movl %esi, %eax\n"
+	"outb %al, $" S(OUT_PORT) "\n"
+	"decl %esi\n"
+	"jnz 2b\n"
+	"movl $" S(MMIO_GPA) ", %edx\n"
+	"movl $" S(MMIO_VAL) ", %eax\n"
+	"movl %eax, (%rdx)\n"
+	"testq %r9, %r9\n"
+	"jnz 3f\n"
+	"movl $" S(MINIHV_HC_NOP) ", %eax\n"
+	"vmmcall\n"
+	"xorl %eax, %eax\n"
+	"vmmcall\n"
+	"hlt\n"
+	"3: movl $" S(MINIHV_HC_NOP) ", %eax\n"
+	"vmcall\n"
+	"xorl %eax, %eax\n"
+	"vmcall\n"
+	"hlt\n");
+
+static const char *tracefs(void)
+{
+	static const char *const dirs[] = {
+		"/sys/kernel/tracing", "/sys/kernel/debug/tracing",
+	};
+	char path[128];
+	unsigned int i;
+
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(path, sizeof(path), "%s/events/minihv", dirs[i]);
+		if (!access(path, F_OK))
+			return dirs[i];
+	}
+	return NULL;
+}
+
+static int write_file(const char *dir, const char *file, const char *val)
+{
+	char path[256];
+	int fd, r;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	fd = open(path, O_WRONLY | O_TRUNC);
+	if (fd < 0)
+		return -errno;
+	r = write(fd, val, strlen(val)) < 0 ? -errno : 0;
+	close(fd);
+	return r;
+}
+
+/* One event of the trace: its name ("exit"...) and its key=value text. */
+struct event {
+	char name[32];
+	char text[320];
+};
+
+#define MAX_EVENTS	4096
+
+/* The value of @key in @e ("" if absent). */
+static const char *ev_get(const struct event *e, const char *key,
+			  char *buf, size_t size)
+{
+	size_t klen = strlen(key);
+	const char *p = e->text;
+
+	buf[0] = 0;
+	while ((p = strstr(p, key))) {
+		if ((p == e->text || p[-1] == ' ') && p[klen] == '=') {
+			size_t n = strcspn(p + klen + 1, " \n");
+
+			if (n >= size)
+				n = size - 1;
+			memcpy(buf, p + klen + 1, n);
+			buf[n] = 0;
+			break;
+		}
+		p += klen;
+	}
+	return buf;
+}
+
+static long ev_num(const struct event *e, const char *key)
+{
+	char buf[64];
+
+	ev_get(e, key, buf, sizeof(buf));
+	return buf[0] ? strtol(buf, NULL, 0) : -1;
+}
+
+/* The minihv events in the trace buffer, in order: how many, or -errno. */
+static int read_events(const char *dir, struct event *ev, int max)
+{
+	char path[256], line[512];
+	int n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/trace", dir);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f) && n < max) {
+		char *p = strstr(line, " minihv_"), *colon;
+
+		if (line[0] == '#' || !p)
+			continue;
+		p += strlen(" minihv_");
+		colon = strstr(p, ": ");
+		if (!colon)
+			continue;
+		*colon = 0;
+		snprintf(ev[n].name, sizeof(ev[n].name), "%s", p);
+		snprintf(ev[n].text, sizeof(ev[n].text), "%s", colon + 2);
+		n++;
+	}
+	fclose(f);
+	return n;
+}
+
+static int get_stats(int vm_fd, int vcpu, struct minihv_stats *st)
+{
+	struct minihv_stats_req req = {
+		.version = MINIHV_STATS_VERSION,
+		.vcpu = vcpu,
+		.size = sizeof(*st),
+		.data = (unsigned long)st,
+	};
+
+	return ioctl(vm_fd, MINIHV_GET_STATS, &req) ? -errno : 0;
+}
+
+/* What the guest did, as userspace saw it. */
+struct outcome {
+	uint32_t exits[16];
+	uint8_t out[N_OUT];
+	uint32_t mmio_val;
+	int exc;
+	struct kvm_regs regs;
+};
+
+/* Run the guest to its HLT, recording what userspace sees. */
+static int run_guest(struct gvcpu *v, struct outcome *o, bool vmx)
+{
+	struct kvm_regs regs;
+	int i, n = 0;
+
+	gvcpu_get_regs(v, &regs);
+	regs.r9 = vmx;
+	gvcpu_set_regs(v, &regs);
+
+	memset(o, 0, sizeof(*o));
+	o->exc = -1;
+	for (i = 0; i < 16; i++) {
+		uint32_t r = gvcpu_run_exit(v);
+
+		o->exits[n++] = r;
+		if (r == KVM_EXIT_IO && v->run->io.port == OUT_PORT &&
+		    i < N_OUT)
+			o->out[i] = *(uint8_t *)gvcpu_io_data(v);
+		else if (r == KVM_EXIT_IO && v->run->io.port == GUEST_EXC_PORT)
+			o->exc = gvcpu_exc_vector(v);
+		else if (r == KVM_EXIT_MMIO)
+			memcpy(&o->mmio_val, v->run->mmio.data, 4);
+		else
+			break;
+	}
+	gvcpu_get_regs(v, &o->regs);
+	return n;
+}
+
+/* The reasons the trace must show, in order, with where each went. */
+struct want {
+	const char *reason;
+	const char *to;
+	long kvm_exit;
+};
+
+static bool noise(const char *reason, const char *to, const char *tdp)
+{
+	/* Host interrupts, and the faults that only map guest RAM. */
+	return !strcmp(reason, "intr") || !strcmp(reason, "interrupt") ||
+	       !strcmp(reason, "nmi") || !strcmp(reason, "smi") ||
+	       (!strcmp(reason, tdp) && !strcmp(to, "kernel"));
+}
+
+TEST(trace_events_and_counters)
+{
+	static struct event ev[MAX_EVENTS];
+	static struct minihv_stats st, st_vm;
+	struct minihv_info info;
+	struct outcome traced, plain;
+	const char *dir, *tdp, *hcall;
+	char filter[64], buf[64], to[16], path[256];
+	unsigned long traced_by_stat[MINIHV_STATS_NR_REASONS] = { 0 };
+	int n, i, j, nexit = 0, nentry = 0, nuexit = 0, nuret = 0, ninj = 0;
+	int npf_mmio = 0, last_stat = -1, nruns, sys_fd;
+	struct gvcpu *v;
+	unsigned int r;
+
+	HV_SKIP_ON_KVM("minihv tracepoints and MINIHV_GET_STATS");
+	dir = tracefs();
+	if (!dir)
+		SKIP(return, "no events/minihv in tracefs (not mounted?)");
+	sys_fd = hv_open_dev();
+	ASSERT_LE(0, sys_fd);
+	ASSERT_EQ(0, hv_get_info(sys_fd, &info));
+	close(sys_fd);
+	tdp = info.vendor == MINIHV_VENDOR_VMX ? "ept_violation" : "npf";
+	hcall = info.vendor == MINIHV_VENDOR_VMX ? "vmcall" : "hypercall";
+	struct want want[] = {
+		{ "cpuid", "kernel", 0 }, { "cpuid", "kernel", 0 },
+		{ "cpuid", "kernel", 0 },
+		{ "io", "user", KVM_EXIT_IO }, { "io", "user", KVM_EXIT_IO },
+		{ tdp, "user", KVM_EXIT_MMIO },
+		{ hcall, "kernel", 0 }, { hcall, "kernel", 0 },
+		{ "io", "user", KVM_EXIT_IO },
+		{ "hlt", "user", KVM_EXIT_HLT },
+	};
+	const int nwant = sizeof(want) / sizeof(want[0]);
+
+	/* Without tracing first: the reference outcome. */
+	v = guest_create(GM_LONG64, guest_trace, guest_trace_end);
+	run_guest(v, &plain, info.vendor == MINIHV_VENDOR_VMX);
+	guest_destroy(v);
+	ASSERT_EQ((uint32_t)KVM_EXIT_HLT, plain.exits[4])
+		TH_LOG("exits %u %u %u %u %u", plain.exits[0], plain.exits[1],
+		       plain.exits[2], plain.exits[3], plain.exits[4]);
+	ASSERT_EQ(GV_UD, plain.exc);
+
+	v = guest_create(GM_LONG64, guest_trace, guest_trace_end);
+	ASSERT_EQ(0, get_stats(v->vm->fd, -1, &st_vm));
+	ASSERT_NE(0U, st_vm.vm_id);
+	snprintf(filter, sizeof(filter), "vm == %u", st_vm.vm_id);
+	ASSERT_EQ(0, write_file(dir, "events/minihv/enable", "0"));
+	ASSERT_EQ(0, write_file(dir, "trace", ""));
+	ASSERT_EQ(0, write_file(dir, "events/minihv/filter", filter));
+	ASSERT_EQ(0, write_file(dir, "events/minihv/enable", "1"));
+	nruns = run_guest(v, &traced, info.vendor == MINIHV_VENDOR_VMX);
+	write_file(dir, "events/minihv/enable", "0");
+	write_file(dir, "events/minihv/filter", "0");
+
+	/* Tracing changes nothing the guest or userspace sees. */
+	EXPECT_EQ(0, memcmp(&plain, &traced, sizeof(plain)));
+	EXPECT_EQ(5, nruns);
+
+	n = read_events(dir, ev, MAX_EVENTS);
+	ASSERT_LT(0, n) TH_LOG("no minihv events in %s/trace", dir);
+	ASSERT_EQ(0, get_stats(v->vm->fd, 0, &st));
+
+	j = 0;
+	for (i = 0; i < n; i++) {
+		const struct event *e = &ev[i];
+
+		EXPECT_EQ((long)st_vm.vm_id, ev_num(e, "vm"));
+		EXPECT_EQ(0, ev_num(e, "vcpu"));
+		if (!strcmp(e->name, "entry")) {
+			/* Every entry is followed by its exit. */
+			EXPECT_EQ(nentry, nexit);
+			nentry++;
+			continue;
+		}
+		if (!strcmp(e->name, "userspace_exit")) {
+			nuexit++;
+			continue;
+		}
+		if (!strcmp(e->name, "userspace_return")) {
+			nuret++;
+			EXPECT_EQ(nuret, nuexit + 1);
+			continue;
+		}
+		if (!strcmp(e->name, "inject")) {
+			ninj++;
+			EXPECT_EQ(GV_UD, ev_num(e, "vector"));
+			ev_get(e, "type", buf, sizeof(buf));
+			EXPECT_STREQ("exception", buf);
+			/* Injected handling the second hypercall: want[7]. */
+			EXPECT_EQ(7, j);
+			continue;
+		}
+		if (!strcmp(e->name, "page_fault")) {
+			ev_get(e, "result", buf, sizeof(buf));
+			if (!strcmp(buf, "mmio")) {
+				npf_mmio++;
+				EXPECT_EQ((long)MMIO_GPA, ev_num(e, "addr"));
+				EXPECT_EQ(5, j);
+			}
+			continue;
+		}
+		if (strcmp(e->name, "exit")) {
+			TH_LOG("unexpected event %s: %s", e->name, e->text);
+			EXPECT_TRUE(false);
+			continue;
+		}
+		nexit++;
+		EXPECT_EQ(nentry, nexit);
+		r = ev_num(e, "nr");
+		ev_get(e, "reason", buf, sizeof(buf));
+		ev_get(e, "to", to, sizeof(to));
+		for (last_stat = 0; last_stat < MINIHV_STATS_NR_REASONS;
+		     last_stat++)
+			if (!strcmp(st.names[last_stat], buf))
+				break;
+		ASSERT_LT(last_stat, MINIHV_STATS_NR_REASONS)
+			TH_LOG("reason %s (%#x) has no counter", buf, r);
+		traced_by_stat[last_stat]++;
+		if (noise(buf, to, tdp))
+			continue;
+		ASSERT_LT(j, nwant) TH_LOG("extra exit: %s", e->text);
+		EXPECT_STREQ(want[j].reason, buf) TH_LOG("exit %d: %s", j,
+							 e->text);
+		EXPECT_STREQ(want[j].to, to) TH_LOG("exit %d: %s", j, e->text);
+		EXPECT_EQ(want[j].kvm_exit, ev_num(e, "kvm_exit"));
+		ev_get(e, "vendor", to, sizeof(to));
+		EXPECT_STREQ(info.vendor == MINIHV_VENDOR_VMX ? "vmx" : "svm",
+			     to);
+		/* SVM: 0 without NRIPS' next RIP. */
+		if (!strcmp(buf, "cpuid") &&
+		    (info.vendor == MINIHV_VENDOR_VMX || ev_num(e, "len")))
+			EXPECT_EQ(2, ev_num(e, "len"));
+		if (!strcmp(buf, hcall) &&
+		    (info.vendor == MINIHV_VENDOR_VMX || ev_num(e, "len")))
+			EXPECT_EQ(3, ev_num(e, "len"));
+		if (!strcmp(buf, tdp))
+			EXPECT_EQ((long)MMIO_GPA, ev_num(e, "info2"));
+		j++;
+	}
+	EXPECT_EQ(nwant, j);
+	EXPECT_EQ(1, ninj);
+	EXPECT_EQ(1, npf_mmio);
+	EXPECT_EQ(nentry, nexit);
+	EXPECT_EQ(nruns, nuexit);
+	EXPECT_EQ(nruns, nuret);
+
+	/* The counters count exactly the exits traced, by reason. */
+	for (i = 0; i < MINIHV_STATS_NR_REASONS; i++) {
+		uint64_t hsum = 0;
+		int b;
+
+		EXPECT_EQ(traced_by_stat[i], st.exits[i])
+			TH_LOG("reason %d (%s)", i, st.names[i]);
+		for (b = 0; b < MINIHV_STATS_NR_BUCKETS; b++)
+			hsum += st.hist[i][b];
+		/* The last exit (HLT) is not re-entered: not in hist[]. */
+		EXPECT_EQ(st.exits[i] - (i == last_stat), hsum)
+			TH_LOG("histogram of reason %d (%s)", i, st.names[i]);
+	}
+	EXPECT_EQ((uint64_t)nexit, st.total_exits);
+	EXPECT_NE(0ULL, st.guest_ns);
+	EXPECT_NE(0ULL, st.kernel_ns);
+	EXPECT_NE(0ULL, st.user_ns);
+
+	/* debugfs shows the same counts. */
+	snprintf(path, sizeof(path),
+		 "/sys/kernel/debug/minihv/%d-%d/vcpu0/exits",
+		 (int)getpid(), v->vm->fd);
+	if (!access(path, R_OK)) {
+		FILE *f = fopen(path, "r");
+		char name[64];
+		unsigned long c;
+		int lines = 0;
+
+		while (f && fscanf(f, "%63s %lu", name, &c) == 2) {
+			for (i = 0; i < MINIHV_STATS_NR_REASONS; i++)
+				if (!strcmp(st.names[i], name))
+					break;
+			ASSERT_LT(i, MINIHV_STATS_NR_REASONS);
+			EXPECT_EQ(st.exits[i], c) TH_LOG("%s", name);
+			lines++;
+		}
+		if (f)
+			fclose(f);
+		EXPECT_LT(0, lines);
+	}
+	guest_destroy(v);
+}
+
+/* Tracing a VM is not tracing another: the filter on "vm" works. */
+TEST(trace_filter_other_vm)
+{
+	static struct event ev[MAX_EVENTS];
+	struct minihv_stats st;
+	const char *dir;
+	struct gvcpu *v;
+	char filter[64];
+	int n;
+
+	HV_SKIP_ON_KVM("minihv tracepoints");
+	dir = tracefs();
+	if (!dir)
+		SKIP(return, "no events/minihv in tracefs (not mounted?)");
+	v = guest_create(GM_LONG64, guest_trace, guest_trace_end);
+	ASSERT_EQ(0, get_stats(v->vm->fd, -1, &st));
+	/* Some other VM's id. */
+	snprintf(filter, sizeof(filter), "vm == %u", st.vm_id + 1000);
+	ASSERT_EQ(0, write_file(dir, "trace", ""));
+	ASSERT_EQ(0, write_file(dir, "events/minihv/filter", filter));
+	ASSERT_EQ(0, write_file(dir, "events/minihv/enable", "1"));
+	GUEST_RUN_EXPECT(v, KVM_EXIT_IO);
+	write_file(dir, "events/minihv/enable", "0");
+	write_file(dir, "events/minihv/filter", "0");
+	n = read_events(dir, ev, MAX_EVENTS);
+	EXPECT_EQ(0, n);
+	guest_destroy(v);
+}
+
+TEST_HARNESS_MAIN
