@@ -260,7 +260,7 @@ GUEST_ASM(guest_load, ".code64",
 struct reader {
 	int vm_fd;
 	char path[128];
-	volatile int stop;
+	int stop;		/* __atomic */
 	long reads;
 	long errors;		/* failed reads */
 	long backwards;		/* a counter that went back */
@@ -275,7 +275,7 @@ static void *reader_thread(void *arg)
 	int i, k;
 
 	memset(prev, 0, sizeof(*prev));
-	while (!r->stop) {
+	while (!__atomic_load_n(&r->stop, __ATOMIC_RELAXED)) {
 		FILE *f;
 
 		if (stats_of(r->vm_fd, (r->reads & 1) ? 0 : -1, cur)) {
@@ -326,7 +326,7 @@ TEST(stats_under_load)
 		 v->vm->fd);
 	ASSERT_EQ(0, pthread_create(&t, NULL, reader_thread, &r));
 	GUEST_RUN_EXPECT(v, KVM_EXIT_HLT);
-	r.stop = 1;
+	__atomic_store_n(&r.stop, 1, __ATOMIC_RELAXED);
 	pthread_join(t, NULL);
 
 	EXPECT_EQ(0, r.errors);

@@ -124,7 +124,7 @@ static const char *ev_get(const struct event *e, const char *key,
 	buf[0] = 0;
 	while ((p = strstr(p, key))) {
 		if ((p == e->text || p[-1] == ' ') && p[klen] == '=') {
-			size_t n = strcspn(p + klen + 1, " \n");
+			size_t n = strcspn(p + klen + 1, "\n ");
 
 			if (n >= size)
 				n = size - 1;
