@@ -62,6 +62,9 @@ $(B)/userspace/minihv-run: $(USER_SRC) $(USER_HDR)
 
 selftests: $(TESTS)
 
+# trace_test builds in the --trace decoder (userspace/trace.c) to test it.
+$(B)/selftests/trace_test: userspace/trace.c userspace/trace.h
+
 $(B)/selftests/%: selftests/%.c $(TEST_LIB) $(TEST_HDR) $(KSFT)
 	@mkdir -p $(@D)
 	$(CC) $(UCFLAGS) -I$(B)/ksft -Iuapi -Iselftests -o $@ $< $(TEST_LIB) -lpthread

@@ -24,6 +24,12 @@
  * (MINIHV_GET_STATS, debugfs) must count exactly the exits traced, by
  * reason.  The same guest without tracing must give the same results.
  *
+ * trace_decoded: userspace/trace.c (what `minihv-run run --trace` prints)
+ * decodes the same guest's transitions into the expected words, in order.
+ *
+ * top_shows_vm: `minihv-run top` lists a VM that makes CPUID exits, with
+ * its CPUID rate.
+ *
  * minihv-only (the events and MINIHV_GET_STATS): SKIP on /dev/kvm.  SKIP
  * too if tracefs has no events/minihv (not mounted, or a kernel without
  * tracing).
@@ -33,8 +39,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+
+/* The library under test, built into this binary. */
+#include "../userspace/trace.c"
 
 #include "lib/harness.h"
 #include "lib/guest.h"
@@ -458,6 +468,224 @@ TEST(trace_filter_other_vm)
 	n = read_events(dir, ev, MAX_EVENTS);
 	EXPECT_EQ(0, n);
 	guest_destroy(v);
+}
+
+/* CPUID exits until the word at GUEST_DATA_GPA is non-zero. */
+GUEST_ASM(guest_spin, ".code64",
+	"1: xorl %eax, %eax\n"
+	"xorl %ecx, %ecx\n"
+	"cpuid\n"
+	"movl " S(GUEST_DATA_GPA) ", %eax\n"
+	"testl %eax, %eax\n"
+	"jz 1b\n"
+	"hlt\n");
+
+static void *spin_thread(void *arg)
+{
+	struct gvcpu *v = arg;
+
+	return (void *)(long)gvcpu_run_exit(v);
+}
+
+/* minihv-run top lists this VM with its CPUID exits. */
+TEST(top_shows_vm)
+{
+	const char *bin = "/minihv/bin/minihv-run";
+	char cmd[256], line[256], me[64];
+	bool seen_vm = false, seen_cpuid = false;
+	struct gvcpu *v;
+	pthread_t t;
+	void *ret;
+	FILE *p;
+
+	HV_SKIP_ON_KVM("minihv-run top reads minihv's debugfs");
+	if (access(bin, X_OK))
+		SKIP(return, "%s is not here", bin);
+	if (access("/sys/kernel/debug/minihv", F_OK))
+		SKIP(return, "debugfs is not mounted");
+	v = guest_create(GM_LONG64, guest_spin, guest_spin_end);
+	gvm_write32(v->vm, GUEST_DATA_GPA, 0);
+	snprintf(me, sizeof(me), " %d-%d ", (int)getpid(), v->vm->fd);
+	ASSERT_EQ(0, pthread_create(&t, NULL, spin_thread, v));
+	snprintf(cmd, sizeof(cmd), "%s top --batch -n 2 -d 0.5", bin);
+	p = popen(cmd, "r");
+	ASSERT_NE(NULL, p);
+	while (fgets(line, sizeof(line), p)) {
+		printf("# top: %s", line);
+		if (strstr(line, me))
+			seen_vm = true;
+		else if (seen_vm && strstr(line, " cpuid ") &&
+			 strstr(line, "/s"))
+			seen_cpuid = true;
+	}
+	EXPECT_EQ(0, pclose(p));
+	gvm_write32(v->vm, GUEST_DATA_GPA, 1);
+	pthread_join(t, &ret);
+	EXPECT_EQ(KVM_EXIT_HLT, (long)ret);
+	EXPECT_TRUE(seen_vm);
+	EXPECT_TRUE(seen_cpuid);
+	guest_destroy(v);
+}
+
+/*
+ * A line of the decoded trace without what varies between runs: the
+ * timestamp, "rip 0x...:", the times; spaces collapsed.
+ */
+static void normalize(const char *in, char *out, size_t size)
+{
+	const char *p = in;
+	size_t n = 0;
+	char *cut;
+
+	while (*p == ' ')
+		p++;
+	if (*p >= '0' && *p <= '9')
+		p = strchr(p, ' ') ? strchr(p, ' ') : p + strlen(p);
+	for (; *p && n + 1 < size; p++) {
+		if (*p == ' ' && (n == 0 || out[n - 1] == ' '))
+			continue;
+		if (!strncmp(p, "rip 0x", 6)) {
+			p += strcspn(p, ":");
+			p += *p ? 1 : 0;
+			continue;
+		}
+		out[n++] = *p;
+	}
+	out[n] = 0;
+	cut = strstr(out, " (guest ran");
+	if (cut)
+		*cut = 0;
+	cut = strstr(out, " after ");
+	if (cut && strstr(out, "back from userspace"))
+		*cut = 0;
+	n = strlen(out);
+	while (n && (out[n - 1] == ' ' || out[n - 1] == '\n'))
+		out[--n] = 0;
+}
+
+/* @text as "# @what: " lines of the TAP output. */
+static void show(const char *what, const char *text)
+{
+	const char *p = text;
+
+	while (p && *p) {
+		size_t n = strcspn(p, "\n");
+
+		printf("# %s: %.*s\n", what, (int)n, p);
+		p += n + (p[n] == '\n');
+	}
+	fflush(stdout);
+}
+
+TEST(trace_decoded)
+{
+	static char want[64][256], got[64][256];
+	struct minihv_info info;
+	struct outcome o;
+	char *text = NULL, line[512], *save, *l, *tdp_words;
+	const char *tdp, *hcall, *hwords;
+	size_t text_size = 0, stats_size = 0;
+	char *stats = NULL;
+	int nw = 0, ng = 0, i, sys_fd, r;
+	bool skip_group = false;
+	struct gvcpu *v;
+	FILE *out;
+
+	HV_SKIP_ON_KVM("minihv tracepoints");
+	if (!tracefs())
+		SKIP(return, "no events/minihv in tracefs (not mounted?)");
+	sys_fd = hv_open_dev();
+	ASSERT_LE(0, sys_fd);
+	ASSERT_EQ(0, hv_get_info(sys_fd, &info));
+	close(sys_fd);
+	if (info.vendor == MINIHV_VENDOR_VMX) {
+		tdp = "ept_violation";
+		tdp_words = "EPT violation at guest-physical 0xc0000000: the guest touched memory its EPT does not map (yet)";
+		hcall = "vmcall";
+		hwords = "hypercall (VMCALL): the guest calls the hypervisor on purpose, RAX says what for";
+	} else {
+		tdp = "npf";
+		tdp_words = "nested page fault at guest-physical 0xc0000000: the guest touched memory its nested page table does not map (yet)";
+		hcall = "hypercall";
+		hwords = "hypercall (VMMCALL): the guest calls the hypervisor on purpose, RAX says what for";
+	}
+
+#define WANT(...) snprintf(want[nw++], sizeof(want[0]), __VA_ARGS__)
+	for (i = 0; i < N_CPUID; i++) {
+		WANT("vcpu0 exit cpuid CPUID: the guest asks what the CPU can do; minihv answers from the table userspace gave (KVM_SET_CPUID2)");
+		WANT("=> handled in the kernel");
+	}
+	for (i = 0; i < N_OUT; i++) {
+		WANT("vcpu0 exit io OUT of 1 byte at port 0x10: the guest talks to a device; there is none in the kernel");
+		WANT("=> sent to userspace as KVM_EXIT_IO");
+		WANT("vcpu0 back from userspace");
+	}
+	WANT("vcpu0 exit %s %s", tdp, tdp_words);
+	WANT("-> no RAM at 0xc0000000: a device (MMIO); minihv decodes the instruction");
+	WANT("=> sent to userspace as KVM_EXIT_MMIO");
+	WANT("vcpu0 back from userspace");
+	WANT("vcpu0 exit %s %s", hcall, hwords);
+	WANT("=> handled in the kernel");
+	WANT("vcpu0 exit %s %s", hcall, hwords);
+	WANT("-> minihv injects #UD invalid opcode (vector 6) into the guest");
+	WANT("=> handled in the kernel");
+	WANT("vcpu0 exit io OUT of 4 bytes at port 0xee0: the guest talks to a device; there is none in the kernel");
+	WANT("=> sent to userspace as KVM_EXIT_IO");
+	WANT("vcpu0 back from userspace");
+	WANT("vcpu0 exit hlt HLT: the guest has nothing to do until an interrupt comes");
+	WANT("=> sent to userspace as KVM_EXIT_HLT");
+#undef WANT
+
+	out = open_memstream(&text, &text_size);
+	ASSERT_NE(NULL, out);
+	v = guest_create(GM_LONG64, guest_trace, guest_trace_end);
+	r = mhv_trace_start(v->vm->fd, "cpuid,io,hlt,npf,ept_violation,hypercall,vmcall", out);
+	ASSERT_EQ(0, r) TH_LOG("mhv_trace_start: %s", strerror(-r));
+	/* A second trace at the same time is refused. */
+	EXPECT_EQ(-EBUSY, mhv_trace_start(v->vm->fd, NULL, out));
+	run_guest(v, &o, info.vendor == MINIHV_VENDOR_VMX);
+	mhv_trace_stop();
+	fclose(out);
+	EXPECT_EQ(GV_UD, o.exc);
+
+	/* The --stats table of the same VM, shown with the trace. */
+	out = open_memstream(&stats, &stats_size);
+	ASSERT_NE(NULL, out);
+	mhv_stats_print(v->vm->fd, out);
+	fclose(out);
+	guest_destroy(v);
+	EXPECT_NE(NULL, strstr(stats, "\ncpuid ")) TH_LOG("%s", stats);
+	EXPECT_NE(NULL, strstr(stats, "cpuid: time from exit to re-entry"));
+	show("trace", text);
+	show("stats", stats);
+	free(stats);
+
+	/*
+	 * Leave out the exits that only map guest RAM (their number depends
+	 * on the host): an exit line and the indented lines under it.
+	 */
+	for (l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		normalize(l, line, sizeof(line));
+		if (strstr(line, " exit ")) {
+			char *next = save;
+			size_t k = next ? strcspn(next, "\n") : 0;
+
+			skip_group = next && strstr(next, "touched for the first time") &&
+				     (size_t)(strstr(next, "touched for the first time") - next) < k;
+		} else if (strstr(line, "back from userspace")) {
+			skip_group = false;
+		}
+		if (skip_group || ng >= 64)
+			continue;
+		snprintf(got[ng++], sizeof(got[0]), "%s", line);
+	}
+	for (i = 0; i < nw && i < ng; i++)
+		EXPECT_STREQ(want[i], got[i]) TH_LOG("line %d", i);
+	EXPECT_EQ(nw, ng) {
+		for (i = 0; i < ng; i++)
+			TH_LOG("got: %s", got[i]);
+	}
+	free(text);
 }
 
 TEST_HARNESS_MAIN

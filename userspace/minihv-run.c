@@ -4,6 +4,7 @@
  *
  *   minihv-run check [--dev PATH]   is this machine able to run minihv VMs?
  *   minihv-run run ...              run a guest (not yet implemented)
+ *   minihv-run top [-d S] [-n N]    live exit rates of the VMs (top.c)
  */
 #include <stdio.h>
 #include <string.h>
@@ -20,6 +21,8 @@ static void usage(FILE *f)
 		"                      with minihv (or with KVM: --dev /dev/kvm);\n"
 		"                      exit 0 if usable, 1 if not\n"
 		"  run                 run a guest (not yet implemented)\n"
+		"  top [-d S] [-n N] [--batch]\n"
+		"                      live exit rates of the running VMs\n"
 		"  help, --help, -h    show this text\n"
 		"\n"
 		"options:\n"
@@ -80,6 +83,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "check"))
 		return check_main(argc - 2, argv + 2);
+	if (!strcmp(cmd, "top"))
+		return cmd_top(argc - 2, argv + 2);
 	if (!strcmp(cmd, "run"))
 		return usage_error("'%s' is not yet implemented; only 'check' works for now",
 				   cmd);

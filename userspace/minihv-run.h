@@ -16,4 +16,7 @@
 /* "minihv-run check [--dev PATH]": returns the exit code. */
 int cmd_check(const char *dev_path);
 
+/* "minihv-run top [-d SECONDS] [-n N] [--batch]" (top.c). */
+int cmd_top(int argc, char **argv);
+
 #endif /* _MINIHV_RUN_H */
