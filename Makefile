@@ -107,8 +107,20 @@ lab-shell:
 # (lab/bench.sh, Documentation/performance.rst).
 # The binary lives outside build/selftests (lab/initramfs.sh copies that
 # whole folder into every lab); lab/bench.sh passes it to the lab itself.
-bench: all $(B)/bench/exit_bench
+bench: all $(B)/bench/exit_bench $(B)/bench/minihv-notrace.ko
 	@lab/bench.sh
+
+# The module with every minihv tracepoint compiled out (MINIHV_NO_TRACE=1,
+# Kbuild), for the bench's "tracepoints disabled vs compiled out" table:
+# built from a copy of the sources, so build/ and the real module stay apart.
+NOTRACE_DIR := $(CURDIR)/$(B)/bench/notrace
+$(B)/bench/minihv-notrace.ko: module
+	rm -rf $(NOTRACE_DIR)
+	mkdir -p $(NOTRACE_DIR)
+	git ls-files --cached --others --exclude-standard Kbuild kmod arch uapi | \
+		tar -cf - -T - | tar -xf - -C $(NOTRACE_DIR)
+	$(MAKE) -C $(KDIR) M=$(NOTRACE_DIR) MINIHV_NO_TRACE=1 modules
+	cp $(NOTRACE_DIR)/minihv.ko $@
 
 $(B)/bench/exit_bench: selftests/bench/exit_bench.c $(TEST_LIB) $(TEST_HDR) $(KSFT)
 	@mkdir -p $(@D)

@@ -12,7 +12,11 @@
 #
 # One boot of the SVM lab's machine (QEMU TCG, -cpu qemu64,+svm,+npt)
 # under -icount shift=0 runs build/bench/exit_bench against
-# /dev/minihv, then rmmod minihv, modprobe kvm_amd, against /dev/kvm.
+# /dev/minihv, then against build/bench/minihv-notrace.ko (the same module
+# with its tracepoints compiled out: MINIHV_NO_TRACE=1), then rmmod
+# minihv, modprobe kvm_amd, against /dev/kvm.  Each lab's second table
+# compares the first two: the cost of tracepoints that are compiled in but
+# disabled (a static branch each), which should stay within noise.
 # Under icount the guest's clock counts instructions (1 ns each), so the
 # numbers are a deterministic measure of the software path.  A second boot
 # without -icount gives wall-clock numbers: noisy, for scale only.
@@ -35,8 +39,9 @@ nu=${BENCH_N_USER:-20000}
 nkv=${BENCH_N_KERNEL_VMX:-100000}
 nuv=${BENCH_N_USER_VMX:-20000}
 bin=$top/build/bench/exit_bench
+notrace=$top/build/bench/minihv-notrace.ko
 out=$top/build/lab/bench
-for f in "$bin" "$top/build/lab/base.cpio"; do
+for f in "$bin" "$notrace" "$top/build/lab/base.cpio"; do
 	[ -f "$f" ] || { echo "bench.sh: $f missing: run 'make all' first" >&2; exit 2; }
 done
 rm -rf "$out"
@@ -50,6 +55,10 @@ cmd()
 rc=0
 insmod /minihv/minihv.ko || rc=1
 MINIHV_DEV=/dev/minihv ./exit_bench $2 $3 || rc=1
+rmmod minihv || rc=1
+insmod ./minihv-notrace.ko || rc=1
+MINIHV_DEV=/dev/minihv ./exit_bench $2 $3 > /tmp/notrace.txt || rc=1
+sed 's/^bench minihv /bench notrace /' /tmp/notrace.txt
 rmmod minihv || rc=1
 modprobe $1 || rc=1
 MINIHV_DEV=/dev/kvm ./exit_bench $2 $3 || rc=1
@@ -69,7 +78,7 @@ boot()
 	name=$1 lab=$2
 	start=$(date +%s)
 	# shellcheck disable=SC2086
-	"$top/lab/lab.sh" "$lab" --quiet $3 --timeout 900 --files "$bin" \
+	"$top/lab/lab.sh" "$lab" --quiet $3 --timeout 900 --files "$bin $notrace" \
 		--cmd "$(cat "$out/cmd-$lab.sh")" || {
 		echo "bench.sh: the $name run failed (build/lab/$lab/)" >&2
 		return 1
@@ -104,11 +113,39 @@ table()
 	}' "$1"
 }
 
+# trace_table FILE TITLE: minihv (tracepoints compiled in, disabled)
+# against the same module built with MINIHV_NO_TRACE=1 ("notrace").
+trace_table()
+{
+	awk -v title="$2" '
+	$1 == "bench" && ($2 == "minihv" || $2 == "notrace") {
+		if (!($3 in seen)) { seen[$3] = 1; order[n++] = $3 }
+		ex[$2, $3] = $4; ns[$2, $3] = $5
+	}
+	function per(d, l) { return ex[d, l] ? ns[d, l] / ex[d, l] : 0 }
+	END {
+		print title
+		printf "%-10s %8s %18s %18s %10s\n", "loop", "exits",
+		       "tp-off ns/exit", "no-tp ns/exit", "off/none"
+		for (i = 0; i < n; i++) {
+			l = order[i]
+			m = per("minihv", l); k = per("notrace", l)
+			printf "%-10s %8d %18.0f %18.0f %10s\n", l,
+			       ex["minihv", l], m, k,
+			       (k > 0 && m > 0) ? sprintf("%.3f", m / k) : "-"
+		}
+	}' "$1"
+}
+
 boot icount svm --icount
 echo
 table "$out/icount.txt" \
 	"exit cost, QEMU -icount shift=0 (1 ns = 1 guest instruction; deterministic)" |
 	tee "$out/table.txt"
+echo
+trace_table "$out/icount.txt" \
+	"tracepoints compiled in but disabled (tp-off) vs compiled out (no-tp), QEMU -icount" |
+	tee -a "$out/table.txt"
 if [ "${BENCH_WALL:-1}" != 0 ]; then
 	boot wall svm
 	echo
@@ -121,6 +158,10 @@ if [ "${BENCH_VMX:-1}" != 0 ]; then
 	echo
 	table "$out/vmx.txt" \
 		"exit cost, VMX lab: Bochs guest clock (~10 ns = 1 guest instruction, a VM exit ~1; deterministic-ish; compare ratios only, never times across labs)" |
+		tee -a "$out/table.txt"
+	echo
+	trace_table "$out/vmx.txt" \
+		"tracepoints compiled in but disabled (tp-off) vs compiled out (no-tp), VMX lab (Bochs)" |
 		tee -a "$out/table.txt"
 fi
 echo
