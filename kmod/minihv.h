@@ -93,8 +93,9 @@ struct minihv_vcpu_stats {
 	u64 t_user;			/* last return to userspace */
 	u64 user_in_exit;		/* ns in userspace since t_exit */
 	u32 exit_open;			/* t_exit's exit awaits re-entry */
+	u32 exit_stat;			/* its statistics index */
+	bool exit_copied;		/* @exit holds it, not yet traced */
 	struct minihv_exit_info exit;	/* the last exit, for minihv_exit */
-	bool exit_traced;		/* @exit already traced */
 
 	/* Counters (ns), readable lock-free. */
 	u64 guest_ns;
@@ -295,16 +296,12 @@ void minihv_debugfs_vcpu_add(struct minihv_vcpu *vcpu);
 void minihv_debugfs_vcpu_remove(struct minihv_vcpu *vcpu);
 
 /*
- * kmod/stats.c: times, histograms, MINIHV_GET_STATS, and the tracepoint
- * hooks the backends call around each round trip (both with preemption
- * off): minihv_stats_entry() just before VM entry, minihv_stats_exit()
- * just after the exit, before the handler.  One TSC read each.
+ * kmod/stats.c: times, histograms, MINIHV_GET_STATS.  The hooks the
+ * backends call around each round trip are inline, in kmod/stats.h.
  */
 void minihv_stats_init(void);
 int minihv_stats_vcpu_alloc(struct minihv_vcpu *vcpu);
 void minihv_stats_vcpu_free(struct minihv_vcpu *vcpu);
-void minihv_stats_entry(struct minihv_vcpu *vcpu);
-void minihv_stats_exit(struct minihv_vcpu *vcpu, struct minihv_exit_info *e);
 void minihv_stats_run_begin(struct minihv_vcpu *vcpu);
 void minihv_stats_run_end(struct minihv_vcpu *vcpu, int r);
 void minihv_trace_exit(struct minihv_vcpu *vcpu, int r);

@@ -24,7 +24,8 @@
  * READ_ONCE() and never lock: on x86-64 a u64 access is never torn.
  *
  * TSC deltas become nanoseconds with one multiplication by a factor
- * computed once from tsc_khz at module load.
+ * computed once from tsc_khz at module load.  The two hooks on the exit
+ * path are inline (kmod/stats.h), in the backends' run functions.
  */
 #define pr_fmt(fmt) "minihv: " fmt
 
@@ -37,6 +38,7 @@
 #include <asm/tsc.h>
 
 #include "minihv.h"
+#include "stats.h"
 
 /* The one file that creates the tracepoints (none under NOTRACE). */
 #ifndef NOTRACE
@@ -44,36 +46,19 @@
 #endif
 #include "trace.h"
 
-#define NS_SHIFT	24
-static u32 ns_mult __read_mostly = 1U << NS_SHIFT;
+u32 minihv_ns_mult __read_mostly = 1U << MINIHV_NS_SHIFT;
 
 void minihv_stats_init(void)
 {
 	/* ns = cycles * 10^6 / tsc_khz; 1 cycle = 1 ns if it is unknown. */
 	if (tsc_khz > 4000)
-		ns_mult = div_u64(1000000ULL << NS_SHIFT, tsc_khz);
+		minihv_ns_mult = div_u64(1000000ULL << MINIHV_NS_SHIFT,
+					 tsc_khz);
 }
 
 static const char *exit_name(unsigned int stat)
 {
 	return minihv_ops->exit_name ? minihv_ops->exit_name(stat) : NULL;
-}
-
-static inline u64 cyc_to_ns(u64 cycles)
-{
-	return mul_u64_u32_shr(cycles, ns_mult, NS_SHIFT);
-}
-
-static inline void stat_add(u64 *counter, u64 n)
-{
-	WRITE_ONCE(*counter, *counter + n);
-}
-
-static inline unsigned int ns_bucket(u64 ns)
-{
-	unsigned int b = fls64(ns);
-
-	return min_t(unsigned int, b, MINIHV_STATS_NR_BUCKETS - 1);
 }
 
 int minihv_stats_vcpu_alloc(struct minihv_vcpu *vcpu)
@@ -97,9 +82,9 @@ void minihv_stats_run_begin(struct minihv_vcpu *vcpu)
 	trace_minihv_userspace_return(vcpu);
 	if (!s->t_user)
 		return;
-	ns = cyc_to_ns(rdtsc() - s->t_user);
+	ns = minihv_cyc_to_ns(rdtsc() - s->t_user);
 	s->t_user = 0;
-	stat_add(&s->user_ns, ns);
+	minihv_stat_add(&s->user_ns, ns);
 	if (s->exit_open)
 		s->user_in_exit += ns;
 }
@@ -109,42 +94,6 @@ void minihv_stats_run_end(struct minihv_vcpu *vcpu, int r)
 {
 	vcpu->stats->t_user = rdtsc();
 	trace_minihv_userspace_exit(vcpu, vcpu->run->exit_reason, r);
-}
-
-/* Just before VM entry: IRQs off. */
-void minihv_stats_entry(struct minihv_vcpu *vcpu)
-{
-	struct minihv_vcpu_stats *s = vcpu->stats;
-	u64 now = rdtsc();
-
-	trace_minihv_entry(vcpu);
-	s->t_entry = now;
-	if (s->exit_open) {
-		u64 ns = cyc_to_ns(now - s->t_exit);
-		unsigned int stat = s->exit.stat;
-
-		s->exit_open = 0;
-		stat_add(&s->exit_ns[stat], ns);
-		stat_add(&s->hist[stat][ns_bucket(ns)], 1);
-		stat_add(&s->kernel_ns, ns > s->user_in_exit ?
-			 ns - s->user_in_exit : 0);
-	}
-}
-
-/* Just after a VM exit, before its handler: preemption off. */
-void minihv_stats_exit(struct minihv_vcpu *vcpu, struct minihv_exit_info *e)
-{
-	struct minihv_vcpu_stats *s = vcpu->stats;
-	u64 now = rdtsc();
-
-	e->guest_ns = cyc_to_ns(now - s->t_entry);
-	stat_add(&s->guest_ns, e->guest_ns);
-	stat_add(&vcpu->exits[e->stat], 1);
-	s->t_exit = now;
-	s->user_in_exit = 0;
-	s->exit_open = 1;
-	s->exit = *e;
-	s->exit_traced = false;
 }
 
 /*
@@ -157,9 +106,10 @@ void minihv_trace_exit(struct minihv_vcpu *vcpu, int r)
 	unsigned int to = r > 0 ? MINIHV_EXIT_TO_KERNEL :
 		r == 0 ? MINIHV_EXIT_TO_USER : MINIHV_EXIT_TO_ERROR;
 
-	if (s->exit_traced || !s->exit_open)
+	/* Only an exit copied while the tracepoint was on, once. */
+	if (!s->exit_copied)
 		return;
-	s->exit_traced = true;
+	s->exit_copied = false;
 	trace_minihv_exit(vcpu, &s->exit, exit_name(s->exit.stat),
 			  to, r > 0 ? 0 : vcpu->run->exit_reason);
 }

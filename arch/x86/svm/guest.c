@@ -32,6 +32,7 @@
 #include <asm/thread_info.h>
 
 #include "svm.h"
+#include "kmod/stats.h"
 #include "kmod/trace.h"
 
 #define IOPM_ORDER	2	/* 12 KiB used, 16 KiB allocated */

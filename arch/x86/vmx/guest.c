@@ -47,6 +47,7 @@
 #include <asm/tlbflush.h>
 
 #include "vmx.h"
+#include "kmod/stats.h"
 #include "kmod/trace.h"
 
 #define DR7_RESET	0x400ULL
