@@ -260,7 +260,7 @@ TEST(trace_events_and_counters)
 	char filter[64], buf[64], to[16], path[256];
 	unsigned long traced_by_stat[MINIHV_STATS_NR_REASONS] = { 0 };
 	int n, i, j, nexit = 0, nentry = 0, nuexit = 0, nuret = 0, ninj = 0;
-	int npf_mmio = 0, last_stat = -1, nruns, sys_fd;
+	int npf_mmio = 0, last_stat = -1, nruns, sys_fd, k;
 	struct gvcpu *v;
 	unsigned int r;
 
@@ -347,6 +347,11 @@ TEST(trace_events_and_counters)
 		if (!strcmp(e->name, "page_fault")) {
 			ev_get(e, "result", buf, sizeof(buf));
 			if (!strcmp(buf, "mmio")) {
+				/* The raw events of this round trip, shown. */
+				for (k = i - 1; k < n && k < i + 4; k++)
+					printf("# raw: minihv_%s: %s", ev[k].name,
+					       ev[k].text);
+				fflush(stdout);
 				npf_mmio++;
 				EXPECT_EQ((long)MMIO_GPA, ev_num(e, "addr"));
 				EXPECT_EQ(5, j);
@@ -518,6 +523,7 @@ TEST(top_shows_vm)
 			 strstr(line, "/s"))
 			seen_cpuid = true;
 	}
+	fflush(stdout);
 	EXPECT_EQ(0, pclose(p));
 	gvm_write32(v->vm, GUEST_DATA_GPA, 1);
 	pthread_join(t, &ret);

@@ -576,6 +576,7 @@ void mhv_stats_print(int vm_fd, FILE *out)
 		st->user_ns / 1e6, 100 * st->user_ns / total_ns);
 	fprintf(out, "\n%-16s %10s %7s %14s\n", "exit reason", "count",
 		"share", "mean cost (ns)");
+	/* Cost: exit to re-entry; an exit never re-entered has none ("-"). */
 	for (i = 0; i < MINIHV_STATS_NR_REASONS; i++) {
 		uint64_t n = st->exits[i], done = 0;
 
@@ -583,10 +584,13 @@ void mhv_stats_print(int vm_fd, FILE *out)
 			continue;
 		for (b = 0; b < MINIHV_STATS_NR_BUCKETS; b++)
 			done += st->hist[i][b];
-		fprintf(out, "%-16s %10" PRIu64 " %6.1f%% %14.0f\n",
+		fprintf(out, "%-16s %10" PRIu64 " %6.1f%% ",
 			st->names[i][0] ? st->names[i] : "?", n,
-			100.0 * n / st->total_exits,
-			done ? (double)st->exit_ns[i] / done : 0.0);
+			100.0 * n / st->total_exits);
+		if (done)
+			fprintf(out, "%14.0f\n", (double)st->exit_ns[i] / done);
+		else
+			fprintf(out, "%14s\n", "-");
 	}
 	for (i = 0; i < MINIHV_STATS_NR_REASONS; i++) {
 		uint64_t max = 0;
