@@ -42,6 +42,7 @@ void minihv_vcpu_kick(struct minihv_vcpu *vcpu)
 	int cpu, me;
 
 	set_bit(MINIHV_REQ_EVENT, &vcpu->requests);
+	/* The request before the mode: pairs with minihv_guest_enter(). */
 	smp_mb__after_atomic();
 	if (READ_ONCE(vcpu->mode) == MINIHV_IN_GUEST) {
 		cpu = READ_ONCE(vcpu->cpu);
@@ -61,6 +62,7 @@ void minihv_vcpu_kick(struct minihv_vcpu *vcpu)
 bool minihv_guest_enter(struct minihv_vcpu *vcpu)
 {
 	vcpu->cpu = smp_processor_id();
+	/* The mode before the request: pairs with minihv_vcpu_kick(). */
 	smp_store_mb(vcpu->mode, MINIHV_IN_GUEST);
 	if (unlikely(test_bit(MINIHV_REQ_EVENT, &vcpu->requests))) {
 		WRITE_ONCE(vcpu->mode, MINIHV_OUTSIDE_GUEST);
@@ -76,11 +78,19 @@ void minihv_inject_events(struct minihv_vcpu *vcpu)
 	bool ext;
 	int vec = -1;
 
+	/*
+	 * Clear the request before looking at the events (a kick after this
+	 * sets it again and minihv_guest_enter() sees it), also for VMs
+	 * without interrupts: minihv_vm_kick_all() sets it too.
+	 */
+	if (test_bit(MINIHV_REQ_EVENT, &vcpu->requests)) {
+		clear_bit(MINIHV_REQ_EVENT, &vcpu->requests);
+		/* The clear before the reads of the events. */
+		smp_mb__after_atomic();
+	}
 	if (!vcpu->apic && vcpu->irq_pending < 0 &&
 	    !atomic_read(&vcpu->nmi_queued))
 		return;
-	clear_bit(MINIHV_REQ_EVENT, &vcpu->requests);
-	smp_mb__after_atomic();
 
 	if (atomic_read(&vcpu->nmi_queued)) {
 		if (ops->nmi_allowed(vcpu)) {

@@ -838,7 +838,7 @@ void minihv_lapic_accept_events(struct minihv_vcpu *vcpu)
 		struct kvm_sregs s;
 		u32 vec;
 
-		smp_rmb();
+		smp_rmb();	/* the event, then the vector (accept_irq) */
 		vec = READ_ONCE(apic->sipi_vector);
 		minihv_ops->get_sregs(vcpu, &s);
 		s.cs.selector = vec << 8;

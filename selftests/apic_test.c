@@ -496,7 +496,7 @@ GUEST_ASM(guest_smp, ".code64",
 	"incl %ebx\n"
 	"3: cli\n" G_COUNT("0x46")
 	"cmpq %rbx, %rax\n jae 4f\n sti\n hlt\n jmp 3b\n"
-	"4: cmpl $" "51" ", %ebx\n jb 2b\n"
+	"4: cmpl $51, %ebx\n jb 2b\n"
 	"rdtsc\n shlq $32, %rdx\n orq %rdx, %rax\n subq %r12, %rax\n"
 	"movq %rax, 0x20000\n"
 	G_COUNT("0x46") G_OUT("0x10")
