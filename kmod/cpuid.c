@@ -7,6 +7,12 @@
  * KVM_SET_CPUID2; CPUID exits answer from that (kmod/exit.c).  The
  * features are an allow-list: anything new in the host's CPUID stays
  * hidden until minihv is taught about it.
+ *
+ * x2APIC is always shown (it is emulated, as in KVM; it works with
+ * KVM_CAP_SPLIT_IRQCHIP); the TSC-deadline timer, as in KVM, is not: it
+ * is KVM_CAP_TSC_DEADLINE_TIMER, userspace sets CPUID.1:ECX[24] itself.
+ * Leaves 0x15/0x16 and 0x40000010 give the TSC frequency and the APIC
+ * timer's (1 GHz bus) so that a guest needs no PIT calibration.
  */
 #define pr_fmt(fmt) "minihv: " fmt
 
@@ -17,7 +23,10 @@
 #include <asm/cpufeatures.h>
 #include <asm/processor.h>
 
+#include <asm/tsc.h>
+
 #include "minihv.h"
+#include "lapic.h"
 
 #define F(x)	BIT(X86_FEATURE_##x & 31)
 
@@ -28,7 +37,7 @@
 		   F(MMX) | F(FXSR) | F(XMM) | F(XMM2))
 #define LEAF1_ECX (F(XMM3) | F(PCLMULQDQ) | F(SSSE3) | F(FMA) | F(CX16) | \
 		   F(XMM4_1) | F(XMM4_2) | F(MOVBE) | F(POPCNT) | F(AES) | \
-		   F(RDRAND))
+		   F(RDRAND) | F(X2APIC))
 /* CPUID.7.0:EBX */
 #define LEAF7_EBX (F(FSGSBASE) | F(BMI1) | F(BMI2) | F(ERMS) | F(SMEP) | \
 		   F(SMAP) | F(ADX) | F(RDSEED) | F(CLFLUSHOPT))
@@ -81,15 +90,39 @@ static int build(struct kvm_cpuid_entry2 *e)
 		}
 	}
 
+	/*
+	 * Time: TSC = crystal (ECX, the 1 GHz APIC bus) * EBX / EAX, and
+	 * the base frequency in MHz.
+	 */
+	e[n++] = (struct kvm_cpuid_entry2) {
+		.function = 0x15,
+		.eax = 1000000,
+		.ebx = tsc_khz,
+		.ecx = MINIHV_APIC_BUS_KHZ * 1000,
+	};
+	e[n++] = (struct kvm_cpuid_entry2) {
+		.function = 0x16,
+		.eax = tsc_khz / 1000,
+		.ebx = tsc_khz / 1000,
+		.ecx = MINIHV_APIC_BUS_KHZ / 1000,
+	};
+	e[0].eax = 0x16;
+
 	/* The hypervisor leaf: the signature CPUID exits answer. */
 	e[n] = (struct kvm_cpuid_entry2) {
 		.function = 0x40000000,
-		.eax = 0x40000000,
+		.eax = 0x40000010,
 	};
 	memcpy(&e[n].ebx, "Mini", 4);
 	memcpy(&e[n].ecx, "hvMi", 4);
 	memcpy(&e[n].edx, "nihv", 4);
 	n++;
+	/* Timing leaf: TSC and APIC timer frequencies in kHz. */
+	e[n++] = (struct kvm_cpuid_entry2) {
+		.function = 0x40000010,
+		.eax = tsc_khz,
+		.ebx = MINIHV_APIC_BUS_KHZ,
+	};
 
 	add(e, &n, 0x80000000, 0, 0);
 	e[n - 1].eax = max_ext;

@@ -34,9 +34,11 @@
 #include <linux/string.h>
 #include <asm/msr-index.h>
 #include <asm/processor-flags.h>
+#include <asm/tsc.h>
 
 #include "minihv.h"
 #include "decode.h"
+#include "lapic.h"
 
 /* pending_reg / pending_flags layout, see above. */
 #define PEND_REG_MASK		0x0f
@@ -56,6 +58,7 @@
 
 /* The hypervisor CPUID range, answered when userspace's table has none. */
 #define HV_CPUID_BASE		0x40000000u
+#define HV_CPUID_TIMING		0x40000010u	/* TSC, APIC bus kHz */
 /* "MinihvMinihv" in EBX, ECX, EDX, as the CPU returns vendor strings. */
 #define HV_SIG_EBX		0x696e694du	/* "Mini" */
 #define HV_SIG_ECX		0x694d7668u	/* "hvMi" */
@@ -346,11 +349,20 @@ int minihv_exit_fail_entry(struct minihv_vcpu *vcpu, u64 reason)
 	return 0;
 }
 
-/* No in-kernel APIC: HLT always goes to userspace, past the HLT. */
+/*
+ * Without an in-kernel APIC, HLT goes to userspace, past the HLT.  With
+ * one, the vCPU halts in the kernel until an interrupt can wake it
+ * (kmod/events.c).
+ */
 int minihv_handle_hlt(struct minihv_vcpu *vcpu, u64 next_rip)
 {
-	vcpu->run->exit_reason = KVM_EXIT_HLT;
 	vcpu->rip = next_rip;
+	if (vcpu->apic) {
+		if (!minihv_vcpu_has_events(vcpu))
+			vcpu->mp_state = KVM_MP_STATE_HALTED;
+		return 1;
+	}
+	vcpu->run->exit_reason = KVM_EXIT_HLT;
 	return 0;
 }
 
@@ -384,9 +396,11 @@ static const struct kvm_cpuid_entry2 *find_cpuid(struct minihv_vcpu *vcpu,
  *     highest basic leaf instead;
  *   - CPUID.1:ECX bit 31 (hypervisor present) is always set;
  *   - without a 0x40000000 entry in the table, leaf 0x40000000 returns
- *     EAX = 0x40000000 (the highest hypervisor leaf) and the signature
- *     "MinihvMinihv" in EBX, ECX, EDX.  With one, userspace's entry wins
- *     (KVM's own "KVMKVMKVM" also comes from userspace's table).
+ *     EAX = 0x40000010 (the highest hypervisor leaf) and the signature
+ *     "MinihvMinihv" in EBX, ECX, EDX, and leaf 0x40000010 the TSC and
+ *     the APIC bus frequencies in kHz (EAX, EBX; the timing leaf of
+ *     VMware and others).  With one, userspace's entries win (KVM's own
+ *     "KVMKVMKVM" also comes from userspace's table).
  */
 int minihv_handle_cpuid(struct minihv_vcpu *vcpu)
 {
@@ -400,10 +414,14 @@ int minihv_handle_cpuid(struct minihv_vcpu *vcpu)
 		ecx = e->ecx;
 		edx = e->edx;
 	} else if (fn == HV_CPUID_BASE) {
-		eax = HV_CPUID_BASE;
+		eax = HV_CPUID_TIMING;
 		ebx = HV_SIG_EBX;
 		ecx = HV_SIG_ECX;
 		edx = HV_SIG_EDX;
+	} else if (fn == HV_CPUID_TIMING && !find_cpuid(vcpu, HV_CPUID_BASE,
+							 0)) {
+		eax = tsc_khz;
+		ebx = MINIHV_APIC_BUS_KHZ;
 	}
 	if (fn == 1)
 		ecx |= BIT(31);
@@ -437,6 +455,7 @@ static int common_get_msr(struct minihv_vcpu *vcpu, u32 index, u64 *data)
 		*data = vcpu->msr_misc_enable;
 		return 0;
 	case MSR_IA32_UCODE_REV:
+	case MSR_IA32_TSC_DEADLINE:	/* no in-kernel APIC: reads 0 */
 		*data = 0;
 		return 0;
 	case MSR_IA32_APICBASE:
@@ -456,6 +475,7 @@ static int common_set_msr(struct minihv_vcpu *vcpu, u32 index, u64 data)
 		return 0;
 	case MSR_IA32_UCODE_REV:
 	case MSR_IA32_APICBASE:
+	case MSR_IA32_TSC_DEADLINE:
 		return 0;
 	default:
 		return 1;
@@ -469,7 +489,14 @@ static int common_set_msr(struct minihv_vcpu *vcpu, u32 index, u64 data)
  */
 int minihv_get_msr(struct minihv_vcpu *vcpu, u32 index, u64 *data)
 {
-	int r = minihv_ops->get_msr(vcpu, index, data);
+	int r;
+
+	if (vcpu->apic) {
+		r = minihv_lapic_get_msr(vcpu, index, data, true);
+		if (r != 1)
+			return r;
+	}
+	r = minihv_ops->get_msr(vcpu, index, data);
 
 	if (r == 1)
 		r = common_get_msr(vcpu, index, data);
@@ -478,7 +505,14 @@ int minihv_get_msr(struct minihv_vcpu *vcpu, u32 index, u64 *data)
 
 int minihv_set_msr(struct minihv_vcpu *vcpu, u32 index, u64 data, bool host)
 {
-	int r = minihv_ops->set_msr(vcpu, index, data, host);
+	int r;
+
+	if (vcpu->apic) {
+		r = minihv_lapic_set_msr(vcpu, index, data, host);
+		if (r != 1)
+			return r == 2 && host ? 0 : r;
+	}
+	r = minihv_ops->set_msr(vcpu, index, data, host);
 
 	if (r == 1)
 		r = common_set_msr(vcpu, index, data);
@@ -501,12 +535,14 @@ int minihv_handle_rdmsr(struct minihv_vcpu *vcpu, u32 index)
 
 int minihv_handle_wrmsr(struct minihv_vcpu *vcpu, u32 index, u64 data)
 {
-	if (minihv_set_msr(vcpu, index, data, false)) {
+	int r = minihv_set_msr(vcpu, index, data, false);
+
+	if (r && r != 2) {
 		minihv_queue_gp(vcpu, 0);
 		return 1;
 	}
 	vcpu->rip += 2;
-	return 1;
+	return r == 2 ? 0 : 1;	/* 2: an EOI for userspace's IOAPIC */
 }
 
 /* ---------------------------------------------------------------------
@@ -835,6 +871,8 @@ static int mmio_movs(struct minihv_vcpu *vcpu, const struct kvm_sregs *s,
  * undecodable bytes are a KVM_EXIT_INTERNAL_ERROR (emulation), with the
  * first 8 instruction bytes in data[0] and the GPA in data[1].
  */
+static void complete_mmio_read(struct minihv_vcpu *vcpu);
+
 int minihv_handle_mmio(struct minihv_vcpu *vcpu, u64 gpa)
 {
 	struct kvm_run *run = vcpu->run;
@@ -842,7 +880,8 @@ int minihv_handle_mmio(struct minihv_vcpu *vcpu, u64 gpa)
 	u8 buf[MINIHV_INSN_MAX];
 	struct kvm_sregs s;
 	unsigned int n;
-	u64 next_rip, val, mask;
+	u64 next_rip, val = 0, mask;
+	bool apic = minihv_lapic_mmio_match(vcpu, gpa);
 	bool rep;
 	s64 step;
 
@@ -896,6 +935,14 @@ int minihv_handle_mmio(struct minihv_vcpu *vcpu, u64 gpa)
 		if (insn.op == MINIHV_OP_LODS)
 			vcpu->pending_flags |= asz_code(insn.addr_size) <<
 					       PEND_ASZ_SHIFT;
+		if (apic) {
+			/* The xAPIC page: the data now, no userspace. */
+			minihv_lapic_mmio_read(vcpu, gpa, insn.size, &val);
+			memcpy(run->mmio.data, &val, sizeof(val));
+			complete_mmio_read(vcpu);
+			vcpu->pending = MINIHV_PENDING_NONE;
+			return 1;
+		}
 		return 0;
 	default:
 		/* TODO: ALU/TEST/CMP/XCHG on MMIO (read, then write/flags). */
@@ -904,6 +951,10 @@ int minihv_handle_mmio(struct minihv_vcpu *vcpu, u64 gpa)
 
 	/* A store: MOV to memory, or one STOS element. */
 	val = minihv_insn_src(&insn, vcpu->regs);
+	if (apic && insn.op == MINIHV_OP_MOV) {
+		vcpu->rip = next_rip;
+		return minihv_lapic_mmio_write(vcpu, gpa, insn.size, val);
+	}
 	run->exit_reason = KVM_EXIT_MMIO;
 	run->mmio.phys_addr = gpa;
 	run->mmio.len = insn.size;

@@ -15,9 +15,11 @@
 #include <linux/refcount.h>
 #include <linux/rwsem.h>
 #include <linux/types.h>
+#include <linux/wait.h>
 #include "uapi/minihv.h"
 
 struct dentry;
+struct minihv_lapic;
 struct fpu_guest;
 struct page;
 
@@ -135,6 +137,18 @@ struct minihv_vcpu {
 	u32 mp_state;
 
 	/*
+	 * Interrupts and blocking (kmod/events.c).  @mode and @requests are
+	 * shared with other vCPUs, timers and ioctls (atomics, READ_ONCE).
+	 */
+	struct minihv_lapic *apic;	/* NULL without split irqchip */
+	wait_queue_head_t wq;		/* HLT, waiting for INIT/SIPI */
+	int cpu;			/* where it entered the guest last */
+	int mode;			/* MINIHV_IN/OUTSIDE_GUEST */
+	unsigned long requests;		/* MINIHV_REQ_* */
+	atomic_t nmi_queued;		/* NMIs to inject */
+	int irq_pending;		/* KVM_INTERRUPT vector, -1 none */
+
+	/*
 	 * A KVM_EXIT_IO/KVM_EXIT_MMIO read awaits its data from userspace:
 	 * completed at the next KVM_RUN (kmod/exit.c).
 	 */
@@ -151,6 +165,12 @@ struct minihv_vcpu {
 
 	void *arch;			/* vendor per-vCPU state */
 };
+
+/* vcpu->mode: in guest mode, a kick must IPI the vCPU's CPU. */
+#define MINIHV_OUTSIDE_GUEST	0
+#define MINIHV_IN_GUEST		1
+/* vcpu->requests */
+#define MINIHV_REQ_EVENT	0	/* re-evaluate interrupts before entry */
 
 enum {
 	MINIHV_PENDING_NONE,
@@ -179,6 +199,7 @@ struct minihv_vm {
 	unsigned long locked_pages;	/* charged to RLIMIT_MEMLOCK */
 	struct dentry *debugfs;
 	u32 id;				/* unique, for tracing and stats */
+	bool split_irqchip;		/* KVM_CAP_SPLIT_IRQCHIP, under @lock */
 	void *arch;			/* vendor per-VM state */
 };
 
@@ -219,6 +240,18 @@ struct minihv_vm {
  *		family, SYSENTER, FS/GS/KERNEL_GS_BASE, TSC...).  Return
  *		1 if the MSR is not the vendor's, -EINVAL for a bad value.
  * @queue_exception: inject an exception at the next entry.
+ *
+ * Interrupts (kmod/events.c calls these before each entry, preemption
+ * enabled; the backend keeps an injected event until an entry really
+ * happened, and re-injects one whose delivery an exit interrupted):
+ * @interrupt_allowed: RFLAGS.IF set, no STI/MOV SS shadow, no event
+ *		already queued for the next entry.
+ * @nmi_allowed: no NMI blocking, no shadow, no event queued.
+ * @inject_irq:	queue external interrupt @vector for the next entry.
+ * @inject_nmi:	queue an NMI; NMIs are blocked until the guest's IRET.
+ * @request_window: exit as soon as an interrupt (@nmi: an NMI) can be
+ *		injected; the window exit turns itself off.
+ * @vcpu_reset:	INIT: the architectural INIT state (vcpu->mutex held).
  */
 struct minihv_vendor_ops {
 	const char *name;
@@ -245,6 +278,12 @@ struct minihv_vendor_ops {
 		       bool host);
 	void (*queue_exception)(struct minihv_vcpu *vcpu, u8 vector,
 				bool has_error, u32 error);
+	bool (*interrupt_allowed)(struct minihv_vcpu *vcpu);
+	bool (*nmi_allowed)(struct minihv_vcpu *vcpu);
+	void (*inject_irq)(struct minihv_vcpu *vcpu, u8 vector);
+	void (*inject_nmi)(struct minihv_vcpu *vcpu);
+	void (*request_window)(struct minihv_vcpu *vcpu, bool nmi);
+	void (*vcpu_reset)(struct minihv_vcpu *vcpu);
 };
 
 /* The backend in use; set once at module load, read-only afterwards. */
@@ -282,6 +321,21 @@ void minihv_vm_kick_all(struct minihv_vm *vm);
 /* kmod/vcpu.c */
 int minihv_create_vcpu(struct minihv_vm *vm, unsigned long id);
 long minihv_get_msr_index_list(struct kvm_msr_list __user *user);
+
+/* kmod/events.c: interrupt injection, kicks, blocking. */
+void minihv_vcpu_kick(struct minihv_vcpu *vcpu);
+bool minihv_guest_enter(struct minihv_vcpu *vcpu);
+void minihv_inject_events(struct minihv_vcpu *vcpu);
+bool minihv_vcpu_has_events(struct minihv_vcpu *vcpu);
+int minihv_vcpu_block(struct minihv_vcpu *vcpu);
+int minihv_events_init(struct minihv_vcpu *vcpu);
+void minihv_events_free(struct minihv_vcpu *vcpu);
+
+/* After the exit, IRQs still off: kicks need no IPI any more. */
+static inline void minihv_guest_exit(struct minihv_vcpu *vcpu)
+{
+	WRITE_ONCE(vcpu->mode, MINIHV_OUTSIDE_GUEST);
+}
 
 /* kmod/cpuid.c */
 long minihv_get_supported_cpuid(struct kvm_cpuid2 __user *user);

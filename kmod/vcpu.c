@@ -32,13 +32,14 @@
 
 #include "minihv.h"
 #include "trace.h"
+#include "lapic.h"
 
 /* The MSRs userspace can save and restore (KVM_GET_MSR_INDEX_LIST). */
 static const u32 minihv_msrs[] = {
 	MSR_EFER, MSR_IA32_CR_PAT, MSR_STAR, MSR_LSTAR, MSR_CSTAR,
 	MSR_SYSCALL_MASK, MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP,
 	MSR_IA32_SYSENTER_EIP, MSR_FS_BASE, MSR_GS_BASE, MSR_KERNEL_GS_BASE,
-	MSR_IA32_TSC, MSR_IA32_MISC_ENABLE,
+	MSR_IA32_TSC, MSR_IA32_MISC_ENABLE, MSR_IA32_TSC_DEADLINE,
 };
 
 /* KVM_GET_MSR_INDEX_LIST (system fd). */
@@ -84,6 +85,15 @@ static int vcpu_run_loop(struct minihv_vcpu *vcpu)
 		}
 		cond_resched();
 
+		/* Halted, or an AP waiting for SIPI: sleep (kmod/events.c). */
+		if (vcpu->apic) {
+			minihv_lapic_accept_events(vcpu);
+			if (vcpu->mp_state != KVM_MP_STATE_RUNNABLE) {
+				minihv_vcpu_block(vcpu);
+				continue;
+			}
+		}
+		minihv_inject_events(vcpu);
 		r = minihv_ops->vcpu_run(vcpu);
 		if (trace_minihv_exit_enabled())
 			minihv_trace_exit(vcpu, r);
@@ -109,6 +119,19 @@ static long __vcpu_run(struct minihv_vcpu *vcpu)
 	/* Checked after completion, as KVM does. */
 	if (READ_ONCE(run->immediate_exit))
 		return -EINTR;
+	/*
+	 * An AP that never got INIT: as KVM, wait for INIT/SIPI, take them,
+	 * and return -EAGAIN (userspace calls KVM_RUN again).
+	 */
+	if (vcpu->mp_state == KVM_MP_STATE_UNINITIALIZED) {
+		if (wait_event_interruptible(vcpu->wq,
+					     READ_ONCE(vcpu->apic->pending_events))) {
+			run->exit_reason = KVM_EXIT_INTR;
+			return -EINTR;
+		}
+		minihv_lapic_accept_events(vcpu);
+		return -EAGAIN;
+	}
 
 	fpu_swap_kvm_fpstate(vcpu->guest_fpu, true);
 	r = vcpu_run_loop(vcpu);
@@ -292,6 +315,50 @@ static long get_cpuid2(struct minihv_vcpu *vcpu,
 	return 0;
 }
 
+/*
+ * KVM_SET_MP_STATE.  Without an in-kernel APIC only RUNNABLE, as KVM;
+ * with one, the x86 states (KVM takes any number there; minihv refuses
+ * the ones x86 never uses).  SIPI_RECEIVED is INIT_RECEIVED with a SIPI
+ * pending, as in KVM.
+ */
+static long set_mp_state(struct minihv_vcpu *vcpu, u32 state)
+{
+	if (!vcpu->apic)
+		return state == KVM_MP_STATE_RUNNABLE ? 0 : -EINVAL;
+	switch (state) {
+	case KVM_MP_STATE_SIPI_RECEIVED:
+		vcpu->mp_state = KVM_MP_STATE_INIT_RECEIVED;
+		set_bit(MINIHV_APIC_SIPI, &vcpu->apic->pending_events);
+		return 0;
+	case KVM_MP_STATE_RUNNABLE:
+	case KVM_MP_STATE_UNINITIALIZED:
+	case KVM_MP_STATE_INIT_RECEIVED:
+	case KVM_MP_STATE_HALTED:
+		vcpu->mp_state = state;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+/*
+ * KVM_INTERRUPT: the userspace PIC's interrupt (ExtINT), any vector below
+ * 256.  Without an in-kernel APIC a new one replaces the waiting one, as
+ * in KVM, and goes in once the guest has IF=1 (KVM injects it at once and
+ * leaves that check to userspace); with a split irqchip, -EEXIST while
+ * one waits, and it goes in only when LVT0 accepts ExtINT.
+ */
+static long set_interrupt(struct minihv_vcpu *vcpu, u32 irq)
+{
+	if (irq >= 256)
+		return -EINVAL;
+	if (vcpu->apic && vcpu->irq_pending >= 0)
+		return -EEXIST;
+	vcpu->irq_pending = irq;
+	minihv_vcpu_kick(vcpu);
+	return 0;
+}
+
 /* ---------------------------------------------------------------------
  * The vCPU file
  */
@@ -304,6 +371,8 @@ static long vcpu_ioctl_locked(struct minihv_vcpu *vcpu, unsigned int ioctl,
 		struct kvm_sregs sregs;
 		struct kvm_fpu fpu;
 		struct kvm_mp_state mp;
+		struct kvm_lapic_state lapic;
+		struct kvm_interrupt irq;
 	} *u;
 	long r;
 
@@ -333,6 +402,8 @@ static long vcpu_ioctl_locked(struct minihv_vcpu *vcpu, unsigned int ioctl,
 		break;
 	case KVM_GET_SREGS:
 		minihv_ops->get_sregs(vcpu, &u->sregs);
+		if (vcpu->apic)
+			u->sregs.apic_base = vcpu->apic->base;
 		r = copy_to_user(argp, &u->sregs, sizeof(u->sregs)) ?
 		    -EFAULT : 0;
 		break;
@@ -341,6 +412,9 @@ static long vcpu_ioctl_locked(struct minihv_vcpu *vcpu, unsigned int ioctl,
 		if (copy_from_user(&u->sregs, argp, sizeof(u->sregs)))
 			break;
 		r = minihv_ops->set_sregs(vcpu, &u->sregs);
+		if (!r && vcpu->apic)
+			r = minihv_lapic_set_base(vcpu, u->sregs.apic_base,
+						  true);
 		break;
 	case KVM_GET_FPU:
 		get_fpu(vcpu, &u->fpu);
@@ -354,6 +428,8 @@ static long vcpu_ioctl_locked(struct minihv_vcpu *vcpu, unsigned int ioctl,
 		r = 0;
 		break;
 	case KVM_GET_MP_STATE:
+		if (vcpu->apic)
+			minihv_lapic_accept_events(vcpu);
 		u->mp.mp_state = vcpu->mp_state;
 		r = copy_to_user(argp, &u->mp, sizeof(u->mp)) ? -EFAULT : 0;
 		break;
@@ -361,11 +437,34 @@ static long vcpu_ioctl_locked(struct minihv_vcpu *vcpu, unsigned int ioctl,
 		r = -EFAULT;
 		if (copy_from_user(&u->mp, argp, sizeof(u->mp)))
 			break;
-		/* Without an in-kernel APIC, KVM only accepts RUNNABLE. */
-		r = -EINVAL;
-		if (u->mp.mp_state != KVM_MP_STATE_RUNNABLE)
+		r = set_mp_state(vcpu, u->mp.mp_state);
+		break;
+	case KVM_GET_LAPIC:
+		r = -EINVAL;	/* KVM's answer without an in-kernel APIC */
+		if (!vcpu->apic)
 			break;
-		vcpu->mp_state = u->mp.mp_state;
+		minihv_lapic_get_state(vcpu, &u->lapic);
+		r = copy_to_user(argp, &u->lapic, sizeof(u->lapic)) ?
+		    -EFAULT : 0;
+		break;
+	case KVM_SET_LAPIC:
+		r = -EINVAL;
+		if (!vcpu->apic)
+			break;
+		r = -EFAULT;
+		if (copy_from_user(&u->lapic, argp, sizeof(u->lapic)))
+			break;
+		r = minihv_lapic_set_state(vcpu, &u->lapic);
+		break;
+	case KVM_INTERRUPT:
+		r = -EFAULT;
+		if (copy_from_user(&u->irq, argp, sizeof(u->irq)))
+			break;
+		r = set_interrupt(vcpu, u->irq.irq);
+		break;
+	case KVM_NMI:
+		atomic_inc(&vcpu->nmi_queued);
+		minihv_vcpu_kick(vcpu);
 		r = 0;
 		break;
 	default:
@@ -440,6 +539,7 @@ static const struct file_operations minihv_vcpu_fops = {
 void minihv_vcpu_free(struct minihv_vcpu *vcpu)
 {
 	minihv_debugfs_vcpu_remove(vcpu);
+	minihv_events_free(vcpu);
 	minihv_ops->vcpu_free(vcpu);
 	minihv_stats_vcpu_free(vcpu);
 	kvfree(vcpu->cpuid);
@@ -483,8 +583,15 @@ int minihv_create_vcpu(struct minihv_vm *vm, unsigned long id)
 	r = minihv_ops->vcpu_create(vcpu);
 	if (r)
 		goto out_fpu;
+	r = minihv_events_init(vcpu);
+	if (r)
+		goto out_vendor;
 
 	mutex_lock(&vm->lock);
+	/* KVM_CAP_SPLIT_IRQCHIP raced with us: refuse, it is too late. */
+	r = -EINVAL;
+	if (vm->split_irqchip != !!vcpu->apic)
+		goto out_unlock;
 	/* KVM's order: the count first, then the id. */
 	r = -EINVAL;
 	if (atomic_read(&vm->online_vcpus) >= MINIHV_MAX_VCPUS)
@@ -508,6 +615,8 @@ int minihv_create_vcpu(struct minihv_vm *vm, unsigned long id)
 
 out_unlock:
 	mutex_unlock(&vm->lock);
+	minihv_events_free(vcpu);
+out_vendor:
 	minihv_ops->vcpu_free(vcpu);
 out_fpu:
 	fpu_free_guest_fpstate(vcpu->guest_fpu);

@@ -42,6 +42,7 @@
 #include <linux/uaccess.h>
 
 #include "minihv.h"
+#include "lapic.h"
 
 /* At most this many pages are pinned by one pin_user_pages() call. */
 #define PIN_CHUNK	512UL
@@ -64,6 +65,12 @@ long minihv_check_extension(long ext)
 	case KVM_CAP_READONLY_MEM:
 	case KVM_CAP_IMMEDIATE_EXIT:
 	case KVM_CAP_EXT_CPUID:
+	case KVM_CAP_MP_STATE:
+	case KVM_CAP_ENABLE_CAP_VM:
+	case KVM_CAP_SPLIT_IRQCHIP:
+	case KVM_CAP_SIGNAL_MSI:
+	case KVM_CAP_TSC_DEADLINE_TIMER:
+	case KVM_CAP_USER_NMI:
 		return 1;
 	case KVM_CAP_NR_VCPUS:
 	case KVM_CAP_MAX_VCPUS:
@@ -79,19 +86,17 @@ long minihv_check_extension(long ext)
 /*
  * Kick every vCPU out of the guest, so that a slot writer waiting on
  * slots_lock gets it: a vCPU in its run loop drops slots_lock when it sees
- * vm->slots_writer set.  For now this only walks the vCPUs; sending the IPI
- * to a vCPU that is in guest mode is vcpu.c's to add.
+ * vm->slots_writer set (kmod/events.c: an IPI if it is in guest mode).
  */
 void minihv_vm_kick_all(struct minihv_vm *vm)
 {
-	int i, n = atomic_read(&vm->online_vcpus);
+	int i;
 
-	for (i = 0; i < n && i < MINIHV_MAX_VCPUS; i++) {
+	for (i = 0; i < MINIHV_MAX_VCPUS; i++) {
 		struct minihv_vcpu *vcpu = READ_ONCE(vm->vcpus[i]);
 
-		if (!vcpu)
-			continue;
-		/* TODO: IPI the CPU @vcpu runs on if it is in guest mode. */
+		if (vcpu)
+			minihv_vcpu_kick(vcpu);
 	}
 }
 
@@ -486,6 +491,33 @@ void minihv_vm_put(struct minihv_vm *vm)
 	/* The module reference went with the last file's fops. */
 }
 
+/*
+ * KVM_ENABLE_CAP on the VM: only KVM_CAP_SPLIT_IRQCHIP (local APICs in
+ * the kernel, the IOAPIC and PIC in userspace), before the first vCPU,
+ * with args[0] IOAPIC pins (at most 4096), as KVM.
+ */
+static long vm_enable_cap(struct minihv_vm *vm, const struct kvm_enable_cap *cap)
+{
+	long r;
+
+	if (cap->flags)
+		return -EINVAL;
+	if (cap->cap != KVM_CAP_SPLIT_IRQCHIP)
+		return -EINVAL;
+	if (cap->args[0] > MINIHV_MAX_IOAPIC_PINS)
+		return -EINVAL;
+	mutex_lock(&vm->lock);
+	/* KVM answers -EEXIST for both. */
+	r = -EEXIST;
+	if (vm->split_irqchip || atomic_read(&vm->online_vcpus))
+		goto out;
+	vm->split_irqchip = true;
+	r = 0;
+out:
+	mutex_unlock(&vm->lock);
+	return r;
+}
+
 static long minihv_vm_ioctl(struct file *filp, unsigned int ioctl,
 			    unsigned long arg)
 {
@@ -501,6 +533,23 @@ static long minihv_vm_ioctl(struct file *filp, unsigned int ioctl,
 		return minihv_check_extension(arg);
 	case KVM_CREATE_VCPU:
 		return minihv_create_vcpu(vm, arg);
+	case KVM_ENABLE_CAP: {
+		struct kvm_enable_cap cap;
+
+		if (copy_from_user(&cap, argp, sizeof(cap)))
+			return -EFAULT;
+		return vm_enable_cap(vm, &cap);
+	}
+	case KVM_SIGNAL_MSI: {
+		struct kvm_msi msi;
+
+		if (copy_from_user(&msi, argp, sizeof(msi)))
+			return -EFAULT;
+		/* The number of APICs that took it. */
+		if (!vm->split_irqchip || msi.flags)
+			return -EINVAL;
+		return minihv_signal_msi(vm, &msi);
+	}
 	case KVM_SET_USER_MEMORY_REGION: {
 		struct kvm_userspace_memory_region mem;
 

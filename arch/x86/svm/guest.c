@@ -493,6 +493,86 @@ void svm_queue_exception(struct minihv_vcpu *vcpu, u8 vector,
 			    error);
 }
 
+static void set_intercept(struct vmcb_control_area *c, int bit, bool on)
+{
+	if (on)
+		c->intercepts[bit / 32] |= BIT(bit % 32);
+	else
+		c->intercepts[bit / 32] &= ~BIT(bit % 32);
+}
+
+/* STI/MOV SS shadow, unless an emulated instruction moved RIP since. */
+static bool svm_shadow(struct minihv_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+
+	return (svm->vmcb->control.int_state & SVM_INTERRUPT_SHADOW_MASK) &&
+	       vcpu->rip == svm->exit_rip;
+}
+
+bool svm_interrupt_allowed(struct minihv_vcpu *vcpu)
+{
+	return !(to_svm(vcpu)->event_inj & SVM_EVTINJ_VALID) &&
+	       (vcpu->rflags & X86_EFLAGS_IF) && !svm_shadow(vcpu);
+}
+
+bool svm_nmi_allowed(struct minihv_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+
+	return !(svm->event_inj & SVM_EVTINJ_VALID) && !svm->nmi_masked &&
+	       !svm_shadow(vcpu);
+}
+
+void svm_inject_irq(struct minihv_vcpu *vcpu, u8 vector)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+
+	svm->event_inj = SVM_EVTINJ_VALID | SVM_EVTINJ_TYPE_INTR | vector;
+	svm->event_inj_err = 0;
+}
+
+/* NMIs stay blocked until the guest's IRET (intercepted, then unmasked). */
+void svm_inject_nmi(struct minihv_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+
+	svm->event_inj = SVM_EVTINJ_VALID | SVM_EVTINJ_TYPE_NMI | 2;
+	svm->event_inj_err = 0;
+	svm->nmi_masked = true;
+	set_intercept(&svm->vmcb->control, INTERCEPT_IRET, true);
+}
+
+/*
+ * Interrupt window: a virtual interrupt (V_IRQ, ignoring V_TPR) whose
+ * delivery is intercepted (VINTR) exits as soon as the guest can take an
+ * interrupt.  An NMI blocked by an earlier NMI waits for the IRET exit;
+ * one blocked by a shadow uses the interrupt window too.
+ */
+void svm_request_window(struct minihv_vcpu *vcpu, bool nmi)
+{
+	struct vmcb_control_area *c = &to_svm(vcpu)->vmcb->control;
+
+	if (nmi && to_svm(vcpu)->nmi_masked)
+		return;
+	c->int_ctl |= V_IRQ_MASK | V_IGN_TPR_MASK |
+		      (0xf << V_INTR_PRIO_SHIFT);
+	set_intercept(c, INTERCEPT_VINTR, true);
+}
+
+/* INIT: the reset state, minus what INIT keeps (nothing we hold here). */
+void svm_vcpu_reset(struct minihv_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+
+	memset(svm->vmcb, 0, PAGE_SIZE);
+	memset(vcpu->regs, 0, sizeof(vcpu->regs));
+	svm_init_vmcb(vcpu);
+	svm->asid_generation = 0;
+	svm->event_inj = 0;
+	svm->nmi_masked = false;
+}
+
 /* ---------------------------------------------------------------------
  * Exit handlers: one per reason.  Each returns 1 to re-enter the guest,
  * 0 to go to userspace (run->exit_reason set), < 0 on error.
@@ -501,6 +581,26 @@ void svm_queue_exception(struct minihv_vcpu *vcpu, u8 vector,
 static int exit_nop(struct minihv_vcpu *vcpu)
 {
 	/* INTR/NMI/SMI: the host takes it when IRQs/GIF are back on. */
+	return 1;
+}
+
+/* The interrupt window is open: take the virtual interrupt back. */
+static int exit_vintr(struct minihv_vcpu *vcpu)
+{
+	struct vmcb_control_area *c = &to_svm(vcpu)->vmcb->control;
+
+	c->int_ctl &= ~(V_IRQ_MASK | V_IGN_TPR_MASK | V_INTR_PRIO_MASK);
+	set_intercept(c, INTERCEPT_VINTR, false);
+	return 1;
+}
+
+/* The NMI handler's IRET: NMIs are unblocked (it re-executes now). */
+static int exit_iret(struct minihv_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+
+	svm->nmi_masked = false;
+	set_intercept(&svm->vmcb->control, INTERCEPT_IRET, false);
 	return 1;
 }
 
@@ -549,6 +649,7 @@ static int exit_shutdown(struct minihv_vcpu *vcpu)
 	svm->asid_generation = 0;
 	/* Nor is the event whose delivery shut it down still pending. */
 	svm->event_inj = 0;
+	svm->nmi_masked = false;
 	return minihv_exit_shutdown(vcpu);
 }
 
@@ -605,6 +706,8 @@ static int (*const svm_exit_handlers[])(struct minihv_vcpu *vcpu) = {
 	[SVM_EXIT_INTR]		= exit_nop,
 	[SVM_EXIT_NMI]		= exit_nop,
 	[SVM_EXIT_SMI]		= exit_nop,
+	[SVM_EXIT_VINTR]	= exit_vintr,
+	[SVM_EXIT_IRET]		= exit_iret,
 	[SVM_EXIT_CPUID]	= exit_cpuid,
 	[SVM_EXIT_INVD]		= exit_ud,
 	[SVM_EXIT_HLT]		= exit_hlt,
@@ -745,7 +848,9 @@ int svm_vcpu_run(struct minihv_vcpu *vcpu)
 	vmcb->save.rflags = vcpu->rflags;
 	c->event_inj = svm->event_inj;
 	c->event_inj_err = svm->event_inj_err;
-	svm->event_inj = 0;
+	/* An emulated instruction ends the STI/MOV SS shadow. */
+	if (vcpu->rip != svm->exit_rip)
+		c->int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
 
 	preempt_disable();
 	svm_load_asid(vcpu, smp_processor_id());
@@ -753,12 +858,20 @@ int svm_vcpu_run(struct minihv_vcpu *vcpu)
 	/* A context switch may have left the guest's FPU state unloaded. */
 	if (test_thread_flag(TIF_NEED_FPU_LOAD))
 		switch_fpu_return();
+	/* An event came since minihv_inject_events(): go round again. */
+	if (!minihv_guest_enter(vcpu)) {
+		local_irq_enable();
+		preempt_enable();
+		return 1;
+	}
+	svm->event_inj = 0;	/* now in the VMCB for this entry */
 	minihv_stats_entry(vcpu);
 	clgi();
 	/* What VMRUN leaves alone: FS/GS/TR/LDTR, syscall MSRs... */
 	host_save_pa = page_to_phys(this_cpu_read(svm_cpu.host_save));
 	svm_vmsave(host_save_pa);
 	__svm_vcpu_run(svm->vmcb_pa, vcpu->regs, host_save_pa);
+	minihv_guest_exit(vcpu);
 	stgi();
 	/* #VMEXIT disabled the host's breakpoints (DR7 = 0x400). */
 	if (hw_breakpoint_active())
@@ -770,6 +883,7 @@ int svm_vcpu_run(struct minihv_vcpu *vcpu)
 	vcpu->regs[VCPU_RSP] = vmcb->save.rsp;
 	vcpu->rip = vmcb->save.rip;
 	vcpu->rflags = vmcb->save.rflags;
+	svm->exit_rip = vcpu->rip;
 	c->event_inj = 0;
 
 	/*

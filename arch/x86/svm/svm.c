@@ -140,6 +140,12 @@ static const struct minihv_vendor_ops svm_ops = {
 	.get_msr	= svm_get_msr,
 	.set_msr	= svm_set_msr,
 	.queue_exception = svm_queue_exception,
+	.interrupt_allowed = svm_interrupt_allowed,
+	.nmi_allowed	= svm_nmi_allowed,
+	.inject_irq	= svm_inject_irq,
+	.inject_nmi	= svm_inject_nmi,
+	.request_window	= svm_request_window,
+	.vcpu_reset	= svm_vcpu_reset,
 };
 
 const struct minihv_vendor_ops *svm_probe(void)

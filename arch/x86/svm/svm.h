@@ -39,6 +39,8 @@ struct svm_vcpu {
 	u32 event_inj;			/* to inject at the next VMRUN */
 	u32 event_inj_err;
 	u64 apic_base;
+	u64 exit_rip;			/* RIP at the last exit */
+	bool nmi_masked;		/* NMI injected, its IRET not seen */
 };
 
 void __svm_vcpu_run(u64 vmcb_pa, u64 *regs, u64 host_save_pa);
@@ -55,6 +57,12 @@ int svm_get_msr(struct minihv_vcpu *vcpu, u32 index, u64 *data);
 int svm_set_msr(struct minihv_vcpu *vcpu, u32 index, u64 data, bool host);
 void svm_queue_exception(struct minihv_vcpu *vcpu, u8 vector,
 			 bool has_error, u32 error);
+bool svm_interrupt_allowed(struct minihv_vcpu *vcpu);
+bool svm_nmi_allowed(struct minihv_vcpu *vcpu);
+void svm_inject_irq(struct minihv_vcpu *vcpu, u8 vector);
+void svm_inject_nmi(struct minihv_vcpu *vcpu);
+void svm_request_window(struct minihv_vcpu *vcpu, bool nmi);
+void svm_vcpu_reset(struct minihv_vcpu *vcpu);
 const char *svm_exit_name(unsigned int reason);
 int svm_guest_setup(void);
 void svm_guest_unsetup(void);

@@ -562,6 +562,7 @@ static void vmx_init_vmcs(struct minihv_vcpu *vcpu)
 	vmcs_write(VMCS_LINK_POINTER, ~0ULL);
 	vmcs_write(PIN_BASED_VM_EXEC_CONTROL, vmx_cfg.pin);
 	vmcs_write(CPU_BASED_VM_EXEC_CONTROL, vmx_cfg.proc);
+	vmx->proc = vmx_cfg.proc;
 	if (vmx_cfg.proc & CPU_BASED_ACTIVATE_SECONDARY_CONTROLS)
 		vmcs_write(SECONDARY_VM_EXEC_CONTROL, vmx_cfg.proc2);
 	vmcs_write(VM_EXIT_CONTROLS, vmx_cfg.exit);
@@ -987,6 +988,72 @@ void vmx_queue_exception(struct minihv_vcpu *vcpu, u8 vector,
 			    error);
 }
 
+/* STI/MOV SS blocking, unless an emulated instruction moved RIP since. */
+static bool vmx_shadow(struct minihv_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+
+	return (vmx->intr_state & (GUEST_INTR_STATE_STI |
+				   GUEST_INTR_STATE_MOV_SS)) &&
+	       vcpu->rip == vmx->entry_rip;
+}
+
+bool vmx_interrupt_allowed(struct minihv_vcpu *vcpu)
+{
+	return !(to_vmx(vcpu)->event_inj & INTR_INFO_VALID_MASK) &&
+	       (vcpu->rflags & X86_EFLAGS_IF) && !vmx_shadow(vcpu);
+}
+
+/* Without virtual NMIs, NMI blocking is not visible: IF=1 stands in. */
+bool vmx_nmi_allowed(struct minihv_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+
+	if (!vmx_cfg.vnmi)
+		return vmx_interrupt_allowed(vcpu);
+	return !(vmx->event_inj & INTR_INFO_VALID_MASK) &&
+	       !(vmx->intr_state & GUEST_INTR_STATE_NMI) && !vmx_shadow(vcpu);
+}
+
+void vmx_inject_irq(struct minihv_vcpu *vcpu, u8 vector)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+
+	vmx->event_inj = INTR_INFO_VALID_MASK | INTR_TYPE_EXT_INTR | vector;
+	vmx->event_inj_err = 0;
+}
+
+void vmx_inject_nmi(struct minihv_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+
+	vmx->event_inj = INTR_INFO_VALID_MASK | INTR_TYPE_NMI_INTR | 2;
+	vmx->event_inj_err = 0;
+}
+
+/* Written to the VMCS by vmx_prepare_entry(); the window exit clears it. */
+void vmx_request_window(struct minihv_vcpu *vcpu, bool nmi)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+
+	if (nmi && vmx_cfg.vnmi)
+		vmx->nmi_window = true;
+	else
+		vmx->irq_window = true;
+}
+
+void vmx_vcpu_reset(struct minihv_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+
+	vmx->irq_window = false;
+	vmx->nmi_window = false;
+	if (vmx_get(vcpu)) {
+		vmx_reset_guest(vcpu);
+		vmx_put();
+	}
+}
+
 /* ---------------------------------------------------------------------
  * Control register writes the guest makes to host-owned bits
  */
@@ -1121,6 +1188,18 @@ static int exit_triple_fault(struct minihv_vcpu *vcpu,
 		vmx_put();
 	}
 	return minihv_exit_shutdown(vcpu);
+}
+
+static int exit_irq_window(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
+{
+	to_vmx(vcpu)->irq_window = false;
+	return 1;
+}
+
+static int exit_nmi_window(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
+{
+	to_vmx(vcpu)->nmi_window = false;
+	return 1;
 }
 
 static int exit_cpuid(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
@@ -1279,6 +1358,8 @@ static const struct {
 	[EXIT_REASON_EXCEPTION_NMI]	 = { exit_exception_nmi, "exception_nmi" },
 	[EXIT_REASON_EXTERNAL_INTERRUPT] = { exit_nop, "intr" },
 	[EXIT_REASON_TRIPLE_FAULT]	 = { exit_triple_fault, "shutdown" },
+	[EXIT_REASON_INTERRUPT_WINDOW]	 = { exit_irq_window, "irq_window" },
+	[EXIT_REASON_NMI_WINDOW]	 = { exit_nmi_window, "nmi_window" },
 	[EXIT_REASON_CPUID]		 = { exit_cpuid, "cpuid" },
 	[EXIT_REASON_HLT]		 = { exit_hlt, "hlt" },
 	[EXIT_REASON_INVD]		 = { exit_ud, "invd" },
@@ -1421,6 +1502,7 @@ static void vmx_prepare_entry(struct minihv_vcpu *vcpu)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 	s64 tlb_gen = atomic64_read(&to_vmx_vm(vcpu->vm)->ept.gen);
+	u32 proc;
 
 	vmcs_write(GUEST_RSP, vcpu->regs[VCPU_RSP]);
 	vmcs_write(GUEST_RIP, vcpu->rip);
@@ -1442,7 +1524,14 @@ static void vmx_prepare_entry(struct minihv_vcpu *vcpu)
 		vmcs_write(VM_ENTRY_INTR_INFO_FIELD, info);
 		vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, vmx->event_inj_err);
 		vmcs_write(VM_ENTRY_INSTRUCTION_LEN, 0);
-		vmx->event_inj = 0;
+		/* Cleared once the entry really happened. */
+	}
+	proc = vmx_cfg.proc |
+	       (vmx->irq_window ? CPU_BASED_INTR_WINDOW_EXITING : 0) |
+	       (vmx->nmi_window ? CPU_BASED_NMI_WINDOW_EXITING : 0);
+	if (proc != vmx->proc) {
+		vmcs_write(CPU_BASED_VM_EXEC_CONTROL, proc);
+		vmx->proc = proc;
 	}
 	if (vmx->tlb_gen != tlb_gen) {
 		vmx->tlb_gen = tlb_gen;
@@ -1525,6 +1614,12 @@ int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 	/* A context switch may have left the guest's FPU state unloaded. */
 	if (test_thread_flag(TIF_NEED_FPU_LOAD))
 		switch_fpu_return();
+	/* An event came since minihv_inject_events(): go round again. */
+	if (!minihv_guest_enter(vcpu)) {
+		local_irq_enable();
+		preempt_enable();
+		return 1;
+	}
 
 	vmcs_write(HOST_CR3, __read_cr3());
 	vmcs_write(HOST_CR4, cr4_read_shadow());
@@ -1536,6 +1631,8 @@ int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 
 	minihv_stats_entry(vcpu);
 	r = __vmx_vcpu_run(vcpu->regs, vmx->launched);
+	minihv_guest_exit(vcpu);
+	vmx->event_inj = 0;	/* delivered, or back in IDT vectoring */
 
 	vmx->cr2 = native_read_cr2();
 	vmx_put_guest_msrs(vmx);

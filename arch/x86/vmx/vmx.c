@@ -218,6 +218,12 @@ static const struct minihv_vendor_ops vmx_ops = {
 	.get_msr	= vmx_get_msr,
 	.set_msr	= vmx_set_msr,
 	.queue_exception = vmx_queue_exception,
+	.interrupt_allowed = vmx_interrupt_allowed,
+	.nmi_allowed	= vmx_nmi_allowed,
+	.inject_irq	= vmx_inject_irq,
+	.inject_nmi	= vmx_inject_nmi,
+	.request_window	= vmx_request_window,
+	.vcpu_reset	= vmx_vcpu_reset,
 };
 
 /*
@@ -247,7 +253,8 @@ static void vmx_setup_config(void)
 
 	c->pin = vmx_adjust(MSR_IA32_VMX_PINBASED_CTLS,
 			    MSR_IA32_VMX_TRUE_PINBASED_CTLS,
-			    PIN_BASED_EXT_INTR_MASK | PIN_BASED_NMI_EXITING, 0,
+			    PIN_BASED_EXT_INTR_MASK | PIN_BASED_NMI_EXITING,
+			    PIN_BASED_VIRTUAL_NMIS,
 			    "external-interrupt/NMI exiting");
 	c->proc = vmx_adjust(MSR_IA32_VMX_PROCBASED_CTLS,
 			     MSR_IA32_VMX_TRUE_PROCBASED_CTLS,
@@ -264,6 +271,11 @@ static void vmx_setup_config(void)
 	       MSR_IA32_VMX_TRUE_PROCBASED_CTLS : MSR_IA32_VMX_PROCBASED_CTLS,
 	       cap);
 	c->proc |= (u32)cap;
+	/* Virtual NMIs need NMI-window exiting to be of use. */
+	c->vnmi = (c->pin & PIN_BASED_VIRTUAL_NMIS) &&
+		  ((cap >> 32) & CPU_BASED_NMI_WINDOW_EXITING);
+	if (!c->vnmi)
+		c->pin &= ~PIN_BASED_VIRTUAL_NMIS;
 	c->msr_bitmap = c->proc & CPU_BASED_USE_MSR_BITMAPS;
 
 	if (c->proc & CPU_BASED_ACTIVATE_SECONDARY_CONTROLS)

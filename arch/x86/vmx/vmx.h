@@ -33,6 +33,7 @@ struct vmx_config {
 	u32 pin, proc, proc2, exit, entry;
 	u32 entry_ia32e;		/* VM_ENTRY_IA32E_MODE if allowed */
 	bool msr_bitmap, vpid;
+	bool vnmi;			/* virtual NMIs, NMI-window exiting */
 	int ept_levels;
 	bool invept_single, invvpid_single, invvpid_all;
 	u64 cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
@@ -83,6 +84,8 @@ struct vmx_vcpu {
 	u32 intr_state;			/* GUEST_INTERRUPTIBILITY_INFO then */
 	u64 apic_base;
 	u64 tsc_offset;
+	u32 proc;			/* CPU_BASED_VM_EXEC_CONTROL now */
+	bool irq_window, nmi_window;	/* wanted at the next entry */
 };
 
 int __vmx_vcpu_run(u64 *regs, bool launched);
@@ -103,6 +106,12 @@ int vmx_get_msr(struct minihv_vcpu *vcpu, u32 index, u64 *data);
 int vmx_set_msr(struct minihv_vcpu *vcpu, u32 index, u64 data, bool host);
 void vmx_queue_exception(struct minihv_vcpu *vcpu, u8 vector,
 			 bool has_error, u32 error);
+bool vmx_interrupt_allowed(struct minihv_vcpu *vcpu);
+bool vmx_nmi_allowed(struct minihv_vcpu *vcpu);
+void vmx_inject_irq(struct minihv_vcpu *vcpu, u8 vector);
+void vmx_inject_nmi(struct minihv_vcpu *vcpu);
+void vmx_request_window(struct minihv_vcpu *vcpu, bool nmi);
+void vmx_vcpu_reset(struct minihv_vcpu *vcpu);
 const char *vmx_exit_name(unsigned int reason);
 int vmx_guest_setup(void);
 void vmx_guest_unsetup(void);

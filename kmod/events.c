@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * minihv: interrupt injection, kicks and blocking, for both backends.
+ *
+ * Before each entry the run loop calls minihv_inject_events(): a queued
+ * NMI, then the PIC's ExtINT (KVM_INTERRUPT) or the local APIC's highest
+ * deliverable vector, goes in if the guest can take it now; otherwise the
+ * backend is asked for an interrupt (or NMI) window exit.
+ *
+ * Kicks.  Anyone who makes an event pending for a vCPU (an IPI from
+ * another vCPU, the APIC timer in hard IRQ context, KVM_SIGNAL_MSI, the
+ * vCPU itself) calls minihv_vcpu_kick(): it sets MINIHV_REQ_EVENT, then
+ * sends a reschedule IPI if the vCPU is in guest mode (the IPI makes it
+ * exit), and wakes it if it is blocked.  The vCPU clears the request
+ * before it looks at its events, and the backend, with IRQs off, sets
+ * vcpu->mode to MINIHV_IN_GUEST and then checks the request
+ * (minihv_guest_enter()): either the kicker sees the mode and IPIs (the
+ * IPI waits for the entry and makes an immediate exit), or the vCPU sees
+ * the request and does not enter.  Both sides order their write before
+ * their read with a full barrier.
+ *
+ * Blocking.  With an in-kernel APIC, HLT does not go to userspace: the
+ * vCPU is MP_STATE_HALTED and sleeps, killable and interruptible, in the
+ * run loop (without slots_lock) until an interrupt can be taken, an NMI
+ * or INIT/SIPI is pending, or a signal comes (KVM_EXIT_INTR, -EINTR, as
+ * KVM; the next KVM_RUN sleeps again).  An AP waits the same way for
+ * INIT and SIPI.
+ */
+#define pr_fmt(fmt) "minihv: " fmt
+
+#include <linux/kernel.h>
+#include <linux/sched/signal.h>
+#include <linux/smp.h>
+#include <linux/wait.h>
+#include <asm/processor-flags.h>
+
+#include "minihv.h"
+#include "lapic.h"
+
+void minihv_vcpu_kick(struct minihv_vcpu *vcpu)
+{
+	int cpu, me;
+
+	set_bit(MINIHV_REQ_EVENT, &vcpu->requests);
+	/* The request before the mode: pairs with minihv_guest_enter(). */
+	smp_mb__after_atomic();
+	if (READ_ONCE(vcpu->mode) == MINIHV_IN_GUEST) {
+		cpu = READ_ONCE(vcpu->cpu);
+		me = get_cpu();
+		if (cpu != me && cpu_online(cpu))
+			smp_send_reschedule(cpu);
+		put_cpu();
+	}
+	if (wq_has_sleeper(&vcpu->wq))
+		wake_up_interruptible(&vcpu->wq);
+}
+
+/*
+ * Called by the backend with IRQs off, right before the entry: false if
+ * an event came since minihv_inject_events() (do not enter, go round).
+ */
+bool minihv_guest_enter(struct minihv_vcpu *vcpu)
+{
+	vcpu->cpu = smp_processor_id();
+	/* The mode before the request: pairs with minihv_vcpu_kick(). */
+	smp_store_mb(vcpu->mode, MINIHV_IN_GUEST);
+	if (unlikely(test_bit(MINIHV_REQ_EVENT, &vcpu->requests))) {
+		WRITE_ONCE(vcpu->mode, MINIHV_OUTSIDE_GUEST);
+		return false;
+	}
+	return true;
+}
+
+/* Before each entry: inject what can go in, open windows for the rest. */
+void minihv_inject_events(struct minihv_vcpu *vcpu)
+{
+	const struct minihv_vendor_ops *ops = minihv_ops;
+	bool ext;
+	int vec = -1;
+
+	/*
+	 * Clear the request before looking at the events (a kick after this
+	 * sets it again and minihv_guest_enter() sees it), also for VMs
+	 * without interrupts: minihv_vm_kick_all() sets it too.
+	 */
+	if (test_bit(MINIHV_REQ_EVENT, &vcpu->requests)) {
+		clear_bit(MINIHV_REQ_EVENT, &vcpu->requests);
+		/* The clear before the reads of the events. */
+		smp_mb__after_atomic();
+	}
+	if (!vcpu->apic && vcpu->irq_pending < 0 &&
+	    !atomic_read(&vcpu->nmi_queued))
+		return;
+
+	if (atomic_read(&vcpu->nmi_queued)) {
+		if (ops->nmi_allowed(vcpu)) {
+			atomic_dec(&vcpu->nmi_queued);
+			ops->inject_nmi(vcpu);
+		} else {
+			ops->request_window(vcpu, true);
+		}
+	}
+	ext = vcpu->irq_pending >= 0 &&
+	      (!vcpu->apic || minihv_lapic_accept_pic(vcpu));
+	if (!ext && vcpu->apic)
+		vec = minihv_lapic_pending_vector(vcpu);
+	if (!ext && vec < 0)
+		return;
+	if (!ops->interrupt_allowed(vcpu)) {
+		ops->request_window(vcpu, false);
+		return;
+	}
+	if (ext) {
+		vec = vcpu->irq_pending;
+		vcpu->irq_pending = -1;
+	} else {
+		minihv_lapic_ack(vcpu, vec);
+	}
+	ops->inject_irq(vcpu, vec);
+}
+
+/* Would a halted vCPU wake up?  The vCPU itself (it reads its RFLAGS). */
+bool minihv_vcpu_has_events(struct minihv_vcpu *vcpu)
+{
+	if (vcpu->apic && READ_ONCE(vcpu->apic->pending_events))
+		return true;
+	if (atomic_read(&vcpu->nmi_queued))
+		return true;
+	if (!(vcpu->rflags & X86_EFLAGS_IF))
+		return false;
+	if (vcpu->irq_pending >= 0 &&
+	    (!vcpu->apic || minihv_lapic_accept_pic(vcpu)))
+		return true;
+	return vcpu->apic && minihv_lapic_pending_vector(vcpu) >= 0;
+}
+
+static bool can_wake(struct minihv_vcpu *vcpu)
+{
+	if (READ_ONCE(vcpu->apic->pending_events))
+		return true;
+	return vcpu->mp_state == KVM_MP_STATE_HALTED &&
+	       minihv_vcpu_has_events(vcpu);
+}
+
+/*
+ * The vCPU is not runnable (halted, waiting for INIT/SIPI): sleep until
+ * it may be, or a signal comes.  Called from the run loop with
+ * vm->slots_lock held for read; drops it while sleeping.
+ */
+int minihv_vcpu_block(struct minihv_vcpu *vcpu)
+{
+	struct minihv_vm *vm = vcpu->vm;
+	int r;
+
+	up_read(&vm->slots_lock);
+	r = wait_event_interruptible(vcpu->wq, can_wake(vcpu));
+	down_read(&vm->slots_lock);
+	if (vcpu->mp_state == KVM_MP_STATE_HALTED &&
+	    minihv_vcpu_has_events(vcpu))
+		vcpu->mp_state = KVM_MP_STATE_RUNNABLE;
+	return r;
+}
+
+int minihv_events_init(struct minihv_vcpu *vcpu)
+{
+	init_waitqueue_head(&vcpu->wq);
+	vcpu->irq_pending = -1;
+	atomic_set(&vcpu->nmi_queued, 0);
+	vcpu->mode = MINIHV_OUTSIDE_GUEST;
+	if (!vcpu->vm->split_irqchip)
+		return 0;
+	/* KVM: the APs of a VM with an in-kernel APIC wait for INIT/SIPI. */
+	if (vcpu->id != 0)
+		vcpu->mp_state = KVM_MP_STATE_UNINITIALIZED;
+	return minihv_lapic_create(vcpu);
+}
+
+void minihv_events_free(struct minihv_vcpu *vcpu)
+{
+	minihv_lapic_free(vcpu);
+}
