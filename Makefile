@@ -7,6 +7,7 @@
 #                     minihv-run, selftests, the labs' base initramfs
 #   make demo         boot the SVM lab, load minihv, show minihv-run check
 #   make check        every lab and test; LABS="svm vmx vmx-smp novirt" T=PATTERN
+#                     PAGING=hw|shadow|both (minihv with NPT/EPT, without, both)
 #   make lab-run LAB=svm FILES="..." CMD='...'   run anything in a lab
 #   make lab-shell LAB=svm                       interactive lab shell
 #   make checkpatch   the kernel's checkpatch.pl on our sources
@@ -25,6 +26,7 @@ LINUX_SRC_TAR = $(lastword $(sort $(wildcard /usr/src/linux-source-*.tar.xz)))
 
 LABS	?= svm vmx vmx-smp novirt
 T	?=
+PAGING	?= both
 LAB	?= svm
 
 USER_SRC := $(wildcard userspace/*.c userspace/lib/*.c)
@@ -88,7 +90,7 @@ lab-base: module userspace selftests
 # The README's two commands: each installs what is missing first.
 check: deps
 	@$(MAKE) --no-print-directory all
-	@LABS="$(LABS)" T="$(T)" lab/check.sh
+	@LABS="$(LABS)" T="$(T)" PAGING="$(PAGING)" lab/check.sh
 
 demo: deps
 	@$(MAKE) --no-print-directory all $(B)/bench/exit_bench

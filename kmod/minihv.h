@@ -169,6 +169,8 @@ struct minihv_vm {
  *		family, SYSENTER, FS/GS/KERNEL_GS_BASE, TSC...).  Return
  *		1 if the MSR is not the vendor's, -EINVAL for a bad value.
  * @queue_exception: inject an exception at the next entry.
+ * @inject_page_fault: inject #PF with this CR2 and error code at the next
+ *		entry (a #DF if it interrupts the delivery of another fault).
  */
 struct minihv_vendor_ops {
 	const char *name;
@@ -195,6 +197,7 @@ struct minihv_vendor_ops {
 		       bool host);
 	void (*queue_exception)(struct minihv_vcpu *vcpu, u8 vector,
 				bool has_error, u32 error);
+	void (*inject_page_fault)(struct minihv_vcpu *vcpu, u64 cr2, u32 error);
 };
 
 /* The backend in use; set once at module load, read-only afterwards. */

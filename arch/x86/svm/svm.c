@@ -140,6 +140,7 @@ static const struct minihv_vendor_ops svm_ops = {
 	.get_msr	= svm_get_msr,
 	.set_msr	= svm_set_msr,
 	.queue_exception = svm_queue_exception,
+	.inject_page_fault = svm_inject_page_fault,
 };
 
 const struct minihv_vendor_ops *svm_probe(void)
@@ -168,5 +169,7 @@ const struct minihv_vendor_ops *svm_probe(void)
 	svm_npt = npt && (svm_cpuid_edx & SVM_CPUID_NPT);
 	if (!(svm_cpuid_edx & SVM_CPUID_NPT))
 		pr_info("no NPT: guests will use shadow paging\n");
+	else if (!npt)
+		pr_info("npt=0: guests will use shadow paging\n");
 	return &svm_ops;
 }

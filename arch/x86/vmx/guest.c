@@ -983,6 +983,12 @@ void vmx_queue_exception(struct minihv_vcpu *vcpu, u8 vector,
 	vmx->event_inj_err = error;
 }
 
+void vmx_inject_page_fault(struct minihv_vcpu *vcpu, u64 cr2, u32 error)
+{
+	to_vmx(vcpu)->cr2 = cr2;
+	vmx_queue_exception(vcpu, 14, true, error);
+}
+
 /* ---------------------------------------------------------------------
  * Control register writes the guest makes to host-owned bits
  */

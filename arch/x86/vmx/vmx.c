@@ -218,6 +218,7 @@ static const struct minihv_vendor_ops vmx_ops = {
 	.get_msr	= vmx_get_msr,
 	.set_msr	= vmx_set_msr,
 	.queue_exception = vmx_queue_exception,
+	.inject_page_fault = vmx_inject_page_fault,
 };
 
 /*

@@ -103,6 +103,7 @@ int vmx_get_msr(struct minihv_vcpu *vcpu, u32 index, u64 *data);
 int vmx_set_msr(struct minihv_vcpu *vcpu, u32 index, u64 data, bool host);
 void vmx_queue_exception(struct minihv_vcpu *vcpu, u8 vector,
 			 bool has_error, u32 error);
+void vmx_inject_page_fault(struct minihv_vcpu *vcpu, u64 cr2, u32 error);
 const char *vmx_exit_name(unsigned int reason);
 int vmx_guest_setup(void);
 void vmx_guest_unsetup(void);
