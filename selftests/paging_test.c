@@ -200,39 +200,49 @@ GUEST_LABEL(guest_long_pf);
 #define CR2(x)	{ PG_PORT_CR2, (x) }
 #define ERR(x)	{ PG_PORT_ERR, (x) }
 
-#define COMMON_TRACE							\
-	V(0xaaaa0001), V(0xbbbb0002), V(0x20), V(0x60), V(0x12345678),	\
-	V(0xbbbb0002), V(0x55aa55aa),					\
-	CR2(0x40001004), ERR(3), V(0x66),				\
-	CR2(0x40002000), ERR(0), V(0x12345678),				\
-	V(0x55aa55aa)
-
-static const struct pg_report trace32[] = { COMMON_TRACE };
-static const struct pg_report trace_pae[] = {
-	COMMON_TRACE, CR2(0x40003000), ERR(0x11), V(0x77),
-};
-static const struct pg_report trace_long[] = {
-	COMMON_TRACE, CR2(0x40003000), ERR(0x11), V(0x77), V(0x60), V(0x99),
+static const struct pg_report trace32[] = {
+	V(0xaaaa0001), V(0xbbbb0002), V(0x20), V(0x60), V(0x12345678),
+	V(0xbbbb0002), V(0x55aa55aa),
+	CR2(0x40001004), ERR(3), V(0x66),
+	CR2(0x40002000), ERR(0), V(0x12345678),
+	V(0x55aa55aa),
 };
 
-static void check_trace(struct __test_metadata *_metadata,
-			const struct pg_trace *t, const struct pg_report *want,
-			int n)
+/* PAE and long mode: the same, then the XD fetch... */
+static const struct pg_report trace_xd[] = {
+	CR2(0x40003000), ERR(0x11), V(0x77),
+};
+
+/* ...and in long mode the 2 MiB page. */
+static const struct pg_report trace_2m[] = { V(0x60), V(0x99) };
+
+/* Reports [@from, @from + @n) of @t must be @want. */
+static void check_part(struct __test_metadata *_metadata,
+		       const struct pg_trace *t, int from,
+		       const struct pg_report *want, int n)
 {
 	int i;
 
+	for (i = 0; i < n && from + i < t->n; i++) {
+		EXPECT_EQ(want[i].port, t->r[from + i].port) {
+			TH_LOG("report %d", from + i);
+		}
+		EXPECT_EQ(want[i].val, t->r[from + i].val) {
+			TH_LOG("report %d: want %x:%x, got %s", from + i,
+			       want[i].port, want[i].val, pg_trace_str(t));
+		}
+	}
+}
+
+static void check_trace(struct __test_metadata *_metadata,
+			const struct pg_trace *t, int n)
+{
 	ASSERT_EQ(0, t->why[0]) {
 		TH_LOG("guest stopped: %s; reports: %s", t->why,
 		       pg_trace_str(t));
 	}
 	EXPECT_EQ(n, t->n) TH_LOG("reports: %s", pg_trace_str(t));
-	for (i = 0; i < n && i < t->n; i++) {
-		EXPECT_EQ(want[i].port, t->r[i].port) TH_LOG("report %d", i);
-		EXPECT_EQ(want[i].val, t->r[i].val) {
-			TH_LOG("report %d: want %x:%x, got %s", i,
-			       want[i].port, want[i].val, pg_trace_str(t));
-		}
-	}
+	check_part(_metadata, t, 0, trace32, ARRAY_SIZE(trace32));
 }
 
 /* A 2 MiB slot at 0x400000 for the long-mode guest's large page. */
@@ -248,7 +258,7 @@ TEST(paging32_pse)
 
 	pg_set_gate32(v->vm, GV_PF, pg_code_gpa(guest_pg32, guest_pg32_pf));
 	pg_run(v, &t);
-	check_trace(_metadata, &t, trace32, ARRAY_SIZE(trace32));
+	check_trace(_metadata, &t, ARRAY_SIZE(trace32));
 	guest_destroy(v);
 }
 
@@ -259,7 +269,9 @@ TEST(paging_pae_nx)
 
 	pg_set_gate32(v->vm, GV_PF, pg_code_gpa(guest_pae, guest_pae_pf));
 	pg_run(v, &t);
-	check_trace(_metadata, &t, trace_pae, ARRAY_SIZE(trace_pae));
+	check_trace(_metadata, &t, ARRAY_SIZE(trace32) + ARRAY_SIZE(trace_xd));
+	check_part(_metadata, &t, ARRAY_SIZE(trace32), trace_xd,
+		   ARRAY_SIZE(trace_xd));
 	guest_destroy(v);
 }
 
@@ -271,7 +283,12 @@ TEST(paging_long_4level)
 	add_large_slot(v->vm);
 	pg_set_gate64(v->vm, GV_PF, pg_code_gpa(guest_long, guest_long_pf));
 	pg_run(v, &t);
-	check_trace(_metadata, &t, trace_long, ARRAY_SIZE(trace_long));
+	check_trace(_metadata, &t, ARRAY_SIZE(trace32) + ARRAY_SIZE(trace_xd) +
+		    ARRAY_SIZE(trace_2m));
+	check_part(_metadata, &t, ARRAY_SIZE(trace32), trace_xd,
+		   ARRAY_SIZE(trace_xd));
+	check_part(_metadata, &t, ARRAY_SIZE(trace32) + ARRAY_SIZE(trace_xd),
+		   trace_2m, ARRAY_SIZE(trace_2m));
 	EXPECT_EQ(0x99u, gvm_read32(v->vm, 0x400010));
 	guest_destroy(v);
 }

@@ -199,11 +199,6 @@ run_shadow()
 	svm) param=npt ;;
 	vmx) param=ept ;;
 	esac
-	if [ "$lab" = vmx ]; then
-		selected shadow_vmx &&
-			ok "shadow_vmx # SKIP shadow paging is SVM-only so far (ept=0 refuses VMs)"
-		return
-	fi
 	out=$(insmod "$KO" "$param=0" 2>&1)
 	result $? "setup_insmod_minihv_${param}0" "$out"
 	if selected "shadow_param"; then
