@@ -106,8 +106,12 @@ lab-shell:
 # (lab/bench.sh, Documentation/performance.rst).
 # The binary lives outside build/selftests (lab/initramfs.sh copies that
 # whole folder into every lab); lab/bench.sh passes it to the lab itself.
-bench: all $(B)/bench/exit_bench
+bench: all $(B)/bench/exit_bench $(B)/bench/fault_bench
 	@lab/bench.sh
+
+$(B)/bench/fault_bench: selftests/bench/fault_bench.c $(TEST_LIB) $(TEST_HDR) $(KSFT)
+	@mkdir -p $(@D)
+	$(CC) $(UCFLAGS) -I$(B)/ksft -Iuapi -Iselftests -o $@ $< $(TEST_LIB) -lpthread
 
 $(B)/bench/exit_bench: selftests/bench/exit_bench.c $(TEST_LIB) $(TEST_HDR) $(KSFT)
 	@mkdir -p $(@D)
