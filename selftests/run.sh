@@ -211,8 +211,9 @@ run_shadow()
 		"$RUN" check >"$LOG" 2>&1
 		rc=$?
 		comment <"$LOG"
-		grep -qx "minihv: usable" "$LOG"
-		result $? check_shadow "minihv-run check ($param=0): rc=$rc, not usable"
+		grep -qx "minihv: usable" "$LOG" &&
+			grep -q "^ *paging: *shadow" "$LOG"
+		result $? check_shadow "minihv-run check ($param=0): rc=$rc, want usable and 'paging: shadow'"
 	fi
 	out=$(rmmod minihv 2>&1)
 	result $? "setup_rmmod_minihv_${param}0" "$out"
