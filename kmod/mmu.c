@@ -132,9 +132,12 @@ static int walk_once(struct minihv_vcpu *vcpu, const struct minihv_paging *p,
 	w->write = true;
 	w->nx = false;
 	w->gva = gva;
+	w->pte_gpa = 0;
+	w->pte_size = 0;
 	if (!(p->cr0 & X86_CR0_PG)) {
+		/* As if one large page: the shadow fills 2 MiB at a time. */
 		w->gpa = (u32)gva;
-		w->level = 1;
+		w->level = 2;
 		w->dirty = true;
 		return 0;
 	}
@@ -179,6 +182,10 @@ static int walk_once(struct minihv_vcpu *vcpu, const struct minihv_paging *p,
 
 		if (gpte_read(vm, table + idx * size, size, &pte))
 			return -EIO;
+		/* The levels above this one, for prefetching its neighbours. */
+		w->up_user = w->user;
+		w->up_write = w->write;
+		w->up_nx = w->nx;
 		e[n].gpa = table + idx * size;
 		e[n].val = pte;
 		e[n].upd = true;
@@ -215,6 +222,8 @@ static int walk_once(struct minihv_vcpu *vcpu, const struct minihv_paging *p,
 				w->gpa = (pte & GPTE_ADDR & ~mask) |
 					 (gva & mask);
 			w->level = level;
+			w->pte_gpa = e[n - 1].gpa;
+			w->pte_size = size;
 			break;
 		}
 		table = pte & (size == 8 ? GPTE_ADDR : 0xfffff000u);
@@ -565,6 +574,110 @@ static u64 *shadow_leaf(struct minihv_shadow *sh, u64 gva, int glevel)
 	return &table[(gva >> 12) & 511];
 }
 
+/*
+ * The shadow entry for guest-physical @gpa with these permissions, or 0
+ * for MMIO.  *@slot caches the last slot found: prefetches look up
+ * neighbouring frames.
+ */
+static u64 shadow_spte(struct minihv_vm *vm, struct minihv_memslot **slot,
+		       u64 gpa, bool user, bool write, bool nx, bool dirty)
+{
+	struct minihv_memslot *s = *slot;
+	u64 gfn = gpa >> PAGE_SHIFT;
+	u64 spte;
+
+	if (!s || gfn < s->base_gfn || gfn - s->base_gfn >= s->npages) {
+		s = minihv_gfn_to_slot(vm, gfn);
+		if (!s)
+			return 0;	/* MMIO: stays a fault */
+		*slot = s;
+	}
+	spte = page_to_phys(s->pages[gfn - s->base_gfn]) | _PAGE_PRESENT;
+	if (write && !(s->flags & KVM_MEM_READONLY) && dirty)
+		spte |= _PAGE_RW;
+	if (user)
+		spte |= _PAGE_USER;
+	if (nx)
+		spte |= _PAGE_NX;
+	return spte;
+}
+
+/*
+ * After a fault filled @gva's leaf, fill the empty slots of the same
+ * shadow page table from the guest's entries that the CPU could have in
+ * its TLB already: the rest of a guest large page, or the guest PTEs of
+ * this 2 MiB that are present and accessed.  A guest that changes one of
+ * them must invalidate it anyway, which drops it here too.  Turns the
+ * one-fault-per-page refill after each CR3 load into one per table.
+ */
+static void shadow_prefetch(struct minihv_vcpu *vcpu,
+			    const struct minihv_paging *p, u64 gva,
+			    const struct minihv_walk *w, u64 *sptep)
+{
+	u64 *pt = sptep - ((gva >> 12) & 511);
+	struct minihv_memslot *slot = NULL;
+	unsigned int i, first = 0;
+	struct page *page;
+	bool writable;
+	void *table;
+
+	if (w->level > 1) {
+		/* Only inside the faulting page's slot: the rest is MMIO. */
+		u64 gfn0 = (w->gpa >> PAGE_SHIFT) - ((gva >> 12) & 511);
+		u64 lo, hi;
+
+		slot = minihv_gfn_to_slot(vcpu->vm, w->gpa >> PAGE_SHIFT);
+		if (!slot)
+			return;
+		lo = max(slot->base_gfn, gfn0);
+		hi = min(slot->base_gfn + slot->npages, gfn0 + 512);
+		for (; lo < hi; lo++) {
+			i = lo - gfn0;
+			if (!(pt[i] & _PAGE_PRESENT))
+				WRITE_ONCE(pt[i], shadow_spte(vcpu->vm, &slot,
+							      lo << PAGE_SHIFT,
+							      w->user, w->write,
+							      w->nx, w->dirty));
+		}
+		return;
+	}
+	page = minihv_gfn_to_page(vcpu->vm, w->pte_gpa >> PAGE_SHIFT,
+				  &writable);
+	if (!page)
+		return;
+	/* A 32-bit page table covers 4 MiB: this shadow table, half of it. */
+	if (w->pte_size == 4)
+		first = ((gva >> 21) & 1) * 512;
+	table = kmap_local_page(page);
+	for (i = 0; i < 512; i++) {
+		u64 e, gpa;
+		bool nx = w->up_nx;
+
+		if (pt[i] & _PAGE_PRESENT)
+			continue;
+		if (w->pte_size == 8) {
+			e = READ_ONCE(((u64 *)table)[i]);
+			if ((e & GPTE_XD) && !(p->efer & EFER_NX))
+				continue;
+			if (e & GPTE_XD)
+				nx = true;
+			gpa = e & GPTE_ADDR;
+			if (gpa >> boot_cpu_data.x86_phys_bits)
+				continue;
+		} else {
+			e = READ_ONCE(((u32 *)table)[first + i]);
+			gpa = e & 0xfffff000u;
+		}
+		if ((e & (GPTE_P | GPTE_A)) != (GPTE_P | GPTE_A))
+			continue;
+		WRITE_ONCE(pt[i], shadow_spte(vcpu->vm, &slot, gpa,
+					      w->up_user && (e & GPTE_US),
+					      w->up_write && (e & GPTE_RW),
+					      nx, e & GPTE_D));
+	}
+	kunmap_local(table);
+}
+
 /**
  * minihv_shadow_fault() - an intercepted #PF
  * @vcpu:	the vCPU
@@ -645,5 +758,6 @@ int minihv_shadow_fault(struct minihv_vcpu *vcpu, struct minihv_shadow *sh,
 	if (*sptep & _PAGE_PRESENT)
 		sh->flush = true;
 	WRITE_ONCE(*sptep, spte);
+	shadow_prefetch(vcpu, p, gva, &w, sptep);
 	return 1;
 }

@@ -37,6 +37,9 @@ struct minihv_paging {
  * @nx:		XD set at some level (and EFER.NXE on)
  * @dirty:	the leaf's D bit (after this walk's update)
  * @level:	the leaf's level: 1 for 4 KiB, 2 for 2/4 MiB, 3 for 1 GiB
+ * @pte_gpa:	where the leaf entry is, and @pte_size its size (4 or 8)
+ * @up_user, @up_write, @up_nx: @user, @write, @nx of the levels above
+ *		the leaf only
  */
 struct minihv_walk {
 	u64 gva;
@@ -47,6 +50,11 @@ struct minihv_walk {
 	bool nx;
 	bool dirty;
 	int level;
+	u64 pte_gpa;
+	unsigned int pte_size;
+	bool up_user;
+	bool up_write;
+	bool up_nx;
 };
 
 int minihv_mmu_walk(struct minihv_vcpu *vcpu, const struct minihv_paging *p,
