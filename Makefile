@@ -7,6 +7,7 @@
 #                     minihv-run, selftests, the labs' base initramfs
 #   make demo         boot the SVM lab, load minihv, show minihv-run check
 #   make check        every lab and test; LABS="svm vmx vmx-smp novirt" T=PATTERN
+#                     PAGING=hw|shadow|both (minihv with NPT/EPT, without, both)
 #   make lab-run LAB=svm FILES="..." CMD='...'   run anything in a lab
 #   make lab-shell LAB=svm                       interactive lab shell
 #   make checkpatch   the kernel's checkpatch.pl on our sources
@@ -25,6 +26,7 @@ LINUX_SRC_TAR = $(lastword $(sort $(wildcard /usr/src/linux-source-*.tar.xz)))
 
 LABS	?= svm vmx vmx-smp novirt
 T	?=
+PAGING	?= both
 LAB	?= svm
 
 USER_SRC := $(wildcard userspace/*.c userspace/lib/*.c)
@@ -91,7 +93,7 @@ lab-base: module userspace selftests
 # The README's two commands: each installs what is missing first.
 check: deps
 	@$(MAKE) --no-print-directory all
-	@LABS="$(LABS)" T="$(T)" lab/check.sh
+	@LABS="$(LABS)" T="$(T)" PAGING="$(PAGING)" lab/check.sh
 
 demo: deps
 	@$(MAKE) --no-print-directory all $(B)/bench/exit_bench
@@ -107,7 +109,8 @@ lab-shell:
 # (lab/bench.sh, Documentation/performance.rst).
 # The binary lives outside build/selftests (lab/initramfs.sh copies that
 # whole folder into every lab); lab/bench.sh passes it to the lab itself.
-bench: all $(B)/bench/exit_bench $(B)/bench/minihv-notrace.ko
+bench: all $(B)/bench/exit_bench $(B)/bench/fault_bench \
+	$(B)/bench/minihv-notrace.ko
 	@lab/bench.sh
 
 # The module with every minihv tracepoint compiled out (MINIHV_NO_TRACE=1,
@@ -121,6 +124,10 @@ $(B)/bench/minihv-notrace.ko: module
 		tar -cf - -T - | tar -xf - -C $(NOTRACE_DIR)
 	$(MAKE) -C $(KDIR) M=$(NOTRACE_DIR) MINIHV_NO_TRACE=1 modules
 	cp $(NOTRACE_DIR)/minihv.ko $@
+
+$(B)/bench/fault_bench: selftests/bench/fault_bench.c $(TEST_LIB) $(TEST_HDR) $(KSFT)
+	@mkdir -p $(@D)
+	$(CC) $(UCFLAGS) -I$(B)/ksft -Iuapi -Iselftests -o $@ $< $(TEST_LIB) -lpthread
 
 $(B)/bench/exit_bench: selftests/bench/exit_bench.c $(TEST_LIB) $(TEST_HDR) $(KSFT)
 	@mkdir -p $(@D)

@@ -21,10 +21,11 @@
  *                  address size (0 not a string instruction, 1/2/3 for
  *                  16/32/64-bit), bits 7:4 register operand size
  *
- * Guest virtual addresses are translated by a software page walk
- * (minihv_gva_to_gpa()).  A fault there, or anything we cannot emulate,
- * becomes a KVM_EXIT_INTERNAL_ERROR for now: injecting #PF (and checking
- * segment limits) is left for later.
+ * Guest virtual addresses are translated by the MMU's page walker
+ * (kmod/mmu.c, which sets the accessed/dirty bits as the CPU would).  A
+ * fault there, or anything we cannot emulate, becomes a
+ * KVM_EXIT_INTERNAL_ERROR for now: injecting #PF (and checking segment
+ * limits) is left for later.
  */
 #define pr_fmt(fmt) "minihv: " fmt
 
@@ -39,6 +40,7 @@
 #include "minihv.h"
 #include "decode.h"
 #include "lapic.h"
+#include "mmu.h"
 
 /* pending_reg / pending_flags layout, see above. */
 #define PEND_REG_MASK		0x0f
@@ -50,11 +52,6 @@
 #define PEND_ASZ_MASK		0x0c
 #define PEND_OPSIZE_SHIFT	4
 
-/* Physical address bits of a page table entry (51:12). */
-#define PTE_ADDR_MASK		0x000ffffffffff000ULL
-#define PTE_P			BIT_ULL(0)
-#define PTE_RW			BIT_ULL(1)
-#define PTE_PS			BIT_ULL(7)
 
 /* The hypervisor CPUID range, answered when userspace's table has none. */
 #define HV_CPUID_BASE		0x40000000u
@@ -133,95 +130,29 @@ static u64 linear(const struct kvm_sregs *s, unsigned int seg, u64 off,
 	return mode64 ? la : (u32)la;
 }
 
-/* Read one page table entry of @size (4 or 8) bytes. */
-static int read_pte(struct minihv_vcpu *vcpu, u64 gpa, unsigned int size,
-		    u64 *pte)
-{
-	u32 e32;
-	int r;
-
-	if (size == 4) {
-		r = minihv_read_guest(vcpu->vm, gpa, &e32, 4);
-		*pte = e32;
-		return r;
-	}
-	return minihv_read_guest(vcpu->vm, gpa, pte, 8);
-}
-
 /*
- * The page walk, given the control registers.  Checks the present bits,
- * and the R/W bits for writes when CR0.WP is set or CS.DPL is 3; not the
- * U/S, NX or reserved bits (not needed for the instruction fetches and
- * data accesses emulated here).  PAE PDPTEs are read from memory, not from
- * the copy the CPU loads with CR3.
+ * The page walk, given the control registers: the MMU's walker
+ * (kmod/mmu.c), with its permission checks (CPL 3 when CS.DPL is 3) and
+ * its accessed/dirty bit updates.  A fault is -EFAULT here: the callers
+ * turn it into an internal error, no #PF is injected yet.
  */
 static int walk(struct minihv_vcpu *vcpu, const struct kvm_sregs *s, u64 gva,
 		bool write, u64 *gpa)
 {
-	bool check_rw = write && ((s->cr0 & X86_CR0_WP) || s->cs.dpl == 3);
-	u64 table, pte, rw = PTE_RW;
-	int level, shift, r;
+	struct minihv_paging p = {
+		.cr0 = s->cr0, .cr3 = s->cr3, .cr4 = s->cr4, .efer = s->efer,
+		.rflags = vcpu->rflags,
+	};
+	u32 access = (write ? PFERR_W : 0) | (s->cs.dpl == 3 ? PFERR_U : 0);
+	struct minihv_walk w;
+	int r;
 
-	if (!(s->cr0 & X86_CR0_PG)) {
-		*gpa = (u32)gva;
-		return 0;
-	}
-
-	if (s->efer & EFER_LMA) {
-		/* 4-level or, with CR4.LA57, 5-level paging. */
-		level = (s->cr4 & X86_CR4_LA57) ? 5 : 4;
-		table = s->cr3 & PTE_ADDR_MASK;
-	} else if (s->cr4 & X86_CR4_PAE) {
+	if (!(s->efer & EFER_LMA))
 		gva = (u32)gva;
-		r = read_pte(vcpu, (s->cr3 & 0xffffffe0u) + ((gva >> 30) & 3) * 8,
-			     8, &pte);
-		if (r || !(pte & PTE_P))
-			return -EFAULT;
-		table = pte & PTE_ADDR_MASK;
-		level = 2;
-	} else {
-		/* 32-bit paging: 4-byte entries, 4 MiB pages with PSE. */
-		gva = (u32)gva;
-		r = read_pte(vcpu, (s->cr3 & 0xfffff000u) + ((gva >> 22) * 4),
-			     4, &pte);
-		if (r || !(pte & PTE_P))
-			return -EFAULT;
-		rw &= pte;
-		if ((pte & PTE_PS) && (s->cr4 & X86_CR4_PSE)) {
-			/* PSE-36: PDE bits 20:13 are address bits 39:32. */
-			*gpa = (pte & 0xffc00000u) | ((pte & 0x1fe000) << 19) |
-			       (gva & 0x3fffff);
-			goto done;
-		}
-		r = read_pte(vcpu, (pte & 0xfffff000u) +
-			     ((gva >> 12) & 0x3ff) * 4, 4, &pte);
-		if (r || !(pte & PTE_P))
-			return -EFAULT;
-		rw &= pte;
-		*gpa = (pte & 0xfffff000u) | (gva & 0xfff);
-		goto done;
-	}
-
-	/* 64-bit entries, 9 bits of index per level. */
-	for (; level >= 1; level--) {
-		shift = 12 + 9 * (level - 1);
-		r = read_pte(vcpu, table + ((gva >> shift) & 0x1ff) * 8, 8, &pte);
-		if (r || !(pte & PTE_P))
-			return -EFAULT;
-		rw &= pte;
-		/* 1 GiB (PDPTE) and 2 MiB (PDE) pages. */
-		if (level <= 3 && level >= 2 && (pte & PTE_PS)) {
-			u64 mask = (1ULL << shift) - 1;
-
-			*gpa = (pte & PTE_ADDR_MASK & ~mask) | (gva & mask);
-			goto done;
-		}
-		table = pte & PTE_ADDR_MASK;
-	}
-	*gpa = table | (gva & 0xfff);
-done:
-	if (check_rw && !rw)
+	r = minihv_mmu_walk(vcpu, &p, gva, access, &w);
+	if (r)
 		return -EFAULT;
+	*gpa = w.gpa;
 	return 0;
 }
 

@@ -252,6 +252,8 @@ struct minihv_vm {
  * @request_window: exit as soon as an interrupt (@nmi: an NMI) can be
  *		injected; the window exit turns itself off.
  * @vcpu_reset:	INIT: the architectural INIT state (vcpu->mutex held).
+ * @inject_page_fault: inject #PF with this CR2 and error code at the next
+ *		entry (a #DF if it interrupts the delivery of another fault).
  */
 struct minihv_vendor_ops {
 	const char *name;
@@ -284,6 +286,7 @@ struct minihv_vendor_ops {
 	void (*inject_nmi)(struct minihv_vcpu *vcpu);
 	void (*request_window)(struct minihv_vcpu *vcpu, bool nmi);
 	void (*vcpu_reset)(struct minihv_vcpu *vcpu);
+	void (*inject_page_fault)(struct minihv_vcpu *vcpu, u64 cr2, u32 error);
 };
 
 /* The backend in use; set once at module load, read-only afterwards. */

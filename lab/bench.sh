@@ -8,7 +8,11 @@
 # and of the userspace loops in the SVM lab, default 100000 and 20000),
 # BENCH_N_KERNEL_VMX, BENCH_N_USER_VMX (the same in the VMX lab, default
 # also 100000 and 20000: about 35 s of Bochs), BENCH_WALL=0 to skip
-# the second, wall-clock SVM boot, BENCH_VMX=0 to skip the VMX lab.
+# the second, wall-clock SVM boot, BENCH_VMX=0 to skip the VMX lab,
+# BENCH_FAULT_ROUNDS / BENCH_FAULT_ROUNDS_VMX (default 2000 / 500) for the
+# fault-heavy guest (build/bench/fault_bench), run on minihv with nested
+# paging, on minihv with shadow paging (npt=0 / ept=0) and on KVM: its
+# table gives the shadow/nested time ratio.
 #
 # One boot of the SVM lab's machine (QEMU TCG, -cpu qemu64,+svm,+npt)
 # under -icount shift=0 runs build/bench/exit_bench against
@@ -40,21 +44,28 @@ nkv=${BENCH_N_KERNEL_VMX:-100000}
 nuv=${BENCH_N_USER_VMX:-20000}
 bin=$top/build/bench/exit_bench
 notrace=$top/build/bench/minihv-notrace.ko
+fbin=$top/build/bench/fault_bench
+fr=${BENCH_FAULT_ROUNDS:-2000}
+frv=${BENCH_FAULT_ROUNDS_VMX:-500}
 out=$top/build/lab/bench
-for f in "$bin" "$notrace" "$top/build/lab/base.cpio"; do
+for f in "$bin" "$fbin" "$notrace" "$top/build/lab/base.cpio"; do
 	[ -f "$f" ] || { echo "bench.sh: $f missing: run 'make all' first" >&2; exit 2; }
 done
 rm -rf "$out"
 mkdir -p "$out"
 
-# cmd KVM_MODULE N_KERNEL N_USER: the command run inside a lab, in
-# /lab/files.
+# cmd KVM_MODULE N_KERNEL N_USER PAGING_PARAM FAULT_ROUNDS: the command
+# run inside a lab, in /lab/files.
 cmd()
 {
 	cat <<EOF
 rc=0
 insmod /minihv/minihv.ko || rc=1
 MINIHV_DEV=/dev/minihv ./exit_bench $2 $3 || rc=1
+MINIHV_DEV=/dev/minihv ./fault_bench $5 || rc=1
+rmmod minihv || rc=1
+insmod /minihv/minihv.ko $4=0 || rc=1
+MINIHV_DEV=/dev/minihv ./fault_bench $5 || rc=1
 rmmod minihv || rc=1
 insmod ./minihv-notrace.ko || rc=1
 MINIHV_DEV=/dev/minihv ./exit_bench $2 $3 > /tmp/notrace.txt || rc=1
@@ -62,12 +73,13 @@ sed 's/^bench minihv /bench notrace /' /tmp/notrace.txt
 rmmod minihv || rc=1
 modprobe $1 || rc=1
 MINIHV_DEV=/dev/kvm ./exit_bench $2 $3 || rc=1
+MINIHV_DEV=/dev/kvm ./fault_bench $5 || rc=1
 rmmod $1 kvm || :
 exit \$rc
 EOF
 }
-cmd kvm_amd "$nk" "$nu" > "$out/cmd-svm.sh"
-cmd kvm_intel "$nkv" "$nuv" > "$out/cmd-vmx.sh"
+cmd kvm_amd "$nk" "$nu" npt "$fr" > "$out/cmd-svm.sh"
+cmd kvm_intel "$nkv" "$nuv" ept "$frv" > "$out/cmd-vmx.sh"
 
 # boot NAME LAB [--icount]: run cmd-LAB.sh in LAB (lab/lab.sh: under
 # --icount it boots one CPU); the command's output in $out/NAME.txt.
@@ -78,7 +90,7 @@ boot()
 	name=$1 lab=$2
 	start=$(date +%s)
 	# shellcheck disable=SC2086
-	"$top/lab/lab.sh" "$lab" --quiet $3 --timeout 900 --files "$bin $notrace" \
+	"$top/lab/lab.sh" "$lab" --quiet $3 --timeout 900 --files "$bin $fbin $notrace" \
 		--cmd "$(cat "$out/cmd-$lab.sh")" || {
 		echo "bench.sh: the $name run failed (build/lab/$lab/)" >&2
 		return 1
@@ -137,6 +149,25 @@ trace_table()
 	}' "$1"
 }
 
+# ftable FILE TITLE: the "fbench DEV PAGING ROUNDS NS" lines: ns per
+# round on minihv with nested and with shadow paging and on KVM, and the
+# shadow/nested ratio.
+ftable()
+{
+	awk -v title="$2" '
+	$1 == "fbench" { ns[$2 " " $3] = $5; r[$2 " " $3] = $4 }
+	function per(k) { return r[k] ? ns[k] / r[k] : 0 }
+	END {
+		print title
+		printf "%-8s %7s %17s %17s %12s %15s\n", "guest", "rounds",
+		       "minihv EPT/NPT", "minihv shadow", "KVM", "shadow/EPT-NPT"
+		h = per("minihv hw"); s = per("minihv shadow"); k = per("kvm hw")
+		printf "%-8s %7d %14.0f ns %14.0f ns %9.0f ns %15s\n",
+		       "faults", r["minihv hw"], h, s, k,
+		       (h > 0 && s > 0) ? sprintf("%.1f", s / h) : "-"
+	}' "$1"
+}
+
 boot icount svm --icount
 echo
 table "$out/icount.txt" \
@@ -145,6 +176,10 @@ table "$out/icount.txt" \
 echo
 trace_table "$out/icount.txt" \
 	"tracepoints compiled in but disabled (tp-off) vs compiled out (no-tp), QEMU -icount" |
+	tee -a "$out/table.txt"
+echo
+ftable "$out/icount.txt" \
+	"fault-heavy guest (64 page writes + MOV CR3 a round), QEMU -icount shift=0, per round" |
 	tee -a "$out/table.txt"
 if [ "${BENCH_WALL:-1}" != 0 ]; then
 	boot wall svm
@@ -162,6 +197,10 @@ if [ "${BENCH_VMX:-1}" != 0 ]; then
 	echo
 	trace_table "$out/vmx.txt" \
 		"tracepoints compiled in but disabled (tp-off) vs compiled out (no-tp), VMX lab (Bochs)" |
+		tee -a "$out/table.txt"
+	echo
+	ftable "$out/vmx.txt" \
+		"fault-heavy guest, VMX lab (Bochs guest clock), per round" |
 		tee -a "$out/table.txt"
 fi
 echo

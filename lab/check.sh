@@ -1,6 +1,8 @@
 #!/bin/sh
 # `make check`: run the selftests in every lab, count the TAP results.
-#   LABS="svm vmx vmx-smp novirt" T=PATTERN lab/check.sh
+#   LABS="svm vmx vmx-smp novirt" T=PATTERN PAGING=hw|shadow|both lab/check.sh
+# PAGING picks the minihv phases: nested paging (hw), shadow paging
+# (npt=0/ept=0), or both (the default); see selftests/run.sh.
 # Every lab runs /minihv/selftests/run.sh "$T" and is judged by the TAP
 # lines it prints (`ok N ...`, `not ok N ...`, `ok N ... # SKIP ...`),
 # plus two results of its own: the lab finished (no hang, no panic) and its
@@ -8,6 +10,11 @@
 # (checkpatch) count too.  Last line: "N passed, N failed, N skipped".
 top=$(cd "$(dirname "$0")/.." && pwd)
 LABS=${LABS:-svm vmx vmx-smp novirt}
+PAGING=${PAGING:-both}
+case "$PAGING" in
+hw | shadow | both) ;;
+*) echo "PAGING=$PAGING: want hw, shadow or both" >&2; exit 2 ;;
+esac
 pass=0 fail=0 skip=0
 summary=
 
@@ -61,7 +68,7 @@ for lab in $LABS; do
 	pattern=$T
 	[ "$lab" = vmx-smp ] && pattern=${T:-migrate_test hotplug_test}
 	"$top/lab/lab.sh" "$lab" --quiet \
-		--cmd "sh /minihv/selftests/run.sh '$pattern'"
+		--cmd "PAGING=$PAGING sh /minihv/selftests/run.sh '$pattern'"
 	cat "$dir/output.txt"
 	count "$dir/output.txt"
 	secs=$(cat "$dir/seconds")

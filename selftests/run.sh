@@ -3,7 +3,9 @@
 #
 # run.sh [PATTERN] - minihv selftests inside a lab guest (busybox sh).
 #
-# Reads $lab (svm, vmx or novirt).  PATTERN: shell globs (space-separated) that select
+# Reads $lab (svm, vmx or novirt) and $PAGING (hw, shadow or both, the
+# default): the minihv phase runs with the module's nested paging (hw), with
+# npt=0/ept=0 (shadow), or twice.  PATTERN: shell globs (space-separated) that select
 # tests by name: C test binaries (e.g. 'api*') and the shell tests below
 # (module_*, novirt_*, check_*).  Default: everything.  Setup steps (insmod,
 # modprobe, rmmod between phases) always run and report as "setup_*".
@@ -73,7 +75,7 @@ run_bin()
 	fi
 }
 
-# run_bins DEV: every selected C test except coexist_* (run on its own).
+# run_bins DEV [LABEL]: every selected C test except coexist_* (run on its own).
 run_bins()
 {
 	for f in "$DIR"/*_test; do
@@ -83,7 +85,7 @@ run_bins()
 		coexist_*) continue ;;
 		esac
 		selected "$name" || continue
-		run_bin "$name" "$1"
+		run_bin "$name" "$1" "${2:-$1}"
 	done
 }
 
@@ -189,6 +191,34 @@ test_modinfo()
 	result $? module_modinfo "$why"
 }
 
+# Phase 1s: minihv loaded with npt=0 (SVM) or ept=0 (VMX): every test
+# again, on shadow page tables.
+run_shadow()
+{
+	case "$lab" in
+	svm) param=npt ;;
+	vmx) param=ept ;;
+	esac
+	out=$(insmod "$KO" "$param=0" 2>&1)
+	result $? "setup_insmod_minihv_${param}0" "$out"
+	if selected "shadow_param"; then
+		v=$(cat "/sys/module/minihv/parameters/$param" 2>&1)
+		[ "$v" = N ]
+		result $? shadow_param "/sys/module/minihv/parameters/$param is '$v', want N"
+	fi
+	run_bins /dev/minihv "/dev/minihv $param=0"
+	if selected check_shadow; then
+		"$RUN" check >"$LOG" 2>&1
+		rc=$?
+		comment <"$LOG"
+		grep -qx "minihv: usable" "$LOG" &&
+			grep -q "^ *paging: *shadow" "$LOG"
+		result $? check_shadow "minihv-run check ($param=0): rc=$rc, want usable and 'paging: shadow'"
+	fi
+	out=$(rmmod minihv 2>&1)
+	result $? "setup_rmmod_minihv_${param}0" "$out"
+}
+
 run_virt()
 {
 	case "$lab" in
@@ -200,10 +230,17 @@ run_virt()
 	selected module_insmod_rmmod && test_insmod_rmmod
 	selected module_modinfo && test_modinfo
 
+	# Phase 1s: everything against minihv with shadow paging.
+	case "${PAGING:-both}" in
+	shadow | both) run_shadow ;;
+	esac
+
 	# Phase 1: everything against minihv.
 	out=$(insmod "$KO" 2>&1)
 	result $? setup_insmod_minihv "$out"
-	run_bins /dev/minihv
+	case "${PAGING:-both}" in
+	hw | both) run_bins /dev/minihv ;;
+	esac
 	if selected check_minihv; then
 		"$RUN" check >"$LOG" 2>&1
 		rc=$?

@@ -336,6 +336,8 @@ static void print_info(const struct minihv_info *i)
 		if (i->flags & (1u << b))
 			printf(" %s", fnames[b]);
 	printf("\n");
+	printf("    paging:             %s\n", (i->flags & MINIHV_INFO_TDP) ?
+	       "nested (EPT/NPT)" : "shadow (no EPT/NPT, or ept=0/npt=0)");
 	printf("    nr_asids:           %u\n", i->nr_asids);
 	printf("    vm_count:           %u\n", i->vm_count);
 	printf("    enabled_cpus:       %u\n", i->enabled_cpus);

@@ -30,6 +30,7 @@
 #include <asm/processor-flags.h>
 #include <asm/svm.h>
 #include <asm/thread_info.h>
+#include <asm/trapnr.h>
 
 #include "svm.h"
 #include "kmod/stats.h"
@@ -122,10 +123,6 @@ int svm_vm_init(struct minihv_vm *vm)
 	struct svm_vm *svm_vm;
 	int r;
 
-	if (!svm_npt) {
-		pr_info_once("no NPT (or npt=0): shadow paging is not there yet\n");
-		return -EOPNOTSUPP;
-	}
 	svm_vm = kzalloc(sizeof(*svm_vm), GFP_KERNEL_ACCOUNT);
 	if (!svm_vm)
 		return -ENOMEM;
@@ -220,6 +217,8 @@ static void svm_init_vmcb(struct minihv_vcpu *vcpu)
 	vcpu->regs[VCPU_RDX] = 0x600;	/* processor signature, as KVM */
 	svm->apic_base = 0xfee00000ULL | MSR_IA32_APICBASE_ENABLE |
 			 (vcpu->id == 0 ? MSR_IA32_APICBASE_BSP : 0);
+	if (!svm_npt)
+		svm_shadow_init(vcpu);
 }
 
 int svm_vcpu_create(struct minihv_vcpu *vcpu)
@@ -247,6 +246,7 @@ void svm_vcpu_free(struct minihv_vcpu *vcpu)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
 
+	svm_shadow_free(vcpu);
 	free_page((unsigned long)svm->vmcb);
 	kfree(svm);
 	vcpu->arch = NULL;
@@ -318,6 +318,8 @@ void svm_get_sregs(struct minihv_vcpu *vcpu, struct kvm_sregs *sregs)
 	sregs->cr8 = 0;
 	sregs->efer = s->efer & ~EFER_SVME;
 	sregs->apic_base = to_svm(vcpu)->apic_base;
+	if (!svm_npt)
+		svm_shadow_get_sregs(vcpu, sregs);
 }
 
 int svm_set_sregs(struct minihv_vcpu *vcpu, const struct kvm_sregs *sregs)
@@ -347,6 +349,8 @@ int svm_set_sregs(struct minihv_vcpu *vcpu, const struct kvm_sregs *sregs)
 	s->cr4 = sregs->cr4;
 	s->efer = sregs->efer | EFER_SVME;
 	svm->apic_base = sregs->apic_base;
+	if (!svm_npt)
+		svm_shadow_set_sregs(vcpu, sregs);
 	return 0;
 }
 
@@ -361,7 +365,7 @@ int svm_get_msr(struct minihv_vcpu *vcpu, u32 index, u64 *data)
 
 	switch (index) {
 	case MSR_EFER:
-		*data = s->efer & ~EFER_SVME;
+		*data = svm_npt ? s->efer & ~EFER_SVME : to_svm(vcpu)->sp.efer;
 		break;
 	case MSR_IA32_CR_PAT:
 		*data = s->g_pat;
@@ -415,6 +419,8 @@ int svm_set_msr(struct minihv_vcpu *vcpu, u32 index, u64 data, bool host)
 
 	switch (index) {
 	case MSR_EFER:
+		if (!svm_npt)
+			return svm_shadow_set_efer(vcpu, data, host);
 		if (data & ~(u64)MINIHV_EFER_ALLOWED)
 			return -EINVAL;
 		/* The guest cannot flip LMA; only userspace restores it. */
@@ -653,6 +659,12 @@ static int exit_shutdown(struct minihv_vcpu *vcpu)
 	return minihv_exit_shutdown(vcpu);
 }
 
+/* A triple fault found by software (shadow paging): as a shutdown exit. */
+int svm_triple_fault(struct minihv_vcpu *vcpu)
+{
+	return exit_shutdown(vcpu);
+}
+
 /*
  * VMMCALL: minihv's hypercalls (uapi/minihv.h).  MINIHV_HC_NOP returns 0
  * in RAX and is handled without leaving the kernel (benchmarks use it);
@@ -703,6 +715,16 @@ static int exit_invalid(struct minihv_vcpu *vcpu)
 }
 
 static int (*const svm_exit_handlers[])(struct minihv_vcpu *vcpu) = {
+	/* Shadow paging only (npt=0): see shadow.c. */
+	[SVM_EXIT_READ_CR0]	= svm_shadow_exit_cr,
+	[SVM_EXIT_READ_CR3]	= svm_shadow_exit_cr,
+	[SVM_EXIT_READ_CR4]	= svm_shadow_exit_cr,
+	[SVM_EXIT_WRITE_CR0]	= svm_shadow_exit_cr,
+	[SVM_EXIT_WRITE_CR3]	= svm_shadow_exit_cr,
+	[SVM_EXIT_WRITE_CR4]	= svm_shadow_exit_cr,
+	[SVM_EXIT_EXCP_BASE + X86_TRAP_PF] = svm_shadow_exit_pf,
+	[SVM_EXIT_INVLPG]	= svm_shadow_exit_invlpg,
+
 	[SVM_EXIT_INTR]		= exit_nop,
 	[SVM_EXIT_NMI]		= exit_nop,
 	[SVM_EXIT_SMI]		= exit_nop,
@@ -842,6 +864,12 @@ int svm_vcpu_run(struct minihv_vcpu *vcpu)
 	u64 host_save_pa, code;
 	u32 intinfo;
 
+	if (!svm_npt) {
+		int r = svm_shadow_prepare(vcpu);
+
+		if (r)
+			return r;
+	}
 	vmcb->save.rax = vcpu->regs[VCPU_RAX];
 	vmcb->save.rsp = vcpu->regs[VCPU_RSP];
 	vmcb->save.rip = vcpu->rip;

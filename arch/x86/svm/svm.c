@@ -146,6 +146,7 @@ static const struct minihv_vendor_ops svm_ops = {
 	.inject_nmi	= svm_inject_nmi,
 	.request_window	= svm_request_window,
 	.vcpu_reset	= svm_vcpu_reset,
+	.inject_page_fault = svm_inject_page_fault,
 };
 
 const struct minihv_vendor_ops *svm_probe(void)
@@ -174,5 +175,7 @@ const struct minihv_vendor_ops *svm_probe(void)
 	svm_npt = npt && (svm_cpuid_edx & SVM_CPUID_NPT);
 	if (!(svm_cpuid_edx & SVM_CPUID_NPT))
 		pr_info("no NPT: guests will use shadow paging\n");
+	else if (!npt)
+		pr_info("npt=0: guests will use shadow paging\n");
 	return &svm_ops;
 }

@@ -8,6 +8,7 @@
 #include <asm/svm.h>
 
 #include "minihv.h"
+#include "mmu.h"
 #include "tdp.h"
 
 /* Per physical CPU. */
@@ -28,6 +29,20 @@ struct svm_vm {
 	struct minihv_tdp npt;
 };
 
+/*
+ * Shadow paging (npt=0): the guest's own view of its paging controls;
+ * the VMCB holds what the CPU runs with (see shadow.c).
+ */
+struct svm_shadow {
+	struct minihv_shadow mmu;
+	u64 cr0;
+	u64 cr3;
+	u64 cr4;
+	u64 efer;			/* without SVME */
+	s64 gen;			/* of the memory slots, last synced */
+	bool triple;			/* a #PF hit #DF delivery */
+};
+
 /* Per vCPU. */
 struct svm_vcpu {
 	struct vmcb *vmcb;
@@ -41,6 +56,7 @@ struct svm_vcpu {
 	u64 apic_base;
 	u64 exit_rip;			/* RIP at the last exit */
 	bool nmi_masked;		/* NMI injected, its IRET not seen */
+	struct svm_shadow sp;		/* npt=0 only, see shadow.c */
 };
 
 void __svm_vcpu_run(u64 vmcb_pa, u64 *regs, u64 host_save_pa);
@@ -64,6 +80,20 @@ void svm_inject_nmi(struct minihv_vcpu *vcpu);
 void svm_request_window(struct minihv_vcpu *vcpu, bool nmi);
 void svm_vcpu_reset(struct minihv_vcpu *vcpu);
 const char *svm_exit_name(unsigned int reason);
+void svm_inject_page_fault(struct minihv_vcpu *vcpu, u64 cr2, u32 error);
+int svm_triple_fault(struct minihv_vcpu *vcpu);
+
+/* shadow.c: shadow paging, when svm_npt is off. */
+void svm_shadow_init(struct minihv_vcpu *vcpu);
+void svm_shadow_free(struct minihv_vcpu *vcpu);
+int svm_shadow_prepare(struct minihv_vcpu *vcpu);
+void svm_shadow_get_sregs(struct minihv_vcpu *vcpu, struct kvm_sregs *sregs);
+void svm_shadow_set_sregs(struct minihv_vcpu *vcpu,
+			  const struct kvm_sregs *sregs);
+int svm_shadow_set_efer(struct minihv_vcpu *vcpu, u64 data, bool host);
+int svm_shadow_exit_cr(struct minihv_vcpu *vcpu);
+int svm_shadow_exit_pf(struct minihv_vcpu *vcpu);
+int svm_shadow_exit_invlpg(struct minihv_vcpu *vcpu);
 int svm_guest_setup(void);
 void svm_guest_unsetup(void);
 

@@ -155,10 +155,6 @@ int vmx_vm_init(struct minihv_vm *vm)
 	struct vmx_vm *vmx_vm;
 	int r;
 
-	if (!vmx_cfg.ept_ug) {
-		pr_info_once("no EPT with unrestricted guest (or ept=0): shadow paging is not there yet\n");
-		return -EOPNOTSUPP;
-	}
 	if (!vmx_cfg.usable) {
 		pr_err_once("VMX cannot run guests: the CPU lacks %s\n",
 			    vmx_cfg.missing);
@@ -232,7 +228,9 @@ static void vmx_flush(struct minihv_vcpu *vcpu)
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 	u64 eptp = to_vmx_vm(vcpu->vm)->eptp;
 
-	if (vmx_cfg.invept_single)
+	if (!vmx_cfg.ept_ug)
+		;	/* shadow paging: no EPT */
+	else if (vmx_cfg.invept_single)
 		vmx_invept(VMX_EPT_EXTENT_CONTEXT, eptp);
 	else
 		vmx_invept(VMX_EPT_EXTENT_GLOBAL, 0);
@@ -348,7 +346,7 @@ static bool vmx_load(struct minihv_vcpu *vcpu)
 }
 
 /* Access the VMCS from preemptible code. */
-static bool vmx_get(struct minihv_vcpu *vcpu)
+bool vmx_get(struct minihv_vcpu *vcpu)
 {
 	preempt_disable();
 	if (vmx_load(vcpu))
@@ -357,7 +355,7 @@ static bool vmx_get(struct minihv_vcpu *vcpu)
 	return false;
 }
 
-static void vmx_put(void)
+void vmx_put(void)
 {
 	preempt_enable();
 }
@@ -552,6 +550,8 @@ static void vmx_reset_guest(struct minihv_vcpu *vcpu)
 	vcpu->regs[VCPU_RDX] = 0x600;	/* processor signature, as KVM */
 	vmx->entry_rip = vcpu->rip;
 	vmx->need_flush = true;
+	if (!vmx_cfg.ept_ug)
+		vmx_shadow_set_state(vcpu, 0, 0);
 }
 
 /* Every field, the first time the VMCS is current.  VMCS loaded. */
@@ -576,12 +576,15 @@ static void vmx_init_vmcs(struct minihv_vcpu *vcpu)
 	vmcs_write(VM_ENTRY_MSR_LOAD_COUNT, 0);
 	if (vmx_cfg.msr_bitmap)
 		vmcs_write(MSR_BITMAP, page_to_phys(vmx_msr_bitmap));
-	vmcs_write(EPT_POINTER, to_vmx_vm(vcpu->vm)->eptp);
+	if (vmx_cfg.ept_ug)
+		vmcs_write(EPT_POINTER, to_vmx_vm(vcpu->vm)->eptp);
 	if (vmx->vpid)
 		vmcs_write(VIRTUAL_PROCESSOR_ID, vmx->vpid);
 	vmcs_write(TSC_OFFSET, vmx->tsc_offset);
 	vmcs_write(CR0_GUEST_HOST_MASK, cr0_host_mask());
 	vmcs_write(CR4_GUEST_HOST_MASK, cr4_host_mask());
+	if (!vmx_cfg.ept_ug)
+		vmx_shadow_init_vmcs(vcpu);
 
 	/* Host state that never changes; the per-CPU part is in vmx_load(). */
 	vmcs_write(HOST_CS_SELECTOR, __KERNEL_CS);
@@ -636,6 +639,7 @@ void vmx_vcpu_free(struct minihv_vcpu *vcpu)
 	/* Not active anywhere before the page goes back. */
 	if (cpu >= 0)
 		smp_call_function_single(cpu, vmx_clear_here, vmx, 1);
+	vmx_shadow_free(vcpu);
 	vpid_free(vmx->vpid);
 	free_page((unsigned long)vmx->vmcs);
 	kfree(vmx);
@@ -672,6 +676,8 @@ void vmx_get_sregs(struct minihv_vcpu *vcpu, struct kvm_sregs *sregs)
 	sregs->cr3 = vmcs_read(GUEST_CR3);
 	sregs->efer = vmcs_read(GUEST_IA32_EFER);
 	vmx_put();
+	if (!vmx_cfg.ept_ug)
+		vmx_shadow_get_sregs(vcpu, sregs);
 }
 
 /* The architecture's rules, and what VMX allows to be 1. */
@@ -816,6 +822,8 @@ int vmx_set_sregs(struct minihv_vcpu *vcpu, const struct kvm_sregs *sregs)
 	vmcs_write(GUEST_CR3, sregs->cr3);
 	vmx_set_efer(vcpu, sregs->efer);
 	write_pdptrs(pdpte);
+	if (!vmx_cfg.ept_ug)
+		vmx_shadow_set_state(vcpu, sregs->cr3, sregs->efer);
 	vmx_put();
 	vmx->apic_base = sregs->apic_base;
 	return 0;
@@ -873,6 +881,10 @@ int vmx_get_msr(struct minihv_vcpu *vcpu, u32 index, u64 *data)
 	unsigned long field = msr_field(index);
 	u64 *slot = msr_slot(vmx, index);
 
+	if (index == MSR_EFER && !vmx_cfg.ept_ug) {
+		*data = vmx->sp.efer;
+		return 0;
+	}
 	if (field) {
 		if (!vmx_get(vcpu))
 			return -EIO;
@@ -931,6 +943,8 @@ int vmx_set_msr(struct minihv_vcpu *vcpu, u32 index, u64 data, bool host)
 
 	switch (index) {
 	case MSR_EFER:
+		if (!vmx_cfg.ept_ug)
+			return vmx_shadow_set_efer(vcpu, data, host);
 		return set_efer(vcpu, data, host);
 	case MSR_IA32_CR_PAT:
 		if (!minihv_pat_valid(data))
@@ -1054,6 +1068,33 @@ void vmx_vcpu_reset(struct minihv_vcpu *vcpu)
 	}
 }
 
+/*
+ * A #PF that interrupted the delivery of a #PF or a contributory
+ * exception is a #DF; one that interrupted a #DF, a triple fault.
+ */
+void vmx_inject_page_fault(struct minihv_vcpu *vcpu, u64 cr2, u32 error)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	u32 prev = vmx->event_inj;
+
+	if ((prev & INTR_INFO_VALID_MASK) &&
+	    (prev & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_HARD_EXCEPTION) {
+		u8 vec = prev & INTR_INFO_VECTOR_MASK;
+
+		if (vec == 8) {
+			vmx->event_inj = 0;
+			vmx->sp.triple = true;
+			return;
+		}
+		if (vec == 14 || vec == 0 || (vec >= 10 && vec <= 13)) {
+			vmx_queue_exception(vcpu, 8, true, 0);
+			return;
+		}
+	}
+	vmx->cr2 = cr2;
+	vmx_queue_exception(vcpu, 14, true, error);
+}
+
 /* ---------------------------------------------------------------------
  * Control register writes the guest makes to host-owned bits
  */
@@ -1170,12 +1211,32 @@ static int exit_nop(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
 	return 1;
 }
 
+static int exit_triple_fault(struct minihv_vcpu *vcpu,
+			     const struct vmx_exit *e);
+
 static int exit_exception_nmi(struct minihv_vcpu *vcpu,
 			      const struct vmx_exit *e)
 {
-	/* NMIs were handled right after the exit; no exception exits. */
+	/* NMIs were handled right after the exit. */
 	if ((e->intr_info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_NMI_INTR)
 		return 1;
+	/* #PF: only intercepted for shadow paging. */
+	if (!vmx_cfg.ept_ug && (e->intr_info & INTR_INFO_VECTOR_MASK) == 14) {
+		struct vmx_vcpu *vmx = to_vmx(vcpu);
+		u32 error;
+		int r;
+
+		if (!vmx_get(vcpu))
+			return -EIO;
+		error = vmcs_read(VM_EXIT_INTR_ERROR_CODE);
+		vmx_put();
+		r = vmx_shadow_exit_pf(vcpu, e->qual, error);
+		if (vmx->sp.triple) {
+			vmx->sp.triple = false;
+			return exit_triple_fault(vcpu, e);
+		}
+		return r;
+	}
 	return unexpected(vcpu, e);
 }
 
@@ -1262,6 +1323,8 @@ static int exit_cr_access(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
 	u64 val = vcpu->regs[gpr];
 	int r = 0;
 
+	if (!vmx_cfg.ept_ug)
+		return vmx_shadow_exit_cr(vcpu, e->qual, e->len);
 	switch (CR_QUAL_TYPE(e->qual)) {
 	case CR_TYPE_MOV_TO:
 		if (cr == 0)
@@ -1307,6 +1370,8 @@ static int exit_cr_access(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
 /* Only if the CPU forces INVLPG exiting: flush the guest's mappings. */
 static int exit_invlpg(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
 {
+	if (!vmx_cfg.ept_ug)
+		return vmx_shadow_exit_invlpg(vcpu, e->qual, e->len);
 	to_vmx(vcpu)->need_flush = true;
 	vcpu->rip += e->len;
 	return 1;
@@ -1596,6 +1661,11 @@ int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 	u64 err;
 	int r;
 
+	if (!vmx_cfg.ept_ug) {
+		r = vmx_shadow_prepare(vcpu);
+		if (r != 1)
+			return r;
+	}
 	preempt_disable();
 	if (!vmx_load(vcpu)) {
 		preempt_enable();

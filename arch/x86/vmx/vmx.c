@@ -184,7 +184,7 @@ static void vmx_hw_last(void)
 static void vmx_fill_info(struct minihv_info *info)
 {
 	info->vmcs_revision = vmx_vmcs_revision;
-	if (ept && (vmx_procbased2_allowed1 & SECONDARY_EXEC_ENABLE_EPT))
+	if (vmx_cfg.ept_ug)		/* else shadow paging */
 		info->flags |= MINIHV_INFO_TDP;
 	if (vmx_procbased2_allowed1 & SECONDARY_EXEC_ENABLE_VPID) {
 		info->flags |= MINIHV_INFO_VPID;
@@ -224,6 +224,7 @@ static const struct minihv_vendor_ops vmx_ops = {
 	.inject_nmi	= vmx_inject_nmi,
 	.request_window	= vmx_request_window,
 	.vcpu_reset	= vmx_vcpu_reset,
+	.inject_page_fault = vmx_inject_page_fault,
 };
 
 /*
@@ -286,6 +287,10 @@ static void vmx_setup_config(void)
 				      SECONDARY_EXEC_ENABLE_VPID, NULL);
 	c->ept_ug = ept && (c->proc2 & SECONDARY_EXEC_ENABLE_EPT) &&
 		    (c->proc2 & SECONDARY_EXEC_UNRESTRICTED_GUEST);
+	/* Otherwise shadow paging (shadow.c), which needs neither. */
+	if (!c->ept_ug)
+		c->proc2 &= ~(SECONDARY_EXEC_ENABLE_EPT |
+			      SECONDARY_EXEC_UNRESTRICTED_GUEST);
 
 	/* VPID only with INVVPID to flush it. */
 	c->invvpid_single = ept_cap & ((u64)VMX_VPID_EXTENT_SINGLE_CONTEXT_BIT << 32);
@@ -371,5 +376,8 @@ const struct minihv_vendor_ops *vmx_probe(void)
 	if (!(vmx_procbased2_allowed1 & SECONDARY_EXEC_ENABLE_EPT))
 		pr_info("no EPT: guests will use shadow paging\n");
 	vmx_setup_config();
+	if (!vmx_cfg.ept_ug &&
+	    (vmx_procbased2_allowed1 & SECONDARY_EXEC_ENABLE_EPT))
+		pr_info("ept=0 or no unrestricted guest: guests will use shadow paging\n");
 	return &vmx_ops;
 }

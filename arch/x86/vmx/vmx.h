@@ -20,6 +20,7 @@
 #include <asm/vmx.h>
 
 #include "minihv.h"
+#include "mmu.h"
 #include "tdp.h"
 
 /*
@@ -59,6 +60,16 @@ struct vmx_vm {
 };
 
 /* Per vCPU. */
+/* Shadow paging (ept=0): the guest's CR3 and EFER; see shadow.c. */
+struct vmx_shadow {
+	struct minihv_shadow mmu;
+	u64 cr3;
+	u64 efer;
+	u64 loaded_root;		/* in GUEST_CR3 */
+	s64 gen;			/* of the memory slots, last synced */
+	bool triple;			/* a #PF hit #DF delivery */
+};
+
 struct vmx_vcpu {
 	struct minihv_vcpu *vcpu;
 	void *vmcs;
@@ -77,6 +88,7 @@ struct vmx_vcpu {
 
 	/* CR0/CR4 as the guest sees them (the read shadows). */
 	u64 cr0, cr4;
+	struct vmx_shadow sp;		/* ept=0 only, see shadow.c */
 
 	u32 event_inj;			/* VM_ENTRY_INTR_INFO_FIELD to write */
 	u32 event_inj_err;
@@ -112,8 +124,22 @@ void vmx_inject_irq(struct minihv_vcpu *vcpu, u8 vector);
 void vmx_inject_nmi(struct minihv_vcpu *vcpu);
 void vmx_request_window(struct minihv_vcpu *vcpu, bool nmi);
 void vmx_vcpu_reset(struct minihv_vcpu *vcpu);
+void vmx_inject_page_fault(struct minihv_vcpu *vcpu, u64 cr2, u32 error);
 const char *vmx_exit_name(unsigned int reason);
 int vmx_guest_setup(void);
+bool vmx_get(struct minihv_vcpu *vcpu);
+void vmx_put(void);
+
+/* shadow.c: shadow paging, when vmx_cfg.ept_ug is off. */
+void vmx_shadow_init_vmcs(struct minihv_vcpu *vcpu);
+void vmx_shadow_set_state(struct minihv_vcpu *vcpu, u64 cr3, u64 efer);
+void vmx_shadow_get_sregs(struct minihv_vcpu *vcpu, struct kvm_sregs *sregs);
+void vmx_shadow_free(struct minihv_vcpu *vcpu);
+int vmx_shadow_prepare(struct minihv_vcpu *vcpu);
+int vmx_shadow_exit_cr(struct minihv_vcpu *vcpu, u64 qual, u32 len);
+int vmx_shadow_set_efer(struct minihv_vcpu *vcpu, u64 data, bool host);
+int vmx_shadow_exit_pf(struct minihv_vcpu *vcpu, u64 cr2, u32 error);
+int vmx_shadow_exit_invlpg(struct minihv_vcpu *vcpu, u64 gva, u32 len);
 void vmx_guest_unsetup(void);
 
 /*
