@@ -38,6 +38,21 @@ cp "$top"/build/userspace/* "$root/minihv/bin/"
 cp "$top"/build/selftests/*_test "$root/minihv/selftests/"
 cp "$top"/selftests/run.sh "$root/minihv/selftests/run.sh"
 
+# The L2 guest minihv-run boots in the labs (selftests/boot_test.c):
+# the same Debian kernel (bzImage) and a busybox initramfs.
+guest=$top/build/lab/guest
+rm -rf "$guest"
+mkdir -p "$guest/bin" "$guest/dev" "$guest/proc" "$guest/sys" "$root/minihv/guest"
+cp /bin/busybox "$guest/bin/busybox"
+for a in sh mount echo cat dd od tr printf poweroff reboot uname nproc \
+	 setsid cttyhack ls; do
+	ln -sf busybox "$guest/bin/$a"
+done
+install -m 0755 "$top/lab/guest/init" "$guest/init"
+(cd "$guest" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) \
+	> "$root/minihv/guest/initrd.cpio"
+cp "/boot/vmlinuz-$kver" "$root/minihv/guest/vmlinuz"
+
 # The Debian kernel's KVM modules and their dependencies.
 mods=/lib/modules/$kver
 dst=$root/lib/modules/$kver

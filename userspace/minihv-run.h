@@ -16,4 +16,7 @@
 /* "minihv-run check [--dev PATH]": returns the exit code. */
 int cmd_check(const char *dev_path);
 
+/* "minihv-run run ...": argv[0] is "run"; returns the exit code (run.c). */
+int cmd_run(int argc, char **argv);
+
 #endif /* _MINIHV_RUN_H */

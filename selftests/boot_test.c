@@ -1,0 +1,331 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * boot_test: minihv-run run boots an unmodified Linux kernel (Debian's
+ * own vmlinuz, the lab's /minihv/guest/vmlinuz) with a busybox initramfs
+ * (/minihv/guest/initrd.cpio, lab/guest/init) to a shell that runs a
+ * command, prints a marker and powers off; the launcher exits 0.
+ * MINIHV_DEV picks the device (minihv or kvm: the same launcher).
+ *
+ *  - bzImage with 1 and 2 vCPUs; PVH vmlinux (when the lab has one)
+ *  - --on-reboot restart boots the guest again (the guest counts its
+ *    boots in CMOS NVRAM, which survives the restart)
+ *  - a kernel panic maps to --on-crash destroy: exit status 4
+ *  - the debug exit port: exit status (0x21 << 1) | 1
+ *  - a bogus kernel file, too little memory, a missing device node:
+ *    exit status 2 and a message that says what to fix
+ * A device without the split irqchip (in-kernel local APICs) cannot boot
+ * Linux: the launcher says so (exit 2) and the boot tests SKIP with its
+ * message.
+ *
+ * MINIHV_RUN (default /minihv/bin/minihv-run), MINIHV_GUEST (default
+ * /minihv/guest) and MINIHV_BOOT_TIMEOUT (seconds, default 600) override
+ * the paths and the time one boot may take.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/harness.h"
+
+#define MARKER	"MINIHV-GUEST-MARKER"
+#define OUT_MAX	(4 << 20)
+
+static const char *env_or(const char *name, const char *def)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : def;
+}
+
+static const char *launcher(void)
+{
+	return env_or("MINIHV_RUN", "/minihv/bin/minihv-run");
+}
+
+static char *guest_file(const char *name)
+{
+	static char buf[4][256];
+	static int i;
+	char *p = buf[i++ % 4];
+
+	snprintf(p, 256, "%s/%s", env_or("MINIHV_GUEST", "/minihv/guest"),
+		 name);
+	return p;
+}
+
+struct result {
+	int status;		/* exit status, -1 timeout, -2 signal */
+	char *out;		/* stdout and stderr */
+	double secs;
+};
+
+/* Run minihv-run with ARGV (NULL-terminated), output to a file. */
+static struct result launch(const char *const *argv)
+{
+	struct result r = { .status = -1 };
+	char path[] = "/tmp/boot_test.XXXXXX";
+	int timeout = atoi(env_or("MINIHV_BOOT_TIMEOUT", "600"));
+	struct timespec t0, t1;
+	int fd = mkstemp(path), st;
+	pid_t pid;
+	ssize_t n;
+
+	r.out = calloc(1, OUT_MAX + 1);
+	if (fd < 0 || !r.out)
+		return r;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDONLY);
+
+		dup2(null, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execv(argv[0], (char *const *)argv);
+		perror("execv");
+		_exit(127);
+	}
+	for (;;) {
+		pid_t w = waitpid(pid, &st, WNOHANG);
+
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		r.secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+		if (w == pid)
+			break;
+		if (r.secs > timeout) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &st, 0);
+			st = -1;
+			break;
+		}
+		usleep(100000);
+	}
+	if (st == -1)
+		r.status = -1;
+	else if (WIFEXITED(st))
+		r.status = WEXITSTATUS(st);
+	else
+		r.status = -2;
+	lseek(fd, 0, SEEK_SET);
+	n = read(fd, r.out, OUT_MAX);
+	r.out[n > 0 ? n : 0] = 0;
+	close(fd);
+	unlink(path);
+	return r;
+}
+
+/* The last lines of the output, as TAP comments. */
+static void show_tail(const char *out, int lines)
+{
+	const char *p = out + strlen(out);
+	int n = 0;
+
+	while (p > out && n <= lines)
+		if (*--p == '\n')
+			n++;
+	printf("# --- minihv-run output (tail) ---\n");
+	while (*p) {
+		const char *e = strchr(p, '\n');
+		int len = e ? e - p : (int)strlen(p);
+
+		if (len)
+			printf("# %.*s\n", len > 200 ? 200 : len, p);
+		p += len + (e ? 1 : 0);
+	}
+}
+
+/* A device that cannot boot Linux (yet): the launcher's own words. */
+static const char *cannot_boot(const struct result *r)
+{
+	const char *p;
+
+	if (r->status != 2)
+		return NULL;
+	p = strstr(r->out, "lacks KVM_CAP_");
+	return p ? p : NULL;
+}
+
+static int count(const char *s, const char *what)
+{
+	int n = 0;
+
+	while ((s = strstr(s, what))) {
+		n++;
+		s += strlen(what);
+	}
+	return n;
+}
+
+FIXTURE(boot) {
+	char cpus[8];
+};
+
+FIXTURE_SETUP(boot)
+{
+	struct stat st;
+
+	if (stat(launcher(), &st) || stat(guest_file("vmlinuz"), &st) ||
+	    stat(guest_file("initrd.cpio"), &st))
+		SKIP(return, "needs %s, %s and %s (built by lab/initramfs.sh)",
+		     launcher(), guest_file("vmlinuz"),
+		     guest_file("initrd.cpio"));
+	if (!hv_path_exists(hv_dev_path()))
+		SKIP(return, "%s missing", hv_dev_path());
+}
+
+FIXTURE_TEARDOWN(boot)
+{
+}
+
+#define BOOT_ARGS(kernel, cpus, params, ...)				\
+	{ launcher(), "run", "--dev", hv_dev_path(), "-k", kernel,	\
+	  "-i", guest_file("initrd.cpio"), "-m", "256", "-c", cpus,	\
+	  "-p", "console=ttyS0 panic=-1 quiet " params, "--stats",	\
+	  ##__VA_ARGS__, NULL }
+
+/* Boot; SKIP if the device cannot boot Linux; the result otherwise. */
+#define BOOT(r, argv) do {						\
+	r = launch(argv);						\
+	printf("# %s on %s: exit %d after %.1fs\n", _metadata->name,	\
+	       hv_dev_path(), r.status, r.secs);			\
+	if (cannot_boot(&r)) {						\
+		char why[160];						\
+		snprintf(why, sizeof(why), "%.*s", 150, cannot_boot(&r)); \
+		*strchrnul(why, '\n') = 0;				\
+		SKIP(return, "%s", why);				\
+	}								\
+} while (0)
+
+static void boot_marker(struct __test_metadata *_metadata,
+			const char *const *argv, const char *want_cpus)
+{
+	struct result r;
+	char want[64];
+
+	BOOT(r, argv);
+	snprintf(want, sizeof(want), "cpus=%s ok", want_cpus);
+	if (r.status != 0 || !strstr(r.out, MARKER) || !strstr(r.out, want))
+		show_tail(r.out, 40);
+	EXPECT_EQ(0, r.status);
+	EXPECT_NE(NULL, strstr(r.out, MARKER));
+	EXPECT_NE(NULL, strstr(r.out, want));
+	free(r.out);
+}
+
+TEST_F_TIMEOUT(boot, bzimage_1cpu, 1300)
+{
+	const char *argv[] = BOOT_ARGS(guest_file("vmlinuz"), "1", "");
+
+	boot_marker(_metadata, argv, "1");
+}
+
+TEST_F_TIMEOUT(boot, bzimage_2cpu, 1300)
+{
+	const char *argv[] = BOOT_ARGS(guest_file("vmlinuz"), "2", "");
+
+	boot_marker(_metadata, argv, "2");
+}
+
+TEST_F_TIMEOUT(boot, pvh_1cpu, 1300)
+{
+	const char *argv[] = BOOT_ARGS(guest_file("vmlinux"), "1", "");
+	struct stat st;
+
+	if (stat(guest_file("vmlinux"), &st))
+		SKIP(return, "no %s in this lab (PVH needs the uncompressed kernel)",
+		     guest_file("vmlinux"));
+	boot_marker(_metadata, argv, "1");
+}
+
+TEST_F_TIMEOUT(boot, reboot_restarts, 1300)
+{
+	const char *argv[] = BOOT_ARGS(guest_file("vmlinuz"), "1",
+				       "mhtest=reboot", "--on-reboot",
+				       "restart");
+	struct result r;
+
+	BOOT(r, argv);
+	if (r.status != 0 || count(r.out, "MINIHV-GUEST-BOOT") != 2)
+		show_tail(r.out, 40);
+	EXPECT_EQ(0, r.status);
+	EXPECT_EQ(2, count(r.out, "MINIHV-GUEST-BOOT"));
+	EXPECT_NE(NULL, strstr(r.out, "restarting it"));
+	EXPECT_NE(NULL, strstr(r.out, MARKER));
+	free(r.out);
+}
+
+TEST_F_TIMEOUT(boot, panic_is_crash, 1300)
+{
+	const char *argv[] = BOOT_ARGS(guest_file("vmlinuz"), "1",
+				       "mhtest=panic", "--on-crash",
+				       "destroy", "--on-reboot", "restart");
+	struct result r;
+
+	BOOT(r, argv);
+	if (r.status != 4)
+		show_tail(r.out, 40);
+	EXPECT_EQ(4, r.status);
+	EXPECT_NE(NULL, strstr(r.out, "Kernel panic"));
+	EXPECT_NE(NULL, strstr(r.out, "guest crashed"));
+	free(r.out);
+}
+
+/* Error paths: no guest runs; exit 2 and a message that says what to do. */
+static void expect_error(struct __test_metadata *_metadata,
+			 const char *const *argv, const char *msg)
+{
+	struct result r = launch(argv);
+
+	printf("# %s: exit %d\n", _metadata->name, r.status);
+	if (r.status != 2 || !strstr(r.out, msg))
+		show_tail(r.out, 10);
+	EXPECT_EQ(2, r.status);
+	EXPECT_NE(NULL, strstr(r.out, msg));
+	free(r.out);
+}
+
+TEST(bogus_kernel)
+{
+	char path[] = "/tmp/boot_test_bogus.XXXXXX";
+	int fd = mkstemp(path);
+	const char *const argv[] = { launcher(), "run", "--dev", hv_dev_path(),
+			       "-k", path, NULL };
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(4096, write(fd, calloc(1, 4096), 4096));
+	close(fd);
+	if (!hv_path_exists(hv_dev_path()))
+		SKIP(unlink(path); return, "%s missing", hv_dev_path());
+	expect_error(_metadata, argv, "is not a kernel this launcher knows");
+	unlink(path);
+}
+
+TEST(too_little_memory)
+{
+	const char *const argv[] = { launcher(), "run", "--dev", hv_dev_path(),
+			       "-k", guest_file("vmlinuz"), "-m", "16", NULL };
+	struct stat st;
+
+	if (stat(guest_file("vmlinuz"), &st) || !hv_path_exists(hv_dev_path()))
+		SKIP(return, "needs %s and %s", guest_file("vmlinuz"),
+		     hv_dev_path());
+	expect_error(_metadata, argv, "use -m");
+}
+
+TEST(missing_device)
+{
+	const char *const argv[] = { launcher(), "run", "--dev",
+			       "/dev/minihv-no-such-node", "-k",
+			       guest_file("vmlinuz"), NULL };
+
+	expect_error(_metadata, argv, "cannot open /dev/minihv-no-such-node");
+}
+
+TEST_HARNESS_MAIN
