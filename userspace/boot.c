@@ -633,3 +633,41 @@ int boot_load(struct vm *vm, const char *cmdline)
 	free(buf);
 	return ret;
 }
+
+/*
+ * Before any device is opened: is the kernel a format we boot, and does
+ * it fit in -m?  So that these mistakes cost nothing and say what to fix.
+ */
+int boot_check(const struct run_opts *o)
+{
+	uint8_t *buf;
+	uint32_t entry;
+	size_t len;
+	int ret = 0;
+
+	if (read_file(o->kernel, "kernel", &buf, &len))
+		return -1;
+	if (o->format == KFMT_RAW) {
+		if (o->raw_addr + len > o->mem)
+			ret = run_error("raw image '%s' (%zu bytes at 0x%llx) does not fit in %llu MiB: use a larger -m",
+					o->kernel, len,
+					(unsigned long long)o->raw_addr,
+					(unsigned long long)(o->mem >> 20));
+	} else if (is_bzimage(buf, len)) {
+		uint64_t need = (HDR64(0x258) > GPA_KERNEL ? HDR64(0x258) :
+				 GPA_KERNEL) + HDR32(0x260);
+
+		if (need + (8 << 20) > o->mem)
+			ret = run_error("kernel '%s' needs %llu MiB of RAM to decompress and start (-m %llu MiB given): use -m %llu or more",
+					o->kernel,
+					(unsigned long long)(need >> 20) + 8,
+					(unsigned long long)(o->mem >> 20),
+					(unsigned long long)(need >> 20) + 64);
+	} else if (!(is_elf64(buf, len) && pvh_entry(buf, len, &entry)) &&
+		   !mb_header(buf, len)) {
+		ret = run_error("kernel '%s' is not a kernel this launcher knows: want a Linux bzImage, an ELF vmlinux with a PVH note, a multiboot image, or --raw ADDR for a flat binary",
+				o->kernel);
+	}
+	free(buf);
+	return ret;
+}

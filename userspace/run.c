@@ -579,8 +579,8 @@ static int open_device(struct vm *vm)
 	}
 	r = ioctl(vm->sys_fd, KVM_GET_API_VERSION, 0);
 	if (r != KVM_API_VERSION)
-		return run_error("%s is not a KVM-compatible device (KVM_GET_API_VERSION: %d)",
-				 dev, r);
+		return run_error("%s is not a KVM-compatible device (KVM_GET_API_VERSION: %s); use /dev/minihv or /dev/kvm",
+				 dev, r < 0 ? strerror(errno) : "not 12");
 	vm->vm_fd = ioctl(vm->sys_fd, KVM_CREATE_VM, 0);
 	if (vm->vm_fd < 0)
 		return run_error("KVM_CREATE_VM on %s: %s", dev, strerror(errno));
@@ -1093,5 +1093,7 @@ int cmd_run(int argc, char **argv)
 			   "the value given");
 	if (strlen(o.cmdline) >= CMDLINE_MAX - 32)
 		return bad("%s", "-p: command line too long");
+	if (boot_check(&o))
+		return RUN_EXIT_SETUP;
 	return run_main(&o);
 }

@@ -137,6 +137,7 @@ int run_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* boot.c: load the kernel, fill memory and the BSP's registers */
 int boot_load(struct vm *vm, const char *cmdline);
+int boot_check(const struct run_opts *o);	/* before the device opens */
 
 /* acpi.c: RSDP, XSDT, FADT, FACS, DSDT, MADT at GPA_ACPI; RSDP address */
 uint64_t acpi_build(struct vm *vm);
