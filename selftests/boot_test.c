@@ -11,8 +11,10 @@
  *    boots in CMOS NVRAM, which survives the restart)
  *  - a kernel panic maps to --on-crash destroy: exit status 4
  *  - the debug exit port: exit status (0x21 << 1) | 1
- *  - a bogus kernel file, too little memory, a missing device node:
- *    exit status 2 and a message that says what to fix
+ *  - a bogus kernel file, too little memory, a missing device node, a
+ *    bad option: exit status 2 and a message that says what to fix;
+ *    --help exits 0 (these need no device: `make launcher-test` runs
+ *    them on the build host)
  * A device without the split irqchip (in-kernel local APICs) cannot boot
  * Linux: the launcher says so (exit 2) and the boot tests SKIP with its
  * message.
@@ -366,6 +368,25 @@ TEST(missing_device)
 			       guest_file("vmlinuz"), NULL };
 
 	expect_error(_metadata, argv, "cannot open /dev/minihv-no-such-node");
+}
+
+TEST(help)
+{
+	const char *const argv[] = { launcher(), "run", "--help", NULL };
+	struct result r = launch(argv);
+
+	EXPECT_EQ(0, r.status);
+	EXPECT_NE(NULL, strstr(r.out, "--on-crash"));
+	EXPECT_NE(NULL, strstr(r.out, "exit status"));
+	free(r.out);
+}
+
+TEST(bad_option)
+{
+	const char *const argv[] = { launcher(), "run", "-k", "x", "--frob",
+				     NULL };
+
+	expect_error(_metadata, argv, "unknown option '--frob'");
 }
 
 TEST_HARNESS_MAIN
