@@ -10,7 +10,8 @@
  *  - --on-reboot restart boots the guest again (the guest counts its
  *    boots in CMOS NVRAM, which survives the restart)
  *  - a kernel panic maps to --on-crash destroy: exit status 4
- *  - the debug exit port: exit status (0x21 << 1) | 1
+ *  - the debug exit port: exit status (N << 1) | 1, from a raw flat
+ *    binary and from a multiboot kernel that checks its boot magic
  *  - a bogus kernel file, too little memory, a missing device node, a
  *    bad option: exit status 2 and a message that says what to fix;
  *    --help exits 0 (these need no device: `make launcher-test` runs
@@ -368,6 +369,85 @@ TEST(missing_device)
 			       guest_file("vmlinuz"), NULL };
 
 	expect_error(_metadata, argv, "cannot open /dev/minihv-no-such-node");
+}
+
+/* Write BYTES to a temporary file; its path in PATH (a mkstemp template). */
+static int write_image(char *path, const uint8_t *bytes, size_t len)
+{
+	int fd = mkstemp(path);
+
+	if (fd < 0)
+		return -1;
+	if (write(fd, bytes, len) != (ssize_t)len) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/* Run a tiny image; SKIP where the device cannot run the launcher. */
+static void tiny_guest(struct __test_metadata *_metadata,
+		       const char *const *argv, int want)
+{
+	struct result r;
+
+	if (!hv_path_exists(hv_dev_path()))
+		SKIP(return, "%s missing", hv_dev_path());
+	BOOT(r, argv);
+	if (r.status != want)
+		show_tail(r.out, 10);
+	EXPECT_EQ(want, r.status);
+	free(r.out);
+}
+
+/* --raw: a flat binary that writes 0x21 to the debug exit port. */
+TEST(raw_debug_exit)
+{
+	static const uint8_t code[] = {
+		0xb0, 0x21,		/* mov $0x21, %al */
+		0xe6, 0xf4,		/* out %al, $0xf4 */
+		0xf4,			/* hlt */
+	};
+	char path[] = "/tmp/boot_test_raw.XXXXXX";
+	const char *const argv[] = { launcher(), "run", "--dev", hv_dev_path(),
+				     "-k", path, "--raw", "0x100000", "-m", "16",
+				     NULL };
+
+	ASSERT_EQ(0, write_image(path, code, sizeof(code)));
+	tiny_guest(_metadata, argv, (0x21 << 1) | 1);
+	unlink(path);
+}
+
+/*
+ * Multiboot v1 (a.out kludge): the kernel checks EAX = 0x2badb002 and
+ * writes 0x2a (0x13 if wrong) to the debug exit port.
+ */
+TEST(multiboot_debug_exit)
+{
+	static const uint32_t hdr[8] = {
+		0x1badb002, 0x10000, -(0x1badb002U + 0x10000),
+		0x100000, 0x100000, 0, 0, 0x100020,
+	};
+	static const uint8_t code[] = {
+		0x3d, 0x02, 0xb0, 0xad, 0x2b,	/* cmp $0x2badb002, %eax */
+		0x75, 0x04,			/* jne 1f */
+		0xb0, 0x2a,			/* mov $0x2a, %al */
+		0xeb, 0x02,			/* jmp 2f */
+		0xb0, 0x13,			/* 1: mov $0x13, %al */
+		0xe6, 0xf4,			/* 2: out %al, $0xf4 */
+		0xf4,				/* hlt */
+	};
+	uint8_t image[0x40] = { 0 };
+	char path[] = "/tmp/boot_test_mb.XXXXXX";
+	const char *const argv[] = { launcher(), "run", "--dev", hv_dev_path(),
+				     "-k", path, "-m", "16", NULL };
+
+	memcpy(image, hdr, sizeof(hdr));
+	memcpy(image + 0x20, code, sizeof(code));
+	ASSERT_EQ(0, write_image(path, image, sizeof(image)));
+	tiny_guest(_metadata, argv, (0x2a << 1) | 1);
+	unlink(path);
 }
 
 TEST(help)

@@ -638,7 +638,7 @@ int boot_load(struct vm *vm, const char *cmdline)
  * Before any device is opened: is the kernel a format we boot, and does
  * it fit in -m?  So that these mistakes cost nothing and say what to fix.
  */
-int boot_check(const struct run_opts *o)
+int boot_check(struct run_opts *o)
 {
 	uint8_t *buf;
 	uint32_t entry;
@@ -663,8 +663,15 @@ int boot_check(const struct run_opts *o)
 					(unsigned long long)(need >> 20) + 8,
 					(unsigned long long)(o->mem >> 20),
 					(unsigned long long)(need >> 20) + 64);
-	} else if (!(is_elf64(buf, len) && pvh_entry(buf, len, &entry)) &&
-		   !mb_header(buf, len)) {
+		if (o->format == KFMT_AUTO)
+			o->format = KFMT_BZIMAGE;
+	} else if (is_elf64(buf, len) && pvh_entry(buf, len, &entry)) {
+		if (o->format == KFMT_AUTO)
+			o->format = KFMT_PVH;
+	} else if (mb_header(buf, len)) {
+		if (o->format == KFMT_AUTO)
+			o->format = KFMT_MULTIBOOT;
+	} else {
 		ret = run_error("kernel '%s' is not a kernel this launcher knows: want a Linux bzImage, an ELF vmlinux with a PVH note, a multiboot image, or --raw ADDR for a flat binary",
 				o->kernel);
 	}

@@ -310,8 +310,8 @@ static void *vcpu_main(void *arg)
 		case KVM_EXIT_INTR:
 			break;
 		case KVM_EXIT_HLT:
-			/* Only without an in-kernel APIC; nothing wakes us. */
-			vcpu_fail(vm, v, "HLT exit: the device runs no local APIC");
+			/* Only without local APICs: nothing can wake it. */
+			vcpu_fail(vm, v, "halted with no local APIC to wake it");
 			break;
 		case KVM_EXIT_SHUTDOWN:
 			pthread_mutex_lock(&vm->io_lock);
@@ -584,11 +584,26 @@ static int open_device(struct vm *vm)
 	vm->vm_fd = ioctl(vm->sys_fd, KVM_CREATE_VM, 0);
 	if (vm->vm_fd < 0)
 		return run_error("KVM_CREATE_VM on %s: %s", dev, strerror(errno));
-	if (check_cap(vm, vm->vm_fd, KVM_CAP_SPLIT_IRQCHIP,
-		      "KVM_CAP_SPLIT_IRQCHIP", "in-kernel local APICs") < 0 ||
-	    check_cap(vm, vm->vm_fd, KVM_CAP_SIGNAL_MSI, "KVM_CAP_SIGNAL_MSI",
-		      "interrupt injection from the userspace IOAPIC") < 0 ||
-	    check_cap(vm, vm->sys_fd, KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID",
+	/*
+	 * Linux needs local APICs; small multiboot or raw test kernels may
+	 * run without (no interrupts, HLT ends them).
+	 */
+	vm->irqchip = ioctl(vm->vm_fd, KVM_CHECK_EXTENSION,
+			    KVM_CAP_SPLIT_IRQCHIP) > 0 &&
+		      ioctl(vm->vm_fd, KVM_CHECK_EXTENSION,
+			    KVM_CAP_SIGNAL_MSI) > 0;
+	if (!vm->irqchip && (vm->o->format == KFMT_BZIMAGE ||
+			     vm->o->format == KFMT_PVH) &&
+	    (check_cap(vm, vm->vm_fd, KVM_CAP_SPLIT_IRQCHIP,
+		       "KVM_CAP_SPLIT_IRQCHIP", "in-kernel local APICs") < 0 ||
+	     check_cap(vm, vm->vm_fd, KVM_CAP_SIGNAL_MSI, "KVM_CAP_SIGNAL_MSI",
+		       "interrupt injection from the userspace IOAPIC") < 0))
+		return -1;
+	if (!vm->irqchip && vm->o->vcpus > 1 &&
+	    check_cap(vm, vm->vm_fd, KVM_CAP_SPLIT_IRQCHIP,
+		      "KVM_CAP_SPLIT_IRQCHIP", "local APICs to start the other vCPUs") < 0)
+		return -1;
+	if (check_cap(vm, vm->sys_fd, KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID",
 		      "KVM_SET_CPUID2") < 0 ||
 	    check_cap(vm, vm->sys_fd, KVM_CAP_IMMEDIATE_EXIT,
 		      "KVM_CAP_IMMEDIATE_EXIT", "stopping vCPUs") < 0)
@@ -636,7 +651,7 @@ static int vm_create(struct vm *vm, char *cmdline)
 	}
 	if (open_device(vm))
 		return -1;
-	if (ioctl(vm->vm_fd, KVM_ENABLE_CAP, &cap) < 0)
+	if (vm->irqchip && ioctl(vm->vm_fd, KVM_ENABLE_CAP, &cap) < 0)
 		return run_error("KVM_ENABLE_CAP(KVM_CAP_SPLIT_IRQCHIP, 24) on %s: %s",
 				 vm->o->dev, strerror(errno));
 	if (setup_memory(vm))
@@ -804,7 +819,7 @@ static int preserve(struct vm *vm)
 	return sig;
 }
 
-int run_main(const struct run_opts *o)
+static int run_main(const struct run_opts *o)
 {
 	static struct vm vm;
 	char cmdline[CMDLINE_MAX];

@@ -109,6 +109,7 @@ struct vm {
 	struct vcpu vcpu[RUN_MAX_VCPUS];
 	uint32_t tsc_khz;
 	bool intel;
+	bool irqchip;		/* split irqchip: in-kernel local APICs */
 
 	int stop;			/* vCPU threads: leave KVM_RUN (atomic) */
 	enum run_end end;		/* first reason wins (io_lock) */
@@ -137,7 +138,8 @@ int run_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* boot.c: load the kernel, fill memory and the BSP's registers */
 int boot_load(struct vm *vm, const char *cmdline);
-int boot_check(const struct run_opts *o);	/* before the device opens */
+/* Before the device opens: fail early, and resolve --format auto. */
+int boot_check(struct run_opts *o);
 
 /* acpi.c: RSDP, XSDT, FADT, FACS, DSDT, MADT at GPA_ACPI; RSDP address */
 uint64_t acpi_build(struct vm *vm);
