@@ -21,8 +21,8 @@
  * message.
  *
  * MINIHV_RUN (default /minihv/bin/minihv-run), MINIHV_GUEST (default
- * /minihv/guest) and MINIHV_BOOT_TIMEOUT (seconds, default 300) override
- * the paths and the time one boot may take.
+ * /minihv/guest) and MINIHV_BOOT_TIMEOUT (seconds; default 240, 900 with
+ * lab=vmx) override the paths and the time one boot may take.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -74,7 +74,10 @@ static struct result launch(const char *const *argv)
 {
 	struct result r = { .status = -1 };
 	char path[] = "/tmp/boot_test.XXXXXX";
-	int timeout = atoi(env_or("MINIHV_BOOT_TIMEOUT", "300"));
+	/* Bochs (lab=vmx) is several times slower than the QEMU labs. */
+	int timeout = atoi(env_or("MINIHV_BOOT_TIMEOUT",
+				  !strcmp(env_or("lab", ""), "vmx") ? "900" :
+				  "240"));
 	struct timespec t0, t1;
 	int fd = mkstemp(path), st;
 	pid_t pid;
