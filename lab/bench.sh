@@ -34,6 +34,9 @@
 #
 # This is a benchmark: no thresholds, exit status 0 unless a run failed.
 #
+# Each run also times minihv-run booting Debian's kernel (bzImage, and
+# PVH from the lab's vmlinux) to the guest's marker line, on each device.
+#
 # The icount boot has 1 CPU: QEMU 7.2 with -icount never brings up the
 # second (lab/lab.sh --icount).  Tables in build/lab/bench/.
 set -e
@@ -58,11 +61,43 @@ mkdir -p "$out"
 # run inside a lab, in /lab/files.
 cmd()
 {
+	cat <<'EOF'
+# bootbench DEV KERNEL LABEL: seconds (lab clock) from the launch of
+# minihv-run to the guest's marker line; "-" when it does not boot.
+bootbench()
+{
+	t0=$(cut -d' ' -f1 /proc/uptime)
+	/minihv/bin/minihv-run run --dev "/dev/$1" -k "$2" \
+		-i /minihv/guest/initrd.cpio -m 256 \
+		-p "console=ttyS0 panic=-1 quiet" </dev/null 2>&1 |
+	while IFS= read -r line; do
+		case $line in
+		MINIHV-GUEST-MARKER*) echo "$t0 $(cut -d' ' -f1 /proc/uptime)" \
+			> /tmp/bootbench.t ;;
+		esac
+	done
+	if [ -s /tmp/bootbench.t ]; then
+		echo "boot $1 $3 $(awk '{ printf "%.2f", $2 - $1 }' /tmp/bootbench.t)"
+	else
+		echo "boot $1 $3 -"
+	fi
+	rm -f /tmp/bootbench.t
+}
+bootbench_all()
+{
+	bootbench "$1" /minihv/guest/vmlinuz bzimage
+	if gunzip -c /minihv/guest/vmlinux.gz > /tmp/vmlinux 2>/dev/null; then
+		bootbench "$1" /tmp/vmlinux pvh
+	fi
+	rm -f /tmp/vmlinux
+}
+EOF
 	cat <<EOF
 rc=0
 insmod /minihv/minihv.ko || rc=1
 MINIHV_DEV=/dev/minihv ./exit_bench $2 $3 || rc=1
 MINIHV_DEV=/dev/minihv ./fault_bench $5 || rc=1
+bootbench_all minihv
 rmmod minihv || rc=1
 insmod /minihv/minihv.ko $4=0 || rc=1
 MINIHV_DEV=/dev/minihv ./fault_bench $5 || rc=1
@@ -74,6 +109,7 @@ rmmod minihv || rc=1
 modprobe $1 || rc=1
 MINIHV_DEV=/dev/kvm ./exit_bench $2 $3 || rc=1
 MINIHV_DEV=/dev/kvm ./fault_bench $5 || rc=1
+bootbench_all kvm
 rmmod $1 kvm || :
 exit \$rc
 EOF
@@ -97,6 +133,30 @@ boot()
 	}
 	echo "# $name boot: $(($(date +%s) - start)) s wall" >&2
 	cp "$top/build/lab/$lab/output.txt" "$out/$name.txt"
+}
+
+# boots FILE TITLE: the "boot DEV KERNEL SECONDS" lines of FILE side by
+# side: launch to the guest's marker, minihv-run on each device.
+boots()
+{
+	awk -v title="$2" '
+	$1 == "boot" {
+		if (!($3 in seen)) { seen[$3] = 1; order[n++] = $3 }
+		s[$2, $3] = $4
+	}
+	END {
+		if (!n)
+			exit
+		print title
+		printf "%-10s %15s %13s %13s\n", "kernel", "minihv s", "KVM s",
+		       "minihv/KVM"
+		for (i = 0; i < n; i++) {
+			k = order[i]
+			m = s["minihv", k]; v = s["kvm", k]
+			printf "%-10s %15s %13s %13s\n", k, m, v,
+			       (m + 0 > 0 && v + 0 > 0) ? sprintf("%.2f", m / v) : "-"
+		}
+	}' "$1"
 }
 
 # table FILE TITLE: the "bench DEV LOOP EXITS NS" lines of FILE side by side.
@@ -181,6 +241,10 @@ echo
 ftable "$out/icount.txt" \
 	"fault-heavy guest (64 page writes + MOV CR3 a round), QEMU -icount shift=0, per round" |
 	tee -a "$out/table.txt"
+echo
+boots "$out/icount.txt" \
+	"Linux boot, minihv-run launch to the guest's marker, QEMU -icount (1 s = 10^9 guest instructions; '-': did not boot)" |
+	tee -a "$out/table.txt"
 if [ "${BENCH_WALL:-1}" != 0 ]; then
 	boot wall svm
 	echo
@@ -201,6 +265,10 @@ if [ "${BENCH_VMX:-1}" != 0 ]; then
 	echo
 	ftable "$out/vmx.txt" \
 		"fault-heavy guest, VMX lab (Bochs guest clock), per round" |
+		tee -a "$out/table.txt"
+	echo
+	boots "$out/vmx.txt" \
+		"Linux boot, minihv-run launch to the guest's marker, VMX lab (Bochs guest clock; '-': did not boot)" |
 		tee -a "$out/table.txt"
 fi
 echo

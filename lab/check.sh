@@ -45,8 +45,9 @@ if [ -z "$T" ]; then
 		result FAIL "host: checkpatch clean"
 	fi
 	# Host unit tests (TAP): the MMIO instruction decoder, its unit tests
-	# and its differential fuzzing against objdump.
-	for t in decode-test decode-fuzz; do
+	# and its differential fuzzing against objdump; the launcher's error
+	# paths (launcher-test).
+	for t in decode-test decode-fuzz launcher-test; do
 		echo "# === host: $t"
 		make -s -C "$top" --no-print-directory $t > "$top/build/$t.log" 2>&1
 		rc=$?

@@ -38,6 +38,45 @@ cp "$top"/build/userspace/* "$root/minihv/bin/"
 cp "$top"/build/selftests/*_test "$root/minihv/selftests/"
 cp "$top"/selftests/run.sh "$root/minihv/selftests/run.sh"
 
+# The L2 guest minihv-run boots in the labs (selftests/boot_test.c):
+# the same Debian kernel (bzImage) and a busybox initramfs.
+guest=$top/build/lab/guest
+rm -rf "$guest"
+mkdir -p "$guest/bin" "$guest/dev" "$guest/proc" "$guest/sys" "$root/minihv/guest"
+cp /bin/busybox "$guest/bin/busybox"
+for a in sh mount echo cat dd od tr printf poweroff reboot uname nproc \
+	 setsid cttyhack ls; do
+	ln -sf busybox "$guest/bin/$a"
+done
+install -m 0755 "$top/lab/guest/init" "$guest/init"
+(cd "$guest" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) \
+	> "$root/minihv/guest/initrd.cpio"
+cp "/boot/vmlinuz-$kver" "$root/minihv/guest/vmlinuz"
+# The same kernel uncompressed (ELF vmlinux, booted through its PVH
+# entry), gzipped: boot_test unpacks it where the lab has the memory.
+vmlinux_gz=$top/build/lab/guest-vmlinux.gz
+if [ ! -s "$vmlinux_gz" ] || [ "/boot/vmlinuz-$kver" -nt "$vmlinux_gz" ]; then
+	k=/boot/vmlinuz-$kver
+	le() { od -An -tu"$2" -j "$1" -N "$2" "$k" | tr -d ' '; }
+	setup=$(le 497 1)
+	[ "$setup" -ne 0 ] || setup=4
+	off=$(( (setup + 1) * 512 + $(le 584 4) ))
+	case $(od -An -tx1 -j "$off" -N2 "$k" | tr -d ' ') in
+	1f8b) dec="gzip -dc" ;;
+	fd37) dec="xz -dc --single-stream" ;;
+	28b5) dec="zstd -dcq" ;;
+	*) dec= ;;
+	esac
+	if [ -n "$dec" ] && tail -c +$((off + 1)) "$k" | head -c "$(le 588 4)" |
+		$dec 2>/dev/null | gzip -1 > "$vmlinux_gz.tmp"; then
+		mv "$vmlinux_gz.tmp" "$vmlinux_gz"
+	else
+		echo "initramfs.sh: cannot extract vmlinux from $k: no PVH boot test" >&2
+		rm -f "$vmlinux_gz.tmp" "$vmlinux_gz"
+	fi
+fi
+[ ! -s "$vmlinux_gz" ] || cp "$vmlinux_gz" "$root/minihv/guest/vmlinux.gz"
+
 # The Debian kernel's KVM modules and their dependencies.
 mods=/lib/modules/$kver
 dst=$root/lib/modules/$kver

@@ -23,7 +23,7 @@ set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
 lab=$1
 [ -n "$lab" ] && shift || { echo "usage: lab/lab.sh svm|vmx|novirt [--cmd CMD] [--files PATHS] [--shell]" >&2; exit 2; }
-cmd= files= timeout= shell= quiet= icount=
+cmd= files= timeout= shell= quiet= icount= megs=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--cmd) cmd=$2; shift ;;
@@ -40,8 +40,8 @@ done
 case "$lab" in
 svm)	boot=qemu; cpu=qemu64,+svm,+npt; cpus=2; : "${timeout:=600}" ;;
 novirt)	boot=qemu; cpu=qemu64,-svm,-vmx; cpus=2; : "${timeout:=300}" ;;
-vmx)	boot=bochs; cpu=corei7_haswell_4770; cpus=1; : "${timeout:=1500}" ;;
-vmx-smp) boot=bochs; cpu=corei7_haswell_4770; cpus=2; : "${timeout:=1500}" ;;
+vmx)	boot=bochs; cpu=corei7_haswell_4770; cpus=1; : "${timeout:=1500}"; megs=768 ;;
+vmx-smp) boot=bochs; cpu=corei7_haswell_4770; cpus=2; : "${timeout:=1500}"; megs=768 ;;
 *)	echo "lab.sh: unknown lab '$lab' (svm, vmx, vmx-smp or novirt)" >&2; exit 2 ;;
 esac
 
@@ -66,6 +66,8 @@ cat "$base" "$dir/overlay.cpio" > "$dir/initrd.cpio"
 # The guest knows the machine, not the variant: vmx-smp is "vmx".
 cmdline="lab=${lab%-smp} loglevel=1"
 bootargs="--initrd $dir/initrd.cpio --cpu $cpu --cpus $cpus --timeout $timeout"
+# Bochs: 768 MiB, so that boot_test's L2 guest and its PVH vmlinux fit.
+[ -z "$megs" ] || bootargs="$bootargs --megs $megs"
 if [ -n "$shell" ]; then
 	# shellcheck disable=SC2086
 	exec "$top/lab/boot-$boot.sh" $bootargs --interactive \

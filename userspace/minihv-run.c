@@ -3,7 +3,7 @@
  * minihv-run: command line front end.
  *
  *   minihv-run check [--dev PATH]   is this machine able to run minihv VMs?
- *   minihv-run run ...              run a guest (not yet implemented)
+ *   minihv-run run -k KERNEL ...    run a guest (run.c)
  *   minihv-run top [-d S] [-n N]    live exit rates of the VMs (top.c)
  */
 #include <stdio.h>
@@ -20,7 +20,7 @@ static void usage(FILE *f)
 		"  check [--dev PATH]  report whether this machine can run VMs\n"
 		"                      with minihv (or with KVM: --dev /dev/kvm);\n"
 		"                      exit 0 if usable, 1 if not\n"
-		"  run                 run a guest (not yet implemented)\n"
+		"  run -k KERNEL ...   boot a guest kernel (run --help for options)\n"
 		"  top [-d S] [-n N] [--batch]\n"
 		"                      live exit rates of the running VMs\n"
 		"  help, --help, -h    show this text\n"
@@ -86,8 +86,7 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "top"))
 		return cmd_top(argc - 2, argv + 2);
 	if (!strcmp(cmd, "run"))
-		return usage_error("'%s' is not yet implemented; only 'check' works for now",
-				   cmd);
+		return cmd_run(argc - 1, argv + 1);
 	if (cmd[0] == '-')
 		return usage_error("unknown option '%s': give a command first (check, run, --help)",
 				   cmd);

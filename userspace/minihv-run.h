@@ -19,4 +19,7 @@ int cmd_check(const char *dev_path);
 /* "minihv-run top [-d SECONDS] [-n N] [--batch]" (top.c). */
 int cmd_top(int argc, char **argv);
 
+/* "minihv-run run ...": argv[0] is "run"; returns the exit code (run.c). */
+int cmd_run(int argc, char **argv);
+
 #endif /* _MINIHV_RUN_H */

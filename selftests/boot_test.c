@@ -1,0 +1,602 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * boot_test: minihv-run run boots an unmodified Linux kernel (Debian's
+ * own vmlinuz, the lab's /minihv/guest/vmlinuz) with a busybox initramfs
+ * (/minihv/guest/initrd.cpio, lab/guest/init) to a shell that runs a
+ * command, prints a marker and powers off; the launcher exits 0.
+ * MINIHV_DEV picks the device (minihv or kvm: the same launcher).
+ *
+ *  - bzImage with 1 and 2 vCPUs; PVH vmlinux (when the lab has one)
+ *  - --on-reboot restart boots the guest again (the guest counts its
+ *    boots in CMOS NVRAM, which survives the restart)
+ *  - a kernel panic maps to --on-crash destroy: exit status 4
+ *  - SIGTERM ends a spinning guest: exit status 143, with --stats
+ *  - the debug exit port: exit status (N << 1) | 1, from a raw flat
+ *    binary and from a multiboot kernel that checks its boot magic
+ *  - a bogus kernel file, too little memory, a missing device node, a
+ *    bad option: exit status 2 and a message that says what to fix;
+ *    --help exits 0 (these need no device: `make launcher-test` runs
+ *    them on the build host)
+ * A device without the split irqchip (in-kernel local APICs) cannot boot
+ * Linux: the launcher says so (exit 2) and the boot tests SKIP with its
+ * message.
+ *
+ * MINIHV_RUN (default /minihv/bin/minihv-run), MINIHV_GUEST (default
+ * /minihv/guest) and MINIHV_BOOT_TIMEOUT (seconds; default 240, 900 with
+ * lab=vmx) override the paths and the time one boot may take.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/kvm.h>
+
+#include "lib/harness.h"
+
+#define MARKER	"MINIHV-GUEST-MARKER"
+#define OUT_MAX	(4 << 20)
+
+static const char *env_or(const char *name, const char *def)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : def;
+}
+
+static const char *launcher(void)
+{
+	return env_or("MINIHV_RUN", "/minihv/bin/minihv-run");
+}
+
+/* A file of the guest's folder (allocated: argv arrays keep it). */
+static char *guest_file(const char *name)
+{
+	char *p = malloc(256);
+
+	if (p)
+		snprintf(p, 256, "%s/%s",
+			 env_or("MINIHV_GUEST", "/minihv/guest"), name);
+	return p;
+}
+
+struct result {
+	int status;		/* exit status, -1 timeout, -2 signal */
+	char *out;		/* stdout and stderr */
+	double secs;
+};
+
+static struct result launch_term(const char *const *argv, double term_after);
+
+/* Run minihv-run with ARGV (NULL-terminated), output to a file. */
+static struct result launch(const char *const *argv)
+{
+	return launch_term(argv, 0);
+}
+
+/* The same, with SIGTERM after TERM_AFTER seconds (if not 0). */
+static struct result launch_term(const char *const *argv, double term_after)
+{
+	bool termed = false;
+	struct result r = { .status = -1 };
+	char path[] = "/tmp/boot_test.XXXXXX";
+	/* Bochs (lab=vmx) is several times slower than the QEMU labs. */
+	int timeout = atoi(env_or("MINIHV_BOOT_TIMEOUT",
+				  !strcmp(env_or("lab", ""), "vmx") ? "900" :
+				  "240"));
+	struct timespec t0, t1;
+	int fd = mkstemp(path), st;
+	pid_t pid;
+	ssize_t n;
+
+	r.out = calloc(1, OUT_MAX + 1);
+	if (fd < 0 || !r.out)
+		return r;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDONLY);
+
+		dup2(null, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execv(argv[0], (char *const *)argv);
+		perror("execv");
+		_exit(127);
+	}
+	for (;;) {
+		pid_t w = waitpid(pid, &st, WNOHANG);
+
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		r.secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+		if (w == pid)
+			break;
+		if (term_after > 0 && !termed && r.secs > term_after) {
+			kill(pid, SIGTERM);
+			termed = true;
+		}
+		if (r.secs > timeout) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &st, 0);
+			st = -1;
+			break;
+		}
+		usleep(100000);
+	}
+	if (st == -1)
+		r.status = -1;
+	else if (WIFEXITED(st))
+		r.status = WEXITSTATUS(st);
+	else
+		r.status = -2;
+	lseek(fd, 0, SEEK_SET);
+	n = read(fd, r.out, OUT_MAX);
+	r.out[n > 0 ? n : 0] = 0;
+	close(fd);
+	unlink(path);
+	return r;
+}
+
+/* The last lines of the output, as TAP comments. */
+static void show_tail(const char *out, int lines)
+{
+	const char *p = out + strlen(out);
+	int n = 0;
+
+	while (p > out && n <= lines)
+		if (*--p == '\n')
+			n++;
+	printf("# --- minihv-run output (tail) ---\n");
+	while (*p) {
+		const char *e = strchr(p, '\n');
+		int len = e ? e - p : (int)strlen(p);
+
+		if (len)
+			printf("# %.*s\n", len > 200 ? 200 : len, p);
+		p += len + (e ? 1 : 0);
+	}
+}
+
+/* A device that cannot boot Linux (yet): the launcher's own words. */
+static const char *cannot_boot(const struct result *r)
+{
+	const char *p;
+
+	if (r->status != 2)
+		return NULL;
+	p = strstr(r->out, "lacks KVM_CAP_");
+	if (!p)
+		return NULL;
+	while (p > r->out && p[-1] != '\n' && p[-1] != ' ')
+		p--;
+	while (p > r->out && p[-1] != '\n' && p[-1] != ':')
+		p--;
+	return p[0] == ' ' ? p + 1 : p;	/* "/dev/minihv lacks ..." */
+}
+
+static int count(const char *s, const char *what)
+{
+	int n = 0;
+
+	while ((s = strstr(s, what))) {
+		n++;
+		s += strlen(what);
+	}
+	return n;
+}
+
+FIXTURE(boot) {
+	char unused;
+};
+
+FIXTURE_SETUP(boot)
+{
+}
+
+FIXTURE_TEARDOWN(boot)
+{
+}
+
+/* SKIP (and leave the test) unless the launcher, guest and device exist. */
+#define REQUIRE_GUEST() do {						\
+	struct stat st;							\
+	if (stat(launcher(), &st) || stat(guest_file("vmlinuz"), &st) ||\
+	    stat(guest_file("initrd.cpio"), &st))			\
+		SKIP(return, "needs %s, %s and %s (lab/initramfs.sh)",	\
+		     launcher(), guest_file("vmlinuz"),			\
+		     guest_file("initrd.cpio"));			\
+	if (!hv_path_exists(hv_dev_path()))				\
+		SKIP(return, "%s missing", hv_dev_path());		\
+} while (0)
+
+#define BOOT_ARGS(kernel, cpus, params, ...)				\
+	{ launcher(), "run", "--dev", hv_dev_path(), "-k", kernel,	\
+	  "-i", guest_file("initrd.cpio"), "-m", "256", "-c", cpus,	\
+	  "-p", "console=ttyS0 panic=-1 quiet " params, "--stats",	\
+	  ##__VA_ARGS__, NULL }
+
+/* Boot; SKIP if the device cannot boot Linux; the result otherwise. */
+#define BOOT(r, argv) do {						\
+	r = launch(argv);						\
+	printf("# %s on %s: exit %d after %.1fs\n", _metadata->name,	\
+	       hv_dev_path(), r.status, r.secs);			\
+	if (cannot_boot(&r)) {						\
+		char why[160];						\
+		snprintf(why, sizeof(why), "%.*s", 150, cannot_boot(&r)); \
+		*strchrnul(why, '\n') = 0;				\
+		SKIP(return, "%s", why);				\
+	}								\
+} while (0)
+
+static void boot_marker(struct __test_metadata *_metadata,
+			const char *const *argv, const char *want_cpus)
+{
+	struct result r;
+	char want[64];
+
+	REQUIRE_GUEST();
+	BOOT(r, argv);
+	snprintf(want, sizeof(want), "cpus=%s ok", want_cpus);
+	if (r.status != 0 || !strstr(r.out, MARKER) || !strstr(r.out, want))
+		show_tail(r.out, 40);
+	EXPECT_EQ(0, r.status);
+	EXPECT_NE(NULL, strstr(r.out, MARKER));
+	EXPECT_NE(NULL, strstr(r.out, want));
+	EXPECT_NE(NULL, strstr(r.out, "minihv-run stats:"));	/* --stats */
+	free(r.out);
+}
+
+TEST_F_TIMEOUT(boot, bzimage_1cpu, 1300)
+{
+	const char *argv[] = BOOT_ARGS(guest_file("vmlinuz"), "1", "");
+
+	boot_marker(_metadata, argv, "1");
+}
+
+/* MemAvailable in MiB, from /proc/meminfo. */
+static long mem_available_mib(void)
+{
+	char line[128];
+	long kib = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %ld kB", &kib) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kib / 1024;
+}
+
+/*
+ * The uncompressed vmlinux (66 MB for Debian's) travels gzipped; it is
+ * unpacked once to TMPDIR, where the lab has the memory for it and for
+ * the guest, and removed when the test program exits.
+ */
+/* Does the device have the split irqchip that booting Linux needs? */
+static bool split_irqchip(void)
+{
+	int sys = open(hv_dev_path(), O_RDWR), vm;
+	bool ok = false;
+
+	if (sys < 0)
+		return false;
+	vm = ioctl(sys, KVM_CREATE_VM, 0);
+	if (vm >= 0) {
+		ok = ioctl(vm, KVM_CHECK_EXTENSION, KVM_CAP_SPLIT_IRQCHIP) > 0;
+		close(vm);
+	}
+	close(sys);
+	return ok;
+}
+
+static char vmlinux_path[256];
+static pid_t owner;		/* the test program; tests run in children */
+
+static void __attribute__((constructor)) vmlinux_init(void)
+{
+	owner = getpid();
+	snprintf(vmlinux_path, sizeof(vmlinux_path), "%s/boot_test-vmlinux.%d",
+		 env_or("TMPDIR", "/tmp"), owner);
+}
+
+static void __attribute__((destructor)) vmlinux_cleanup(void)
+{
+	if (getpid() == owner)
+		unlink(vmlinux_path);
+}
+
+/* The unpacked vmlinux, or NULL with the reason in WHY. */
+static const char *vmlinux(char *why, size_t len)
+{
+	char cmd[1100];
+	struct stat st;
+	long avail;
+
+	if (!stat(vmlinux_path, &st) && st.st_size > 0)
+		return vmlinux_path;
+	if (!split_irqchip()) {		/* no Linux boot: save the unpacking */
+		snprintf(why, len, "%s lacks KVM_CAP_SPLIT_IRQCHIP (in-kernel local APICs)",
+			 hv_dev_path());
+		return NULL;
+	}
+	if (stat(guest_file("vmlinux.gz"), &st)) {
+		snprintf(why, len, "no %s in this lab (lab/initramfs.sh could not extract it)",
+			 guest_file("vmlinux.gz"));
+		return NULL;
+	}
+	avail = mem_available_mib();
+	if (avail < 512) {
+		snprintf(why, len, "%ld MiB available, the unpacked vmlinux and the guest need 512",
+			 avail);
+		return NULL;
+	}
+	snprintf(cmd, sizeof(cmd), "gunzip -c %s > %s.tmp && mv %s.tmp %s",
+		 guest_file("vmlinux.gz"), vmlinux_path, vmlinux_path,
+		 vmlinux_path);
+	if (system(cmd)) {
+		snprintf(why, len, "cannot unpack %s", guest_file("vmlinux.gz"));
+		return NULL;
+	}
+	return vmlinux_path;
+}
+
+/*
+ * The kernel for the tests that are not about the format: Debian's
+ * bzImage, but in Bochs (lab=vmx), where the kernel's decompression
+ * costs most of a boot, the PVH vmlinux when there is one.
+ */
+static const char *any_kernel(void)
+{
+	char why[200];
+	const char *k;
+
+	if (strcmp(env_or("lab", ""), "vmx"))
+		return guest_file("vmlinuz");
+	k = vmlinux(why, sizeof(why));
+	printf("# Bochs: %s\n", k ? "PVH vmlinux, faster" : why);
+	return k ? k : guest_file("vmlinuz");
+}
+
+TEST_F_TIMEOUT(boot, pvh_1cpu, 1300)
+{
+	char why[200];
+	const char *k;
+
+	REQUIRE_GUEST();
+	k = vmlinux(why, sizeof(why));
+	if (!k)
+		SKIP(return, "%s", why);
+	{
+		const char *argv[] = BOOT_ARGS(k, "1", "");
+
+		boot_marker(_metadata, argv, "1");
+	}
+}
+
+TEST_F_TIMEOUT(boot, smp_2cpu, 1300)
+{
+	REQUIRE_GUEST();
+	{
+		const char *argv[] = BOOT_ARGS(any_kernel(), "2", "");
+
+		boot_marker(_metadata, argv, "2");
+	}
+}
+
+TEST_F_TIMEOUT(boot, reboot_restarts, 1300)
+{
+	struct result r;
+
+	REQUIRE_GUEST();
+	const char *argv[] = BOOT_ARGS(any_kernel(), "1",
+				       "mhtest=reboot", "--on-reboot",
+				       "restart");
+
+	BOOT(r, argv);
+	if (r.status != 0 || count(r.out, "MINIHV-GUEST-BOOT") != 2)
+		show_tail(r.out, 40);
+	EXPECT_EQ(0, r.status);
+	EXPECT_EQ(2, count(r.out, "MINIHV-GUEST-BOOT"));
+	EXPECT_NE(NULL, strstr(r.out, "restarting it"));
+	EXPECT_NE(NULL, strstr(r.out, MARKER));
+	free(r.out);
+}
+
+TEST_F_TIMEOUT(boot, panic_is_crash, 1300)
+{
+	struct result r;
+
+	REQUIRE_GUEST();
+	const char *argv[] = BOOT_ARGS(any_kernel(), "1",
+				       "mhtest=panic", "--on-crash",
+				       "destroy", "--on-reboot", "restart");
+
+	BOOT(r, argv);
+	if (r.status != 4)
+		show_tail(r.out, 40);
+	EXPECT_EQ(4, r.status);
+	EXPECT_NE(NULL, strstr(r.out, "Kernel panic"));
+	EXPECT_NE(NULL, strstr(r.out, "guest crashed"));
+	free(r.out);
+}
+
+/* Error paths: no guest runs; exit 2 and a message that says what to do. */
+static void expect_error(struct __test_metadata *_metadata,
+			 const char *const *argv, const char *msg)
+{
+	struct result r = launch(argv);
+
+	printf("# %s: exit %d\n", _metadata->name, r.status);
+	if (r.status != 2 || !strstr(r.out, msg))
+		show_tail(r.out, 10);
+	EXPECT_EQ(2, r.status);
+	EXPECT_NE(NULL, strstr(r.out, msg));
+	free(r.out);
+}
+
+TEST(bogus_kernel)
+{
+	char path[] = "/tmp/boot_test_bogus.XXXXXX";
+	int fd = mkstemp(path);
+	const char *const argv[] = { launcher(), "run", "--dev", hv_dev_path(),
+			       "-k", path, NULL };
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(4096, write(fd, calloc(1, 4096), 4096));
+	close(fd);
+	expect_error(_metadata, argv, "is not a kernel this launcher knows");
+	unlink(path);
+}
+
+TEST(too_little_memory)
+{
+	const char *const argv[] = { launcher(), "run", "--dev", hv_dev_path(),
+			       "-k", guest_file("vmlinuz"), "-m", "16", NULL };
+	struct stat st;
+
+	if (stat(guest_file("vmlinuz"), &st))
+		SKIP(return, "needs %s", guest_file("vmlinuz"));
+	expect_error(_metadata, argv, "use -m");
+}
+
+TEST(missing_device)
+{
+	const char *const argv[] = { launcher(), "run", "--dev",
+			       "/dev/minihv-no-such-node", "-k",
+			       guest_file("vmlinuz"), NULL };
+
+	expect_error(_metadata, argv, "cannot open /dev/minihv-no-such-node");
+}
+
+/* Write BYTES to a temporary file; its path in PATH (a mkstemp template). */
+static int write_image(char *path, const uint8_t *bytes, size_t len)
+{
+	int fd = mkstemp(path);
+
+	if (fd < 0)
+		return -1;
+	if (write(fd, bytes, len) != (ssize_t)len) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/* Run a tiny image; SKIP where the device cannot run the launcher. */
+static void tiny_guest(struct __test_metadata *_metadata,
+		       const char *const *argv, int want)
+{
+	struct result r;
+
+	if (!hv_path_exists(hv_dev_path()))
+		SKIP(return, "%s missing", hv_dev_path());
+	BOOT(r, argv);
+	if (r.status != want)
+		show_tail(r.out, 10);
+	EXPECT_EQ(want, r.status);
+	free(r.out);
+}
+
+/* --raw: a flat binary that writes 0x21 to the debug exit port. */
+TEST(raw_debug_exit)
+{
+	static const uint8_t code[] = {
+		0xb0, 0x21,		/* mov $0x21, %al */
+		0xe6, 0xf4,		/* out %al, $0xf4 */
+		0xf4,			/* hlt */
+	};
+	char path[] = "/tmp/boot_test_raw.XXXXXX";
+	const char *const argv[] = { launcher(), "run", "--dev", hv_dev_path(),
+				     "-k", path, "--raw", "0x100000", "-m", "16",
+				     NULL };
+
+	ASSERT_EQ(0, write_image(path, code, sizeof(code)));
+	tiny_guest(_metadata, argv, (0x21 << 1) | 1);
+	unlink(path);
+}
+
+/*
+ * Multiboot v1 (a.out kludge): the kernel checks EAX = 0x2badb002 and
+ * writes 0x2a (0x13 if wrong) to the debug exit port.
+ */
+TEST(multiboot_debug_exit)
+{
+	static const uint32_t hdr[8] = {
+		0x1badb002, 0x10000, -(0x1badb002U + 0x10000),
+		0x100000, 0x100000, 0, 0, 0x100020,
+	};
+	static const uint8_t code[] = {
+		0x3d, 0x02, 0xb0, 0xad, 0x2b,	/* cmp $0x2badb002, %eax */
+		0x75, 0x04,			/* jne 1f */
+		0xb0, 0x2a,			/* mov $0x2a, %al */
+		0xeb, 0x02,			/* jmp 2f */
+		0xb0, 0x13,			/* 1: mov $0x13, %al */
+		0xe6, 0xf4,			/* 2: out %al, $0xf4 */
+		0xf4,				/* hlt */
+	};
+	uint8_t image[0x40] = { 0 };
+	char path[] = "/tmp/boot_test_mb.XXXXXX";
+	const char *const argv[] = { launcher(), "run", "--dev", hv_dev_path(),
+				     "-k", path, "-m", "16", NULL };
+
+	memcpy(image, hdr, sizeof(hdr));
+	memcpy(image + 0x20, code, sizeof(code));
+	ASSERT_EQ(0, write_image(path, image, sizeof(image)));
+	tiny_guest(_metadata, argv, (0x2a << 1) | 1);
+	unlink(path);
+}
+
+/* SIGTERM ends a spinning guest: exit 128 + 15, and it says why. */
+TEST(sigterm)
+{
+	static const uint8_t code[] = { 0xeb, 0xfe };	/* 1: jmp 1b */
+	char path[] = "/tmp/boot_test_spin.XXXXXX";
+	const char *const argv[] = { launcher(), "run", "--dev", hv_dev_path(),
+				     "-k", path, "--raw", "0x100000", "-m", "16",
+				     "--stats", NULL };
+	struct result r;
+
+	if (!hv_path_exists(hv_dev_path()))
+		SKIP(return, "%s missing", hv_dev_path());
+	ASSERT_EQ(0, write_image(path, code, sizeof(code)));
+	r = launch_term(argv, 2);
+	printf("# sigterm on %s: exit %d after %.1fs\n", hv_dev_path(),
+	       r.status, r.secs);
+	if (r.status != 128 + SIGTERM)
+		show_tail(r.out, 10);
+	EXPECT_EQ(128 + SIGTERM, r.status);
+	EXPECT_NE(NULL, strstr(r.out, "stopped by the user"));
+	EXPECT_NE(NULL, strstr(r.out, "minihv-run stats:"));
+	free(r.out);
+	unlink(path);
+}
+
+TEST(help)
+{
+	const char *const argv[] = { launcher(), "run", "--help", NULL };
+	struct result r = launch(argv);
+
+	EXPECT_EQ(0, r.status);
+	EXPECT_NE(NULL, strstr(r.out, "--on-crash"));
+	EXPECT_NE(NULL, strstr(r.out, "exit status"));
+	free(r.out);
+}
+
+TEST(bad_option)
+{
+	const char *const argv[] = { launcher(), "run", "-k", "x", "--frob",
+				     NULL };
+
+	expect_error(_metadata, argv, "unknown option '--frob'");
+}
+
+TEST_HARNESS_MAIN
