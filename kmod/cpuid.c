@@ -8,7 +8,12 @@
  * features are an allow-list: anything new in the host's CPUID stays
  * hidden until minihv is taught about it.
  *
- * x2APIC is always shown (it is emulated, as in KVM; it works with
+ * The local APIC (CPUID.1:EDX[9]) and x2APIC are always shown, as in KVM:
+ * they exist once userspace enables KVM_CAP_SPLIT_IRQCHIP.  MCE/MCA are
+ * not: minihv has no machine-check MSRs (MCG_CAP, MCG_STATUS, banks), and
+ * a Linux guest shown MCA reads them and panics on the #GP.
+ *
+ * x2APIC is emulated, as in KVM; it works with
  * KVM_CAP_SPLIT_IRQCHIP); the TSC-deadline timer, as in KVM, is not: it
  * is KVM_CAP_TSC_DEADLINE_TIMER, userspace sets CPUID.1:ECX[24] itself.
  * Leaves 0x15/0x16 and 0x40000010 give the TSC frequency and the APIC
@@ -32,8 +37,8 @@
 
 /* CPUID.1:EDX/ECX */
 #define LEAF1_EDX (F(FPU) | F(VME) | F(DE) | F(PSE) | F(TSC) | F(MSR) | \
-		   F(PAE) | F(MCE) | F(CX8) | F(SEP) | F(MTRR) | F(PGE) | \
-		   F(MCA) | F(CMOV) | F(PAT) | F(PSE36) | F(CLFLUSH) | \
+		   F(PAE) | F(CX8) | F(APIC) | F(SEP) | F(MTRR) | F(PGE) | \
+		   F(CMOV) | F(PAT) | F(PSE36) | F(CLFLUSH) | \
 		   F(MMX) | F(FXSR) | F(XMM) | F(XMM2))
 #define LEAF1_ECX (F(XMM3) | F(PCLMULQDQ) | F(SSSE3) | F(FMA) | F(CX16) | \
 		   F(XMM4_1) | F(XMM4_2) | F(MOVBE) | F(POPCNT) | F(AES) | \
