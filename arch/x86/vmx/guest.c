@@ -1326,7 +1326,9 @@ const char *vmx_exit_name(unsigned int stat)
 	return NULL;
 }
 
-static int vmx_handle_exit(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
+/* Inlined, as without the tracepoints (one caller, on the hot path). */
+static __always_inline int vmx_handle_exit(struct minihv_vcpu *vcpu,
+					   const struct vmx_exit *e)
 {
 	u16 basic = e->reason;
 	vmx_exit_handler handler = NULL;
