@@ -67,7 +67,7 @@ struct minihv_memslot {
  * @info2:	VMX guest-physical address (EPT exits), SVM EXITINFO2
  * @rip:	guest RIP at the exit
  * @len:	instruction length (0 when the CPU does not say)
- * @guest_ns:	time in the guest before this exit (kmod/stats.c)
+ * @guest_ns:	time in the guest before this exit (set by kmod/stats.c)
  */
 struct minihv_exit_info {
 	u32 stat;
@@ -96,6 +96,7 @@ struct minihv_vcpu_stats {
 	u64 user_in_exit;		/* ns in userspace since t_exit */
 	u32 exit_open;			/* t_exit's exit awaits re-entry */
 	u32 exit_stat;			/* its statistics index */
+	u64 exit_guest_ns;		/* the guest ran that long before it */
 	bool exit_copied;		/* @exit holds it, not yet traced */
 	struct minihv_exit_info exit;	/* the last exit, for minihv_exit */
 
@@ -362,6 +363,8 @@ void minihv_stats_vcpu_free(struct minihv_vcpu *vcpu);
 void minihv_stats_run_begin(struct minihv_vcpu *vcpu);
 void minihv_stats_run_end(struct minihv_vcpu *vcpu, int r);
 void minihv_trace_exit(struct minihv_vcpu *vcpu, int r);
+void minihv_trace_exit_info(struct minihv_vcpu *vcpu,
+			    const struct minihv_exit_info *e);
 void minihv_stats_read(struct minihv_vm *vm, int vcpu_id,
 		       struct minihv_stats *st);
 long minihv_get_stats(struct minihv_vm *vm,

@@ -97,6 +97,21 @@ void minihv_stats_run_end(struct minihv_vcpu *vcpu, int r)
 }
 
 /*
+ * The details of the exit minihv_stats_exit() just counted, for the
+ * minihv_exit event (the backend calls it only if minihv_trace_exit_on()).
+ */
+void minihv_trace_exit_info(struct minihv_vcpu *vcpu,
+			    const struct minihv_exit_info *e)
+{
+	struct minihv_vcpu_stats *s = vcpu->stats;
+
+	s->exit = *e;
+	s->exit.stat = s->exit_stat;
+	s->exit.guest_ns = s->exit_guest_ns;
+	s->exit_copied = true;
+}
+
+/*
  * The exit was handled: @r as ->vcpu_run() returned it.  Called only when
  * the minihv_exit tracepoint is on (kmod/vcpu.c).
  */

@@ -38,7 +38,6 @@ static __always_inline void minihv_stats_entry(struct minihv_vcpu *vcpu)
 	struct minihv_vcpu_stats *s = vcpu->stats;
 	u64 now = rdtsc();
 
-	trace_minihv_entry(vcpu);
 	s->t_entry = now;
 	if (s->exit_open) {
 		u64 ns = minihv_cyc_to_ns(now - s->t_exit);
@@ -54,25 +53,33 @@ static __always_inline void minihv_stats_entry(struct minihv_vcpu *vcpu)
 	}
 }
 
-/* Just after a VM exit: time in the guest, the exit counted. */
+/* Just after a VM exit: time in the guest, the exit counted by @stat. */
 static __always_inline void minihv_stats_exit(struct minihv_vcpu *vcpu,
-					      struct minihv_exit_info *e)
+					      unsigned int stat)
 {
 	struct minihv_vcpu_stats *s = vcpu->stats;
 	u64 now = rdtsc();
 
-	e->guest_ns = minihv_cyc_to_ns(now - s->t_entry);
-	minihv_stat_add(&s->guest_ns, e->guest_ns);
-	minihv_stat_add(&vcpu->exits[e->stat], 1);
+	s->exit_guest_ns = minihv_cyc_to_ns(now - s->t_entry);
+	minihv_stat_add(&s->guest_ns, s->exit_guest_ns);
+	minihv_stat_add(&vcpu->exits[stat], 1);
 	s->t_exit = now;
 	s->user_in_exit = 0;
 	s->exit_open = 1;
-	s->exit_stat = e->stat;
-	/* Kept for minihv_exit, after the handler, only when it is on. */
-	if (trace_minihv_exit_enabled()) {
-		s->exit = *e;
-		s->exit_copied = true;
-	}
+	s->exit_stat = stat;
+	s->exit_copied = false;		/* minihv_trace_exit_info() sets it */
+}
+
+/*
+ * Is minihv_exit on?  Then, after minihv_stats_exit() and before the
+ * handler, the backend gives the exit's details to minihv_trace_exit_info()
+ * (kmod/stats.c), which keeps them for the event emitted after the
+ * handler.  Disabled, this is one static branch: the backend does not
+ * even read the details.
+ */
+static __always_inline bool minihv_trace_exit_on(void)
+{
+	return trace_minihv_exit_enabled();
 }
 
 #endif /* MINIHV_STATS_H */

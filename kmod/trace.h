@@ -53,7 +53,7 @@
 #define MINIHV_PF_MMIO		1	/* no RAM (or read-only): MMIO */
 #define MINIHV_PF_GUEST		2	/* shadow: the guest's own #PF */
 
-/* The VM entry, just before VMLAUNCH/VMRESUME/VMRUN (IRQs off). */
+/* The vCPU is about to enter the guest (kmod/vcpu.c, before ->vcpu_run). */
 TRACE_EVENT(minihv_entry,
 	TP_PROTO(const struct minihv_vcpu *vcpu),
 	TP_ARGS(vcpu),

@@ -94,6 +94,8 @@ static int vcpu_run_loop(struct minihv_vcpu *vcpu)
 			}
 		}
 		minihv_inject_events(vcpu);
+		/* Here rather than in the backend: no register pressure there. */
+		trace_minihv_entry(vcpu);
 		r = minihv_ops->vcpu_run(vcpu);
 		if (trace_minihv_exit_enabled())
 			minihv_trace_exit(vcpu, r);

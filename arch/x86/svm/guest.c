@@ -792,16 +792,20 @@ static int svm_handle_exit(struct minihv_vcpu *vcpu, u64 code)
 {
 	int (*handler)(struct minihv_vcpu *vcpu) = NULL;
 	struct vmcb_control_area *c = &to_svm(vcpu)->vmcb->control;
-	struct minihv_exit_info e = {
-		.stat = exit_stat(code), .reason = code, .rip = vcpu->rip,
-		.qual = c->exit_info_1, .info2 = c->exit_info_2,
-	};
 	u64 data[2];
 
-	/* NRIPS: next_rip is 0 for exits not caused by an instruction. */
-	if (c->next_rip && c->next_rip - vcpu->rip <= 15)
-		e.len = c->next_rip - vcpu->rip;
-	minihv_stats_exit(vcpu, &e);
+	minihv_stats_exit(vcpu, exit_stat(code));
+	if (minihv_trace_exit_on()) {
+		struct minihv_exit_info e = {
+			.reason = code, .rip = vcpu->rip,
+			.qual = c->exit_info_1, .info2 = c->exit_info_2,
+		};
+
+		/* NRIPS: next_rip is 0 when no instruction caused the exit. */
+		if (c->next_rip && c->next_rip - vcpu->rip <= 15)
+			e.len = c->next_rip - vcpu->rip;
+		minihv_trace_exit_info(vcpu, &e);
+	}
 	if (code < ARRAY_SIZE(svm_exit_handlers))
 		handler = svm_exit_handlers[code];
 	else if (code == SVM_EXIT_NPF)

@@ -1472,17 +1472,22 @@ const char *vmx_exit_name(unsigned int stat)
 	return NULL;
 }
 
-static int vmx_handle_exit(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
+/* Inlined, as without the tracepoints (one caller, on the hot path). */
+static __always_inline int vmx_handle_exit(struct minihv_vcpu *vcpu,
+					   const struct vmx_exit *e)
 {
 	u16 basic = e->reason;
 	vmx_exit_handler handler = NULL;
-	struct minihv_exit_info info = {
-		.stat = exit_stat(e->reason), .reason = e->reason,
-		.qual = e->qual, .info2 = e->gpa, .rip = vcpu->rip,
-		.len = e->len,
-	};
 
-	minihv_stats_exit(vcpu, &info);
+	minihv_stats_exit(vcpu, exit_stat(e->reason));
+	if (minihv_trace_exit_on()) {
+		struct minihv_exit_info info = {
+			.reason = e->reason, .qual = e->qual, .info2 = e->gpa,
+			.rip = vcpu->rip, .len = e->len,
+		};
+
+		minihv_trace_exit_info(vcpu, &info);
+	}
 	if (basic < ARRAY_SIZE(vmx_exits))
 		handler = vmx_exits[basic].handler;
 	if ((e->reason & VMX_EXIT_REASONS_FAILED_VMENTRY) &&
