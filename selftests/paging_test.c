@@ -398,4 +398,40 @@ TEST(paging_churn_bounded)
 	guest_destroy(v);
 }
 
+/* ---------------------------------------------------------------------
+ * The instruction emulator's page walks fault like the CPU: MOVSB from
+ * MMIO to an unmapped address is a #PF (W, not present) with CR2 the
+ * destination, whichever order the MMIO read and the fault come in.
+ */
+GUEST_ASM(guest_emul_pf, ".code64",
+	"movl $0xc0000000, %esi\n"
+	"movabsq $0x140000000, %rdi\n"
+	"cld\n"
+	"movsb\n"
+	"hlt\n");
+
+TEST(emulated_access_faults)
+{
+	struct gvcpu *v = guest_create(GM_LONG64, guest_emul_pf, guest_emul_pf_end);
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+	uint32_t reason;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		reason = gvcpu_run_exit(v);
+		if (reason != KVM_EXIT_MMIO)
+			break;
+		/* KVM reads the source first: give it a byte, go on. */
+		ASSERT_EQ(0, v->run->mmio.is_write);
+		v->run->mmio.data[0] = 0x5a;
+	}
+	ASSERT_EQ(GV_PF, gvcpu_exc_vector(v)) TH_LOG("%s", gvcpu_exit_str(v));
+	gvcpu_get_regs(v, &regs);
+	EXPECT_EQ(2u, (uint32_t)regs.rbx);	/* W, not present */
+	gvcpu_get_sregs(v, &sregs);
+	EXPECT_EQ(0x140000000ULL, sregs.cr2);
+	guest_destroy(v);
+}
+
 TEST_HARNESS_MAIN
