@@ -133,8 +133,9 @@ static u64 linear(const struct kvm_sregs *s, unsigned int seg, u64 off,
 /*
  * The page walk, given the control registers: the MMU's walker
  * (kmod/mmu.c), with its permission checks (CPL 3 when CS.DPL is 3) and
- * its accessed/dirty bit updates.  A fault is -EFAULT here: the callers
- * turn it into an internal error, no #PF is injected yet.
+ * its accessed/dirty bit updates.  A fault is -EFAULT here, and is kept
+ * in vcpu->emul_pf: if the emulation then fails (emulation_failure()),
+ * the guest gets that #PF.
  */
 static int walk(struct minihv_vcpu *vcpu, const struct kvm_sregs *s, u64 gva,
 		bool write, u64 *gpa)
@@ -150,6 +151,11 @@ static int walk(struct minihv_vcpu *vcpu, const struct kvm_sregs *s, u64 gva,
 	if (!(s->efer & EFER_LMA))
 		gva = (u32)gva;
 	r = minihv_mmu_walk(vcpu, &p, gva, access, &w);
+	if (r == -EFAULT && !vcpu->emul_pf) {
+		vcpu->emul_pf = true;
+		vcpu->emul_pf_gva = gva;
+		vcpu->emul_pf_error = w.error;
+	}
 	if (r)
 		return -EFAULT;
 	*gpa = w.gpa;
@@ -258,6 +264,13 @@ static int emulation_failure(struct minihv_vcpu *vcpu, const u8 *insn,
 {
 	u64 data[2] = { 0, info };
 
+	/* It could not go on because of a guest page fault: that is all. */
+	if (vcpu->emul_pf) {
+		vcpu->emul_pf = false;
+		minihv_ops->inject_page_fault(vcpu, vcpu->emul_pf_gva,
+					      vcpu->emul_pf_error);
+		return 1;
+	}
 	memcpy(data, insn, min_t(unsigned int, len, 8));
 	return minihv_exit_internal(vcpu, KVM_INTERNAL_ERROR_EMULATION, 2,
 				    data);
@@ -650,6 +663,7 @@ int minihv_handle_io(struct minihv_vcpu *vcpu, u16 port, u8 size, bool in,
 
 	if (size != 1 && size != 2 && size != 4)
 		return -EINVAL;
+	vcpu->emul_pf = false;
 	if (string)
 		return handle_string_io(vcpu, port, size, in, rep, next_rip);
 
@@ -816,6 +830,7 @@ int minihv_handle_mmio(struct minihv_vcpu *vcpu, u64 gpa)
 	bool rep;
 	s64 step;
 
+	vcpu->emul_pf = false;
 	minihv_ops->get_sregs(vcpu, &s);
 	n = fetch_insn(vcpu, &s, buf);
 	if (!n || minihv_decode(&insn, buf, n, guest_mode(vcpu, &s)))

@@ -159,6 +159,14 @@ struct minihv_vcpu {
 	u8 pending_size;		/* bytes */
 	u8 pending_flags;		/* decode.h extension flags */
 
+	/*
+	 * A guest page walk of the instruction emulator faulted: the
+	 * emulation ends in this #PF, not in an internal error (exit.c).
+	 */
+	bool emul_pf;
+	u32 emul_pf_error;
+	u64 emul_pf_gva;
+
 	/* Statistics (written by the vCPU only, read lock-free). */
 	u64 exits[MINIHV_NR_EXIT_STATS];
 	struct minihv_vcpu_stats *stats;

@@ -27,7 +27,9 @@
  * guest reads through 1024 different 2 MiB pages three times: more shadow
  * page tables than minihv allows a vCPU, which must only cost time.
  */
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lib/harness.h"
@@ -395,6 +397,123 @@ TEST(paging_churn_bounded)
 	ASSERT_EQ(0, t.why[0]) TH_LOG("guest stopped: %s", t.why);
 	ASSERT_EQ(1, t.n) TH_LOG("reports: %s", pg_trace_str(&t));
 	EXPECT_EQ((uint32_t)(3 * 1024 * 0xaaaa0001u), t.r[0].val);
+	guest_destroy(v);
+}
+
+/* ---------------------------------------------------------------------
+ * SMEP and SMAP (where the CPU has them: r12 = SMEP, r13 = SMAP).  PG_VA
+ * pages 0, 1 and 3 are user pages; the kernel fetching from page 3 (SMEP)
+ * or reading page 0 with RFLAGS.AC clear (SMAP) faults with P|I or P; the
+ * handler makes the page a supervisor one and the access is retried.
+ * With AC set (STAC) the read of user page 1 does not fault.
+ */
+GUEST_ASM(guest_smep, ".code64",
+	LONG_TABLES
+	"orl $4, 0x70000\n"		/* PML4[0], PDPT[1], PD[0]: U */
+	"orl $4, 0x71008\n"
+	"orl $4, 0x72000\n"
+	"orl $4, 0x73000\n orl $4, 0x73008\n orl $4, 0x73018\n"
+	"movl $0, 0x7301c\n"		/* page 3: no XD here */
+	"movq %cr3, %rax\n movq %rax, %cr3\n"
+	"testl %r12d, %r12d\n jz 1f\n"
+	"movq %cr4, %rax\n orl $0x100000, %eax\n movq %rax, %cr4\n"
+	"movl $0x40003000, %ecx\n call *%rcx\n" OUTV
+	"1: testl %r13d, %r13d\n jz 2f\n"
+	"movq %cr4, %rax\n orl $0x200000, %eax\n movq %rax, %cr4\n"
+	"movl 0x40000000, %eax\n" OUTV
+	"stac\n movl 0x40001000, %eax\n clac\n" OUTV
+	"2: hlt\n"
+	"guest_smep_pf:\n"
+	"pushq %rax\n"
+	"pushq %rbx\n"
+	"movq %cr2, %rax\n outl %eax, $0x33\n"
+	"movq 16(%rsp), %rax\n outl %eax, $0x34\n"
+	"movq %cr2, %rbx\n shrq $12, %rbx\n andl $0x1ff, %ebx\n"
+	"leaq 0x73000(,%rbx,8), %rbx\n"
+	"andl $0xfffffffb, (%rbx)\n"
+	"movq %cr2, %rax\n invlpg (%rax)\n"
+	"popq %rbx\n popq %rax\n addq $8, %rsp\n iretq\n");
+GUEST_LABEL(guest_smep_pf);
+
+TEST(paging_smep_smap)
+{
+	struct gvcpu *v = guest_create(GM_LONG64, guest_smep, guest_smep_end);
+	struct kvm_cpuid2 *cpuid = guest_supported_cpuid(v->vm->sys_fd);
+	struct kvm_cpuid_entry2 *e7 = NULL;
+	struct pg_report want[8];
+	struct kvm_regs regs;
+	struct pg_trace t;
+	bool smep, smap;
+	int n = 0;
+
+	if (cpuid)
+		e7 = guest_cpuid_entry(cpuid, 7, 0);
+	smep = e7 && (e7->ebx & (1u << 7));
+	smap = e7 && (e7->ebx & (1u << 20));
+	free(cpuid);
+	if (!smep && !smap) {
+		guest_destroy(v);
+		SKIP(return, "the CPU has neither SMEP nor SMAP");
+	}
+	TH_LOG("SMEP %s, SMAP %s", smep ? "yes" : "no", smap ? "yes" : "no");
+	gvcpu_get_regs(v, &regs);
+	regs.r12 = smep;
+	regs.r13 = smap;
+	gvcpu_set_regs(v, &regs);
+	pg_set_gate64(v->vm, GV_PF, pg_code_gpa(guest_smep, guest_smep_pf));
+	if (smep) {
+		want[n++] = (struct pg_report)CR2(0x40003000);
+		want[n++] = (struct pg_report)ERR(0x11);
+		want[n++] = (struct pg_report)V(0x77);
+	}
+	if (smap) {
+		want[n++] = (struct pg_report)CR2(0x40000000);
+		want[n++] = (struct pg_report)ERR(0x1);
+		want[n++] = (struct pg_report)V(0xaaaa0001);
+		want[n++] = (struct pg_report)V(0xbbbb0002);
+	}
+	pg_run(v, &t);
+	ASSERT_EQ(0, t.why[0]) {
+		TH_LOG("guest stopped: %s; reports: %s", t.why, pg_trace_str(&t));
+	}
+	EXPECT_EQ(n, t.n) TH_LOG("reports: %s", pg_trace_str(&t));
+	check_part(_metadata, &t, 0, want, n);
+	guest_destroy(v);
+}
+
+/* ---------------------------------------------------------------------
+ * The instruction emulator's page walks fault like the CPU: MOVSB from
+ * MMIO to an unmapped address is a #PF (W, not present) with CR2 the
+ * destination, whichever order the MMIO read and the fault come in.
+ */
+GUEST_ASM(guest_emul_pf, ".code64",
+	"movl $0xc0000000, %esi\n"
+	"movabsq $0x140000000, %rdi\n"
+	"cld\n"
+	"movsb\n"
+	"hlt\n");
+
+TEST(emulated_access_faults)
+{
+	struct gvcpu *v = guest_create(GM_LONG64, guest_emul_pf, guest_emul_pf_end);
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+	uint32_t reason;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		reason = gvcpu_run_exit(v);
+		if (reason != KVM_EXIT_MMIO)
+			break;
+		/* KVM reads the source first: give it a byte, go on. */
+		ASSERT_EQ(0, v->run->mmio.is_write);
+		v->run->mmio.data[0] = 0x5a;
+	}
+	ASSERT_EQ(GV_PF, gvcpu_exc_vector(v)) TH_LOG("%s", gvcpu_exit_str(v));
+	gvcpu_get_regs(v, &regs);
+	EXPECT_EQ(2u, (uint32_t)regs.rbx);	/* W, not present */
+	gvcpu_get_sregs(v, &sregs);
+	EXPECT_EQ(0x140000000ULL, sregs.cr2);
 	guest_destroy(v);
 }
 

@@ -13,13 +13,15 @@
  * Without decode assists (the lab's QEMU has none) the exits say neither
  * which register a MOV CR uses nor the INVLPG address, so the instruction
  * is fetched and decoded: MOV to/from CR0/3/4, CLTS, LMSW and SMSW with a
- * register operand, INVLPG (its address is not computed: it drops the
- * whole shadow tree, which is always allowed).
+ * register operand, INVLPG with its memory operand's address (32/64-bit
+ * addressing; otherwise it drops the whole shadow tree, which is always
+ * allowed).
  */
 #define pr_fmt(fmt) "minihv: " fmt
 
 #include <linux/kernel.h>
 #include <linux/mm.h>
+#include <asm/unaligned.h>
 #include <asm/processor.h>
 #include <asm/processor-flags.h>
 #include <asm/svm.h>
@@ -220,6 +222,8 @@ struct shadow_insn {
 	u8 rm;			/* ModRM.rm | REX.B << 3 */
 	u8 len;
 	bool mode64;
+	bool has_ea;		/* @ea is the memory operand's linear address */
+	u64 ea;
 };
 
 static bool mode64(struct minihv_vcpu *vcpu)
@@ -254,6 +258,81 @@ static unsigned int modrm_len(const u8 *b, unsigned int asz)
 }
 
 /*
+ * The linear address of the memory operand whose ModRM is at @b (32- or
+ * 64-bit addressing; 16-bit is not done), with segment override @seg
+ * (a prefix byte, or 0).  False if it cannot say.
+ */
+static bool modrm_ea(struct minihv_vcpu *vcpu, const u8 *b, unsigned int asz,
+		     u8 rex, u8 seg, u64 next_rip, bool mode64, u64 *la)
+{
+	struct vmcb_save_area *s = &to_svm(vcpu)->vmcb->save;
+	unsigned int mod = b[0] >> 6, rm = b[0] & 7, off = 1;
+	int base = -1, index = -1, scale = 0;
+	bool rip_rel = false, stack = false;
+	u64 ea = 0, sbase;
+
+	if (asz == 2 || mod == 3)
+		return false;
+	if (rm == 4) {
+		u8 sib = b[1];
+
+		off++;
+		scale = sib >> 6;
+		index = ((sib >> 3) & 7) | ((rex & 2) << 2);
+		if (index == 4)
+			index = -1;
+		base = (sib & 7) | ((rex & 1) << 3);
+		if ((sib & 7) == 5 && mod == 0)
+			base = -1;
+	} else if (rm == 5 && mod == 0) {
+		rip_rel = mode64;
+	} else {
+		base = rm | ((rex & 1) << 3);
+	}
+	if (mod == 1)
+		ea = (s64)(s8)b[off];
+	else if (mod == 2 || (mod == 0 && (base < 0 || rip_rel || rm == 5)))
+		ea = (s64)(s32)get_unaligned((u32 *)&b[off]);
+	if (base >= 0) {
+		ea += vcpu->regs[base];
+		stack = base == VCPU_RSP || base == VCPU_RBP;
+	}
+	if (index >= 0)
+		ea += vcpu->regs[index] << scale;
+	if (rip_rel)
+		ea += next_rip;
+	if (asz == 4)
+		ea = (u32)ea;
+
+	switch (seg) {
+	case 0x26:
+		sbase = s->es.base;
+		break;
+	case 0x2e:
+		sbase = s->cs.base;
+		break;
+	case 0x36:
+		sbase = s->ss.base;
+		break;
+	case 0x64:
+		sbase = s->fs.base;
+		break;
+	case 0x65:
+		sbase = s->gs.base;
+		break;
+	case 0x3e:
+		sbase = s->ds.base;
+		break;
+	default:
+		sbase = stack ? s->ss.base : s->ds.base;
+	}
+	if (mode64 && seg != 0x64 && seg != 0x65)
+		sbase = 0;
+	*la = mode64 ? sbase + ea : (u32)(sbase + ea);
+	return true;
+}
+
+/*
  * Fetch and decode the 0F-prefixed instruction at RIP.  Returns 0, 1 if
  * a #PF was injected (the fetch faulted), or -EOPNOTSUPP.
  */
@@ -264,7 +343,7 @@ static int shadow_decode(struct minihv_vcpu *vcpu, struct shadow_insn *in)
 	struct minihv_walk w;
 	unsigned int i = 0, n, asz;
 	u8 b[MINIHV_INSN_MAX + 4] = { };
-	u8 rex = 0;
+	u8 rex = 0, seg = 0;
 	bool asz_override = false;
 	u64 la;
 	int r;
@@ -293,6 +372,9 @@ static int shadow_decode(struct minihv_vcpu *vcpu, struct shadow_insn *in)
 	for (; i < MINIHV_INSN_MAX; i++) {
 		if (b[i] == 0x67)
 			asz_override = true;
+		else if (b[i] == 0x26 || b[i] == 0x2e || b[i] == 0x36 ||
+			 b[i] == 0x3e || b[i] == 0x64 || b[i] == 0x65)
+			seg = b[i];
 		else if (b[i] != 0x26 && b[i] != 0x2e && b[i] != 0x36 &&
 			 b[i] != 0x3e && b[i] != 0x64 && b[i] != 0x65 &&
 			 b[i] != 0x66 && b[i] != 0xf0 && b[i] != 0xf2 &&
@@ -304,6 +386,7 @@ static int shadow_decode(struct minihv_vcpu *vcpu, struct shadow_insn *in)
 	if (i > MINIHV_INSN_MAX - 3 || b[i] != 0x0f)
 		return -EOPNOTSUPP;
 	in->op = b[i + 1];
+	in->has_ea = false;
 	in->modrm = b[i + 2];
 	in->reg = ((in->modrm >> 3) & 7) | ((rex & 4) << 1);
 	in->rm = (in->modrm & 7) | ((rex & 1) << 3);
@@ -323,6 +406,9 @@ static int shadow_decode(struct minihv_vcpu *vcpu, struct shadow_insn *in)
 		break;
 	case 0x01:			/* group 7: INVLPG, LMSW, SMSW */
 		in->len = i + 2 + modrm_len(&b[i + 2], asz);
+		in->has_ea = modrm_ea(vcpu, &b[i + 2], asz, rex, seg,
+				      vcpu->rip + in->len, in->mode64,
+				      &in->ea);
 		break;
 	default:
 		return -EOPNOTSUPP;
@@ -494,7 +580,7 @@ int svm_shadow_exit_pf(struct minihv_vcpu *vcpu)
 	return r;
 }
 
-/* INVLPG m: the address is not decoded, the whole tree goes. */
+/* INVLPG m: that page, or the whole tree if the address is not known. */
 int svm_shadow_exit_invlpg(struct minihv_vcpu *vcpu)
 {
 	struct svm_shadow *sp = &to_svm(vcpu)->sp;
@@ -507,7 +593,10 @@ int svm_shadow_exit_invlpg(struct minihv_vcpu *vcpu)
 	if (r || in.op != 0x01 || ((in.modrm >> 3) & 7) != 7 ||
 	    (in.modrm >> 6) == 3)
 		return shadow_unsupported(vcpu, r);
-	minihv_shadow_zap(&sp->mmu);
+	if (in.has_ea)
+		minihv_shadow_invlpg(&sp->mmu, in.ea);
+	else
+		minihv_shadow_zap(&sp->mmu);
 	vcpu->rip += in.len;
 	return 1;
 }
