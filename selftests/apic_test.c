@@ -41,6 +41,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <time.h>
@@ -595,7 +596,7 @@ struct ap {
 	int eagain, woke, done, err;
 	uint32_t exit_reason;
 	pthread_t bsp, thread;
-	volatile int finished;
+	int finished;			/* __atomic */
 };
 
 /* After 30 s, interrupt both vCPUs (a hang becomes a diagnosis). */
@@ -604,11 +605,13 @@ static void *watchdog(void *arg)
 	struct ap *ap = arg;
 	int i;
 
-	for (i = 0; i < 300 && !ap->finished; i++)
+	for (i = 0; i < 300 && !__atomic_load_n(&ap->finished, __ATOMIC_SEQ_CST); i++)
 		usleep(100 * 1000);
-	if (!ap->finished) {
+	/* Again and again: a signal that hits userspace is lost. */
+	while (!__atomic_load_n(&ap->finished, __ATOMIC_SEQ_CST)) {
 		pthread_kill(ap->thread, SIGUSR1);
 		pthread_kill(ap->bsp, SIGUSR1);
+		usleep(500 * 1000);
 	}
 	return NULL;
 }
@@ -686,9 +689,11 @@ TEST_F_TIMEOUT(apic, init_sipi_ipi_pingpong, 120)
 		pthread_kill(t, SIGUSR1);
 	}
 	pthread_join(t, NULL);
-	ap.finished = 1;
+	__atomic_store_n(&ap.finished, 1, __ATOMIC_SEQ_CST);
 	pthread_join(wd, NULL);
 	if (r || !ap.done) {
+		TH_LOG("AP: woke %d eagain %d err %d exit %u", ap.woke,
+		       ap.eagain, ap.err, ap.exit_reason);
 		TH_LOG("pings %llu pongs %llu", (unsigned long long)
 		       apic_count(self->vm, 0x45), (unsigned long long)
 		       apic_count(self->vm, 0x46));
