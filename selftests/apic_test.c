@@ -355,8 +355,13 @@ TEST_F_TIMEOUT(apic, periodic_timer, 60)
 	want = 21 * tsc_per_ms;
 	TH_LOG("21 ticks of 1 ms: %llu TSC cycles, %llu per ms on the host",
 	       (unsigned long long)ticks_tsc, (unsigned long long)tsc_per_ms);
-	/* Never faster than programmed (10% for TSC rate measurement). */
-	EXPECT_LE(want * 9 / 10, ticks_tsc);
+	/*
+	 * Never faster than programmed.  The host's TSC rate is measured
+	 * against CLOCK_MONOTONIC, which under QEMU TCG drifts from the TSC
+	 * by up to a third under load: a loose bound, which still catches a
+	 * wrong divider or a timer firing at once.
+	 */
+	EXPECT_LE(want / 2, ticks_tsc);
 	/* Slow emulators are slow, but not 50 times. */
 	EXPECT_GE(want * 50, ticks_tsc);
 }
