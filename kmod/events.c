@@ -89,7 +89,8 @@ void minihv_inject_events(struct minihv_vcpu *vcpu)
 		smp_mb__after_atomic();
 	}
 	if (!vcpu->apic && vcpu->irq_pending < 0 &&
-	    !atomic_read(&vcpu->nmi_queued))
+	    !atomic_read(&vcpu->nmi_queued) &&
+	    !READ_ONCE(vcpu->run->request_interrupt_window))
 		return;
 
 	if (atomic_read(&vcpu->nmi_queued)) {
@@ -104,8 +105,13 @@ void minihv_inject_events(struct minihv_vcpu *vcpu)
 	      (!vcpu->apic || minihv_lapic_accept_pic(vcpu));
 	if (!ext && vcpu->apic)
 		vec = minihv_lapic_pending_vector(vcpu);
-	if (!ext && vec < 0)
+	if (!ext && vec < 0) {
+		/* Userspace's PIC wants to know when it can inject. */
+		if (READ_ONCE(vcpu->run->request_interrupt_window) &&
+		    !ops->interrupt_allowed(vcpu))
+			ops->request_window(vcpu, false);
 		return;
+	}
 	if (!ops->interrupt_allowed(vcpu)) {
 		ops->request_window(vcpu, false);
 		return;
@@ -117,6 +123,30 @@ void minihv_inject_events(struct minihv_vcpu *vcpu)
 		minihv_lapic_ack(vcpu, vec);
 	}
 	ops->inject_irq(vcpu, vec);
+}
+
+/*
+ * Could userspace inject with KVM_INTERRUPT now?  KVM's
+ * kvm_vcpu_ready_for_interrupt_injection(): interrupts allowed, nothing
+ * waiting, and with an in-kernel APIC, LVT0 taking ExtINT.
+ */
+bool minihv_ready_for_injection(struct minihv_vcpu *vcpu)
+{
+	return minihv_ops->interrupt_allowed(vcpu) && vcpu->irq_pending < 0 &&
+	       (!vcpu->apic || minihv_lapic_accept_pic(vcpu));
+}
+
+/* Before returning to userspace: the kvm_run fields KVM fills. */
+void minihv_post_run(struct minihv_vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+
+	run->if_flag = !!(vcpu->rflags & X86_EFLAGS_IF);
+	run->ready_for_interrupt_injection = minihv_ready_for_injection(vcpu);
+	if (vcpu->apic) {
+		run->apic_base = vcpu->apic->base;
+		run->cr8 = minihv_lapic_get_cr8(vcpu);
+	}
 }
 
 /* Would a halted vCPU wake up?  The vCPU itself (it reads its RFLAGS). */

@@ -818,6 +818,12 @@ bool minihv_lapic_accept_pic(struct minihv_vcpu *vcpu)
 	return !(lvt0 & LVT_MASKED) && (lvt0 & ICR_DM_MASK) == ICR_DM_EXTINT;
 }
 
+/* CR8 is TPR[7:4]. */
+u64 minihv_lapic_get_cr8(struct minihv_vcpu *vcpu)
+{
+	return (reg_get(vcpu->apic, APIC_TASKPRI) >> 4) & 0xf;
+}
+
 /* INIT and SIPI, in the target vCPU before it runs. */
 void minihv_lapic_accept_events(struct minihv_vcpu *vcpu)
 {
@@ -923,6 +929,9 @@ void minihv_lapic_reset(struct minihv_vcpu *vcpu, bool init)
 	reg_set(apic, APIC_SPIV, 0xff);
 	for (i = 0; i < ARRAY_SIZE(lvt_mask); i++)
 		apic->regs[REG(APIC_LVTT) + 4 * i] = LVT_MASKED;
+	/* KVM's LINT0_REENABLED quirk: the BSP's LVT0 takes ExtINT. */
+	if (vcpu->id == 0)
+		reg_set(apic, APIC_LVT0, ICR_DM_EXTINT);
 	if (x2apic_mode(apic))
 		set_ldr_x2apic(apic);
 	spin_unlock_irqrestore(&apic->lock, flags);

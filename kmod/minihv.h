@@ -339,6 +339,8 @@ void minihv_vcpu_kick(struct minihv_vcpu *vcpu);
 bool minihv_guest_enter(struct minihv_vcpu *vcpu);
 void minihv_inject_events(struct minihv_vcpu *vcpu);
 bool minihv_vcpu_has_events(struct minihv_vcpu *vcpu);
+bool minihv_ready_for_injection(struct minihv_vcpu *vcpu);
+void minihv_post_run(struct minihv_vcpu *vcpu);
 int minihv_vcpu_block(struct minihv_vcpu *vcpu);
 int minihv_events_init(struct minihv_vcpu *vcpu);
 void minihv_events_free(struct minihv_vcpu *vcpu);

@@ -101,6 +101,13 @@ static int vcpu_run_loop(struct minihv_vcpu *vcpu)
 			minihv_trace_exit(vcpu, r);
 		if (r <= 0)
 			break;
+		/* Userspace's PIC asked for the interrupt window (as KVM). */
+		if (unlikely(READ_ONCE(vcpu->run->request_interrupt_window)) &&
+		    minihv_ready_for_injection(vcpu)) {
+			vcpu->run->exit_reason = KVM_EXIT_IRQ_WINDOW_OPEN;
+			r = 0;
+			break;
+		}
 	}
 	up_read(&vm->slots_lock);
 	return r;
@@ -138,6 +145,7 @@ static long __vcpu_run(struct minihv_vcpu *vcpu)
 	fpu_swap_kvm_fpstate(vcpu->guest_fpu, true);
 	r = vcpu_run_loop(vcpu);
 	fpu_swap_kvm_fpstate(vcpu->guest_fpu, false);
+	minihv_post_run(vcpu);
 	return r;
 }
 

@@ -41,6 +41,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <time.h>
@@ -165,6 +166,10 @@ TEST(lapic_state_mp_state)
 	EXPECT_EQ(0xffU, r[0xf0 / 4]);
 	for (i = 0x320; i <= 0x370; i += 0x10)
 		EXPECT_NE(0U, r[i / 4] & (1U << 16));
+	/* The BSP's LINT0 takes ExtINT (KVM's LINT0_REENABLED quirk). */
+	ASSERT_EQ(0, ioctl(v0->fd, KVM_GET_LAPIC, &s));
+	EXPECT_EQ(0x700U, r[0x350 / 4]);
+	ASSERT_EQ(0, ioctl(v1->fd, KVM_GET_LAPIC, &s));
 
 	/* A TPR goes in and comes back. */
 	r[0x80 / 4] = 0x20;
@@ -191,6 +196,82 @@ TEST(lapic_state_mp_state)
 	}
 	gvcpu_destroy(v1);
 	guest_destroy(v0);
+}
+
+/*
+ * KVM_INTERRUPT (the userspace PIC), without an in-kernel APIC: injected
+ * when userspace sees ready_for_interrupt_injection, or after asking
+ * for the interrupt window (KVM_EXIT_IRQ_WINDOW_OPEN).
+ */
+GUEST_ASM(guest_pic, ".code64",
+	"movb $1, 0x39001\n"		/* no APIC: no EOI */
+	"sti\n nop\n xorl %eax, %eax\n" G_OUT("0x11")
+	G_COUNT("0x50") G_OUT("0x12")
+	"cli\n" G_OUT("0x13")
+	"sti\n nop\n"
+	G_COUNT("0x50") G_OUT("0x14"));
+
+TEST(kvm_interrupt_no_irqchip)
+{
+	struct gvm *vm = gvm_create();
+	struct gvcpu *v;
+	struct kvm_interrupt irq = { .irq = 0x50 };
+
+	apic_vm_setup(vm, guest_pic, guest_pic_end, false);
+	v = apic_vcpu_create(vm, 0, GUEST_CODE_GPA);
+	EXPECT_OUT(v, 0x11, 0);
+	EXPECT_EQ(1, v->run->if_flag);
+	EXPECT_EQ(1, v->run->ready_for_interrupt_injection);
+	irq.irq = 256;
+	EXPECT_EQ(-1, ioctl(v->fd, KVM_INTERRUPT, &irq));
+	EXPECT_EQ(EINVAL, errno);
+	irq.irq = 0x50;
+	ASSERT_EQ(0, ioctl(v->fd, KVM_INTERRUPT, &irq));
+	EXPECT_OUT(v, 0x12, 1);
+	EXPECT_OUT(v, 0x13, 1);
+	EXPECT_EQ(0, v->run->if_flag);
+	EXPECT_EQ(0, v->run->ready_for_interrupt_injection);
+	v->run->request_interrupt_window = 1;
+	GUEST_RUN_EXPECT(v, KVM_EXIT_IRQ_WINDOW_OPEN);
+	EXPECT_EQ(1, v->run->ready_for_interrupt_injection);
+	v->run->request_interrupt_window = 0;
+	ASSERT_EQ(0, ioctl(v->fd, KVM_INTERRUPT, &irq));
+	EXPECT_OUT(v, 0x14, 2);
+	guest_destroy(v);
+}
+
+/*
+ * With a split irqchip, ExtINT goes in only when LVT0 takes it.  KVM (6.1,
+ * under nested TCG) did not deliver it after the guest unmasked LVT0,
+ * not even to a halted guest: that last step is checked on minihv only.
+ */
+GUEST_ASM(guest_extint, ".code64",
+	G_APIC_ON
+	G_APIC_WR("0x350", "0x10700")
+	"sti\n nop\n xorl %eax, %eax\n" G_OUT("0x11")
+	G_COUNT("0x51") G_OUT("0x12")
+	G_APIC_WR("0x350", "0x700")
+	"3: cli\n" G_COUNT("0x51")
+	"testq %rax, %rax\n jnz 4f\n sti\n hlt\n jmp 3b\n"
+	"4: " G_COUNT("0x51") G_OUT("0x13"));
+
+TEST(kvm_interrupt_extint)
+{
+	struct gvm *vm = apic_vm_create(guest_extint, guest_extint_end, false);
+	struct gvcpu *v = apic_vcpu_create(vm, 0, GUEST_CODE_GPA);
+	struct kvm_interrupt irq = { .irq = 0x51 };
+
+	EXPECT_OUT(v, 0x11, 0);
+	/* LVT0 masked (reset): not ready, and it waits. */
+	EXPECT_EQ(0, v->run->ready_for_interrupt_injection);
+	ASSERT_EQ(0, ioctl(v->fd, KVM_INTERRUPT, &irq));
+	irq.irq = 0x52;
+	EXPECT_EQ(-1, ioctl(v->fd, KVM_INTERRUPT, &irq));
+	EXPECT_EQ(EEXIST, errno);
+	EXPECT_OUT(v, 0x12, 0);
+	if (!dev_is_kvm())
+		EXPECT_OUT(v, 0x13, 1);
+	guest_destroy(v);
 }
 
 /* ---------------------------------------------------------------------
@@ -274,18 +355,23 @@ TEST_F_TIMEOUT(apic, periodic_timer, 60)
 	want = 21 * tsc_per_ms;
 	TH_LOG("21 ticks of 1 ms: %llu TSC cycles, %llu per ms on the host",
 	       (unsigned long long)ticks_tsc, (unsigned long long)tsc_per_ms);
-	/* Never faster than programmed (10% for TSC rate measurement). */
-	EXPECT_LE(want * 9 / 10, ticks_tsc);
+	/*
+	 * Never faster than programmed.  The host's TSC rate is measured
+	 * against CLOCK_MONOTONIC, which under QEMU TCG drifts from the TSC
+	 * by up to a third under load: a loose bound, which still catches a
+	 * wrong divider or a timer firing at once.
+	 */
+	EXPECT_LE(want / 2, ticks_tsc);
 	/* Slow emulators are slow, but not 50 times. */
 	EXPECT_GE(want * 50, ticks_tsc);
 }
 
-/* One-shot with /128 (12.8 ms), re-armed, then a masked one that must stay quiet. */
+/* One-shot with /128 (128 ms: xAPIC exits are slow under TCG), re-armed, then a masked one that must stay quiet. */
 GUEST_ASM(guest_oneshot, ".code64",
 	G_APIC_ON
 	G_APIC_WR("0x3e0", "0xa")
 	G_APIC_WR("0x320", "0x41")
-	G_APIC_WR("0x380", "100000")
+	G_APIC_WR("0x380", "1000000")
 	G_APIC_RD("0x390")
 	"movl %eax, 0x20000\n"
 	G_WAIT("0x41", "1", "1")
@@ -313,7 +399,7 @@ TEST_F_TIMEOUT(apic, oneshot_timer, 60)
 	cur0 = gvm_read32(self->vm, RESULT_GPA);
 	cur1 = gvm_read32(self->vm, RESULT_GPA + 4);
 	EXPECT_LT(0U, cur0);
-	EXPECT_GE(100000U, cur0);
+	EXPECT_GE(1000000U, cur0);
 	EXPECT_EQ(0U, cur1);
 }
 
@@ -520,7 +606,43 @@ struct ap {
 	struct gvcpu *v;
 	int eagain, woke, done, err;
 	uint32_t exit_reason;
+	pthread_t bsp, thread;
+	int finished;			/* __atomic */
 };
+
+/* After 30 s, interrupt both vCPUs (a hang becomes a diagnosis). */
+static void *watchdog(void *arg)
+{
+	struct ap *ap = arg;
+	int i;
+
+	for (i = 0; i < 300 && !__atomic_load_n(&ap->finished, __ATOMIC_SEQ_CST); i++)
+		usleep(100 * 1000);
+	/* Again and again: a signal that hits userspace is lost. */
+	while (!__atomic_load_n(&ap->finished, __ATOMIC_SEQ_CST)) {
+		pthread_kill(ap->thread, SIGUSR1);
+		pthread_kill(ap->bsp, SIGUSR1);
+		usleep(500 * 1000);
+	}
+	return NULL;
+}
+
+static void dump_vcpu(struct __test_metadata *_metadata, struct gvcpu *v)
+{
+	struct kvm_lapic_state s;
+	struct kvm_mp_state mp = { 0 };
+	struct kvm_regs regs;
+	uint32_t *r = (uint32_t *)s.regs;
+
+	gvcpu_get_regs(v, &regs);
+	ioctl(v->fd, KVM_GET_MP_STATE, &mp);
+	memset(&s, 0, sizeof(s));
+	ioctl(v->fd, KVM_GET_LAPIC, &s);
+	TH_LOG("vcpu %d: mp %u rip %#llx rflags %#llx IRR[2] %#x ISR[2] %#x PPR %#x",
+	       v->id, mp.mp_state, (unsigned long long)regs.rip,
+	       (unsigned long long)regs.rflags, r[0x220 / 4], r[0x120 / 4],
+	       r[0xa0 / 4]);
+}
 
 static void *ap_thread(void *arg)
 {
@@ -557,7 +679,7 @@ TEST_F_TIMEOUT(apic, init_sipi_ipi_pingpong, 120)
 	struct sigaction sa = { .sa_handler = nop_handler };
 	struct ap ap = { 0 };
 	struct kvm_mp_state mp;
-	pthread_t t;
+	pthread_t t, wd;
 	uint32_t n = 0;
 	int r;
 
@@ -567,7 +689,10 @@ TEST_F_TIMEOUT(apic, init_sipi_ipi_pingpong, 120)
 	ASSERT_EQ(0, ioctl(ap.v->fd, KVM_GET_MP_STATE, &mp));
 	EXPECT_EQ((__u32)KVM_MP_STATE_UNINITIALIZED, mp.mp_state);
 	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+	ap.bsp = pthread_self();
 	ASSERT_EQ(0, pthread_create(&t, NULL, ap_thread, &ap));
+	ap.thread = t;
+	ASSERT_EQ(0, pthread_create(&wd, NULL, watchdog, &ap));
 
 	r = run_out(self->v, DONE_PORT, &n);
 	if (r) {
@@ -575,6 +700,17 @@ TEST_F_TIMEOUT(apic, init_sipi_ipi_pingpong, 120)
 		pthread_kill(t, SIGUSR1);
 	}
 	pthread_join(t, NULL);
+	__atomic_store_n(&ap.finished, 1, __ATOMIC_SEQ_CST);
+	pthread_join(wd, NULL);
+	if (r || !ap.done) {
+		TH_LOG("AP: woke %d eagain %d err %d exit %u", ap.woke,
+		       ap.eagain, ap.err, ap.exit_reason);
+		TH_LOG("pings %llu pongs %llu", (unsigned long long)
+		       apic_count(self->vm, 0x45), (unsigned long long)
+		       apic_count(self->vm, 0x46));
+		dump_vcpu(_metadata, self->v);
+		dump_vcpu(_metadata, ap.v);
+	}
 	ASSERT_EQ(0, r);
 	EXPECT_EQ(0, ap.err);
 	EXPECT_TRUE(ap.woke);

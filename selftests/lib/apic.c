@@ -98,22 +98,30 @@ struct gvm *apic_vm_create(const void *code, const void *code_end,
 			   bool x2apic)
 {
 	struct gvm *vm = gvm_create();
-	uint64_t stubs = APIC_LIB_GPA + (apic_stubs - apic_lib);
-	uint8_t flag = x2apic;
-	int r, vec;
+	int r;
 
 	r = apic_enable_split(vm);
 	if (r) {
 		errno = -r;
 		guest_die("KVM_ENABLE_CAP(KVM_CAP_SPLIT_IRQCHIP)");
 	}
+	apic_vm_setup(vm, code, code_end, x2apic);
+	return vm;
+}
+
+void apic_vm_setup(struct gvm *vm, const void *code, const void *code_end,
+		   bool x2apic)
+{
+	uint64_t stubs = APIC_LIB_GPA + (apic_stubs - apic_lib);
+	uint8_t flag = x2apic;
+	int vec;
+
 	gvm_load(vm, APIC_LIB_GPA, apic_lib, apic_lib_end);
 	gvm_load(vm, GUEST_CODE_GPA, code, code_end);
 	set_gate(vm, 2, stubs + 2 * 16);
 	for (vec = 32; vec < 256; vec++)
 		set_gate(vm, vec, stubs + vec * 16);
 	gvm_write(vm, APIC_FLAGS_GPA, &flag, 1);
-	return vm;
 }
 
 struct gvcpu *apic_vcpu_create(struct gvm *vm, int id, uint64_t rip)

@@ -75,6 +75,10 @@ struct gvm *apic_vm_create(const void *code, const void *code_end,
  */
 struct gvcpu *apic_vcpu_create(struct gvm *vm, int id, uint64_t rip);
 
+/* The same for a @vm made by the caller (no split irqchip, say). */
+void apic_vm_setup(struct gvm *vm, const void *code, const void *code_end,
+		   bool x2apic);
+
 /* Interrupt count / last TSC of @vec, read from guest memory. */
 uint64_t apic_count(struct gvm *vm, int vec);
 uint64_t apic_stamp(struct gvm *vm, int vec);
