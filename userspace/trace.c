@@ -197,6 +197,15 @@ static void exit_words(const char *text, const char *reason, char *buf,
 	else if (!strcmp(reason, "cr_access"))
 		snprintf(buf, size, "a control register access minihv watches "
 			 "(CR0/CR3/CR4)");
+	else if (!strncmp(reason, "read_cr", 7) ||
+		 !strncmp(reason, "write_cr", 8))
+		snprintf(buf, size, "MOV %s CR%c: with shadow paging minihv "
+			 "must see it (CR3 switches the guest's page tables)",
+			 reason[0] == 'r' ? "from" : "to",
+			 reason[strlen(reason) - 1]);
+	else if (!strcmp(reason, "invlpg"))
+		snprintf(buf, size, "INVLPG: the guest drops a TLB entry; "
+			 "minihv drops the shadow entries");
 	else if (!strcmp(reason, "exception_nmi"))
 		snprintf(buf, size, "an exception minihv intercepts (with "
 			 "shadow paging: the guest's #PF), or an NMI");
@@ -311,6 +320,12 @@ size_t mhv_trace_decode(const char *line, const char *reasons, char *buf,
 			hold(v, "  -> RAM at %#" PRIx64 " touched for the first "
 			     "time: minihv maps it and the guest retries",
 			     num(text, "addr"));
+		else if (!strcmp(kind, "tdp") &&
+			 (num(text, "addr") & ~0xfffULL) == 0xfee00000ULL)
+			hold(v, "  -> no RAM at %#" PRIx64 ": the local APIC "
+			     "(register %#" PRIx64 "), emulated in the kernel; "
+			     "minihv decodes the instruction", num(text, "addr"),
+			     num(text, "addr") & 0xfff);
 		else if (!strcmp(kind, "tdp"))
 			hold(v, "  -> no RAM at %#" PRIx64 ": a device (MMIO); "
 			     "minihv decodes the instruction", num(text, "addr"));
