@@ -834,8 +834,10 @@ static int trace_begin(struct vm *vm)
 	r = mhv_trace_start(vm->vm_fd, vm->o->trace, stderr);
 	if (!r)
 		return 0;
-	if (r == -ENOTTY || r == -EINVAL)
+	if (r == -ENOTTY)
 		how = " (this is not minihv: --trace reads minihv's tracepoints; on KVM, use perf or trace-cmd with the kvm:kvm_exit event)";
+	else if (r == -EINVAL)
+		how = " (the list of reasons is too long)";
 	else if (r == -ENOENT)
 		how = " (no events/minihv in tracefs: mount it with 'mount -t tracefs nodev /sys/kernel/tracing')";
 	else if (r == -EACCES || r == -EPERM)
