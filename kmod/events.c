@@ -36,6 +36,7 @@
 
 #include "minihv.h"
 #include "lapic.h"
+#include "trace.h"
 
 void minihv_vcpu_kick(struct minihv_vcpu *vcpu)
 {
@@ -96,6 +97,7 @@ void minihv_inject_events(struct minihv_vcpu *vcpu)
 	if (atomic_read(&vcpu->nmi_queued)) {
 		if (ops->nmi_allowed(vcpu)) {
 			atomic_dec(&vcpu->nmi_queued);
+			trace_minihv_inject(vcpu, MINIHV_INJ_NMI, 2, false, 0);
 			ops->inject_nmi(vcpu);
 		} else {
 			ops->request_window(vcpu, true);
@@ -122,6 +124,7 @@ void minihv_inject_events(struct minihv_vcpu *vcpu)
 	} else {
 		minihv_lapic_ack(vcpu, vec);
 	}
+	trace_minihv_inject(vcpu, MINIHV_INJ_INTR, vec, false, 0);
 	ops->inject_irq(vcpu, vec);
 }
 

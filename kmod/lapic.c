@@ -34,6 +34,7 @@
 
 #include "minihv.h"
 #include "lapic.h"
+#include "trace.h"
 
 #define REG(off)		((off) >> 2)
 #define APIC_VERSION_VAL	(0x14 | (5 << 16))	/* 6 LVTs, as KVM */
@@ -366,8 +367,11 @@ static enum hrtimer_restart timer_fn(struct hrtimer *t)
 			apic->tscdeadline = 0;
 	}
 	spin_unlock_irqrestore(&apic->lock, flags);
-	if (!(lvtt & LVT_MASKED))
+	if (!(lvtt & LVT_MASKED)) {
+		/* Hard IRQ context: a tracepoint may be hit here. */
+		trace_minihv_apic_timer(apic->vcpu, lvtt & 0xff);
 		accept_fixed(apic, lvtt & 0xff, false);
+	}
 	return ret;
 }
 

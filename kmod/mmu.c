@@ -45,6 +45,7 @@
 
 #include "minihv.h"
 #include "mmu.h"
+#include "trace.h"
 
 #define GPTE_P		BIT_ULL(0)
 #define GPTE_RW		BIT_ULL(1)
@@ -709,6 +710,8 @@ int minihv_shadow_fault(struct minihv_vcpu *vcpu, struct minihv_shadow *sh,
 		gva = (u32)gva;
 	r = minihv_mmu_walk(vcpu, p, gva, access, &w);
 	if (r == -EFAULT) {
+		trace_minihv_page_fault(vcpu, MINIHV_PF_SHADOW, gva, error,
+					MINIHV_PF_GUEST);
 		minihv_ops->inject_page_fault(vcpu, gva, w.error);
 		return 1;
 	}
@@ -723,8 +726,11 @@ int minihv_shadow_fault(struct minihv_vcpu *vcpu, struct minihv_shadow *sh,
 
 	page = minihv_gfn_to_page(vcpu->vm, w.gpa >> PAGE_SHIFT,
 				  &slot_writable);
-	if (!page || ((access & PFERR_W) && !slot_writable))
+	if (!page || ((access & PFERR_W) && !slot_writable)) {
+		trace_minihv_page_fault(vcpu, MINIHV_PF_SHADOW, gva, error,
+					MINIHV_PF_MMIO);
 		return minihv_handle_mmio(vcpu, w.gpa);
+	}
 
 	write = w.write;
 	user = w.user;
@@ -759,5 +765,7 @@ int minihv_shadow_fault(struct minihv_vcpu *vcpu, struct minihv_shadow *sh,
 		sh->flush = true;
 	WRITE_ONCE(*sptep, spte);
 	shadow_prefetch(vcpu, p, gva, &w, sptep);
+	trace_minihv_page_fault(vcpu, MINIHV_PF_SHADOW, gva, error,
+				MINIHV_PF_MAPPED);
 	return 1;
 }

@@ -18,7 +18,12 @@
  * for the comparison of `make bench`.
  *
  * The order of events for one round trip in the kernel:
- *   minihv_entry, [minihv_page_fault, minihv_inject...], minihv_exit
+ *   [minihv_inject (interrupt, NMI)], minihv_entry,
+ *   [minihv_page_fault, minihv_inject (exception)...], minihv_exit
+ * An interrupt or NMI is injected just before the entry
+ * (kmod/events.c:minihv_inject_events()), an exception by an exit's
+ * handler.  minihv_apic_timer comes whenever the hrtimer fires (hard IRQ,
+ * kmod/lapic.c:timer_fn()), on whatever CPU.
  * The exit event is emitted once the exit has been handled, so it can say
  * where the exit went (kernel, userspace, error): what the handler did
  * (a nested page fault, an injected exception) comes before it.  An exit

@@ -144,24 +144,32 @@ static struct result launch_term(const char *const *argv, double term_after)
 	return r;
 }
 
-/* The last lines of the output, as TAP comments. */
+/*
+ * The last lines of the output, as TAP comments; without minihv's long
+ * --stats table (after the launcher's own "minihv-run stats:").
+ */
 static void show_tail(const char *out, int lines)
 {
-	const char *p = out + strlen(out);
+	const char *st = strstr(out, "minihv-run stats:");
+	const char *kt = st ? strstr(st, "\nVM ") : NULL;
+	const char *end = kt ? kt + 1 : out + strlen(out);
+	const char *p = end;
 	int n = 0;
 
 	while (p > out && n <= lines)
 		if (*--p == '\n')
 			n++;
 	printf("# --- minihv-run output (tail) ---\n");
-	while (*p) {
-		const char *e = strchr(p, '\n');
-		int len = e ? e - p : (int)strlen(p);
+	while (p < end) {
+		const char *e = memchr(p, '\n', end - p);
+		int len = e ? e - p : (int)(end - p);
 
 		if (len)
 			printf("# %.*s\n", len > 200 ? 200 : len, p);
 		p += len + (e ? 1 : 0);
 	}
+	if (kt)
+		printf("# (minihv's --stats table left out)\n");
 }
 
 /* A device that cannot boot Linux (yet): the launcher's own words. */

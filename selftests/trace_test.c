@@ -8,8 +8,11 @@
  *   N_CPUID x CPUID           exit cpuid, handled in the kernel
  *   N_OUT x OUT 0x10          exit io, to userspace (KVM_EXIT_IO)
  *   a store to 0xc0000000     nested page fault (no slot): page_fault
- *                             result=mmio, exit npf/ept_violation to
- *                             userspace (KVM_EXIT_MMIO)
+ *                             kind=tdp result=mmio, exit npf/ept_violation
+ *                             to userspace (KVM_EXIT_MMIO); with shadow
+ *                             paging (npt=0/ept=0) a #PF intercept
+ *                             (PF_excp / exception_nmi) and page_fault
+ *                             kind=shadow result=mmio
  *   hypercall MINIHV_HC_NOP   exit hypercall (SVM) / vmcall (VMX), kernel
  *   hypercall 0               the same exit; an unknown hypercall: minihv
  *                             injects #UD (inject vector=6)
@@ -18,14 +21,20 @@
  *
  * With the events enabled and filtered to this VM ("vm == id", the id from
  * MINIHV_GET_STATS), the exits traced must be exactly these (leaving out
- * host interrupts and the nested page faults that only map guest RAM, whose
- * number depends on the host), each after a minihv_entry, with one
+ * host interrupts and the nested or shadow page faults that only map guest
+ * RAM, whose number depends on the host), each after a minihv_entry, with one
  * userspace_exit and userspace_return per KVM_RUN.  The exit counters
  * (MINIHV_GET_STATS, debugfs) must count exactly the exits traced, by
  * reason.  The same guest without tracing must give the same results.
  *
  * trace_decoded: userspace/trace.c (what `minihv-run run --trace` prints)
  * decodes the same guest's transitions into the expected words, in order.
+ *
+ * trace_interrupts: a split-irqchip guest sends itself an IPI with IF=0,
+ * an NMI, and arms its APIC timer: one minihv_inject each (intr 0x43 after
+ * the interrupt window exit, nmi, intr 0x41), one minihv_apic_timer, each
+ * injection just before an entry; the guest's counts are the same with and
+ * without tracing.
  *
  * top_shows_vm: `minihv-run top` lists a VM that makes CPUID exits, with
  * its CPUID rate.
@@ -42,11 +51,13 @@
 #include <pthread.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/wait.h>
 
 /* The library under test, built into this binary. */
 #include "../userspace/trace.c"
 
 #include "lib/harness.h"
+#include "lib/apic.h"
 #include "lib/guest.h"
 #include "lib/hvtest.h"
 
@@ -242,12 +253,25 @@ struct want {
 	long kvm_exit;
 };
 
-static bool noise(const char *reason, const char *to, const char *tdp)
+static bool noise(const char *reason, const char *to, const char *pf)
 {
 	/* Host interrupts, and the faults that only map guest RAM. */
 	return !strcmp(reason, "intr") || !strcmp(reason, "interrupt") ||
 	       !strcmp(reason, "nmi") || !strcmp(reason, "smi") ||
-	       (!strcmp(reason, tdp) && !strcmp(to, "kernel"));
+	       (!strcmp(reason, pf) && !strcmp(to, "kernel"));
+}
+
+/*
+ * The exit that finds MMIO: a nested page fault, or with shadow paging
+ * (npt=0/ept=0: MINIHV_INFO_TDP clear) the #PF intercept.
+ */
+static const char *pf_reason(const struct minihv_info *info)
+{
+	bool vmx = info->vendor == MINIHV_VENDOR_VMX;
+
+	if (info->flags & MINIHV_INFO_TDP)
+		return vmx ? "ept_violation" : "npf";
+	return vmx ? "exception_nmi" : "PF_excp";
 }
 
 TEST(trace_events_and_counters)
@@ -256,7 +280,7 @@ TEST(trace_events_and_counters)
 	static struct minihv_stats st, st_vm;
 	struct minihv_info info;
 	struct outcome traced, plain;
-	const char *dir, *tdp, *hcall;
+	const char *dir, *tdp, *hcall, *pf_kind;
 	char filter[64], buf[64], to[16], path[256];
 	unsigned long traced_by_stat[MINIHV_STATS_NR_REASONS] = { 0 };
 	int n, i, j, nexit = 0, nentry = 0, nuexit = 0, nuret = 0, ninj = 0;
@@ -272,7 +296,9 @@ TEST(trace_events_and_counters)
 	ASSERT_LE(0, sys_fd);
 	ASSERT_EQ(0, hv_get_info(sys_fd, &info));
 	close(sys_fd);
-	tdp = info.vendor == MINIHV_VENDOR_VMX ? "ept_violation" : "npf";
+	tdp = pf_reason(&info);
+	pf_kind = (info.flags & MINIHV_INFO_TDP) ? "tdp" : "shadow";
+	TH_LOG("paging: %s, MMIO found by exit %s", pf_kind, tdp);
 	hcall = info.vendor == MINIHV_VENDOR_VMX ? "vmcall" : "hypercall";
 	struct want want[] = {
 		{ "cpuid", "kernel", 0 }, { "cpuid", "kernel", 0 },
@@ -353,7 +379,10 @@ TEST(trace_events_and_counters)
 					       ev[k].text);
 				fflush(stdout);
 				npf_mmio++;
+				/* Identity-mapped: the same for shadow. */
 				EXPECT_EQ((long)MMIO_GPA, ev_num(e, "addr"));
+				ev_get(e, "kind", buf, sizeof(buf));
+				EXPECT_STREQ(pf_kind, buf);
 				EXPECT_EQ(5, j);
 			}
 			continue;
@@ -392,8 +421,12 @@ TEST(trace_events_and_counters)
 		if (!strcmp(buf, hcall) &&
 		    (info.vendor == MINIHV_VENDOR_VMX || ev_num(e, "len")))
 			EXPECT_EQ(3, ev_num(e, "len"));
-		if (!strcmp(buf, tdp))
+		/* The faulting address: VMX #PF has it in the qualification. */
+		if (!strcmp(buf, "exception_nmi")) {
+			EXPECT_EQ((long)MMIO_GPA, ev_num(e, "qual"));
+		} else if (!strcmp(buf, tdp)) {
 			EXPECT_EQ((long)MMIO_GPA, ev_num(e, "info2"));
+		}
 		j++;
 	}
 	EXPECT_EQ(nwant, j);
@@ -473,6 +506,159 @@ TEST(trace_filter_other_vm)
 	n = read_events(dir, ev, MAX_EVENTS);
 	EXPECT_EQ(0, n);
 	guest_destroy(v);
+}
+
+/*
+ * Interrupts: a self-IPI (vector 0x43) sent with IF=0, taken after STI
+ * (the interrupt window); an NMI to self; the APIC timer, one-shot, vector
+ * 0x41, waited for with STI; HLT.  Then the counts, on ports 0x10..0x12.
+ */
+GUEST_ASM(guest_irqs, ".code64",
+	G_APIC_ON
+	"cli\n"
+	G_APIC_ICR("0x40043", "0")
+	"sti\n nop\n"
+	G_APIC_ICR("0x40400", "0")
+	"nop\n"
+	G_APIC_WR("0x3e0", "0xa")
+	G_APIC_WR("0x320", "0x41")
+	G_APIC_WR("0x380", "1000")
+	"1: cli\n"
+	G_COUNT("0x41")
+	"testq %rax, %rax\n jnz 2f\n"
+	"sti\n hlt\n"
+	"jmp 1b\n"
+	"2: " G_COUNT("0x43") G_OUT("0x10")
+	"movq 0x38010, %rax\n" G_OUT("0x11")
+	G_COUNT("0x41") G_OUT("0x12"));
+
+/* Run guest_irqs to its three OUTs: their values, or -1 on a bad exit. */
+static int run_irqs(struct gvcpu *v, uint32_t *counts)
+{
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		if (gvcpu_run_exit(v) != KVM_EXIT_IO ||
+		    v->run->io.port != 0x10 + i || v->run->io.size != 4) {
+			printf("# OUT %d: %s\n", i, gvcpu_exit_str(v));
+			return -1;
+		}
+		memcpy(&counts[i], gvcpu_io_data(v), 4);
+	}
+	return 0;
+}
+
+TEST(trace_interrupts)
+{
+	static struct event ev[MAX_EVENTS];
+	struct minihv_stats st;
+	struct minihv_info info;
+	uint32_t plain[3], traced[3];
+	const char *dir, *window;
+	char filter[64], buf[64], last_exit[64] = "";
+	int n, i, k, nentry = 0, nexit = 0, n43 = 0, n41 = 0, nnmi = 0;
+	int ntimer = 0, sys_fd;
+	struct gvm *vm;
+	struct gvcpu *v;
+
+	HV_SKIP_ON_KVM("minihv tracepoints");
+	dir = tracefs();
+	if (!dir)
+		SKIP(return, "no events/minihv in tracefs (not mounted?)");
+	sys_fd = hv_open_dev();
+	ASSERT_LE(0, sys_fd);
+	ASSERT_EQ(0, hv_get_info(sys_fd, &info));
+	close(sys_fd);
+	window = info.vendor == MINIHV_VENDOR_VMX ? "irq_window" : "vintr";
+
+	/* Without tracing: the reference. */
+	vm = apic_vm_create(guest_irqs, guest_irqs_end, false);
+	v = apic_vcpu_create(vm, 0, GUEST_CODE_GPA);
+	ASSERT_EQ(0, run_irqs(v, plain));
+	guest_destroy(v);
+	EXPECT_EQ(1U, plain[0]);
+	EXPECT_EQ(1U, plain[1]);
+	EXPECT_EQ(1U, plain[2]);
+
+	vm = apic_vm_create(guest_irqs, guest_irqs_end, false);
+	v = apic_vcpu_create(vm, 0, GUEST_CODE_GPA);
+	ASSERT_EQ(0, get_stats(vm->fd, -1, &st));
+	snprintf(filter, sizeof(filter), "vm == %u", st.vm_id);
+	ASSERT_EQ(0, write_file(dir, "events/minihv/enable", "0"));
+	ASSERT_EQ(0, write_file(dir, "trace", ""));
+	ASSERT_EQ(0, write_file(dir, "events/minihv/filter", filter));
+	ASSERT_EQ(0, write_file(dir, "events/minihv/enable", "1"));
+	i = run_irqs(v, traced);
+	write_file(dir, "events/minihv/enable", "0");
+	write_file(dir, "events/minihv/filter", "0");
+	guest_destroy(v);
+	ASSERT_EQ(0, i);
+	/* Tracing changes nothing the guest sees. */
+	EXPECT_EQ(0, memcmp(plain, traced, sizeof(plain)));
+
+	n = read_events(dir, ev, MAX_EVENTS);
+	ASSERT_LT(0, n);
+	for (i = 0; i < n; i++) {
+		const struct event *e = &ev[i];
+
+		if (!strcmp(e->name, "entry")) {
+			nentry++;
+			continue;
+		}
+		if (!strcmp(e->name, "exit")) {
+			nexit++;
+			ev_get(e, "reason", last_exit, sizeof(last_exit));
+			continue;
+		}
+		if (!strcmp(e->name, "apic_timer")) {
+			printf("# raw: minihv_%s: %s", e->name, e->text);
+			ntimer++;
+			EXPECT_EQ(0x41, ev_num(e, "vector"));
+			continue;
+		}
+		if (strcmp(e->name, "inject"))
+			continue;
+		/* Shown: the exit before, the injection, the entry after. */
+		if (i > 0 && strcmp(ev[i - 1].name, "inject"))
+			printf("# raw: minihv_%s: %s", ev[i - 1].name,
+			       ev[i - 1].text);
+		printf("# raw: minihv_%s: %s", e->name, e->text);
+		if (i + 1 < n && !strcmp(ev[i + 1].name, "entry"))
+			printf("# raw: minihv_%s: %s", ev[i + 1].name,
+			       ev[i + 1].text);
+		fflush(stdout);
+		ev_get(e, "type", buf, sizeof(buf));
+		if (!strcmp(buf, "exception")) {
+			TH_LOG("unexpected exception: %s", e->text);
+			EXPECT_TRUE(false);
+			continue;
+		}
+		/* Injected on the way in: outside a round trip, then entry. */
+		EXPECT_EQ(nentry, nexit) TH_LOG("%s", e->text);
+		for (k = i + 1; k < n && !strcmp(ev[k].name, "inject"); k++)
+			;
+		EXPECT_TRUE(k < n && !strcmp(ev[k].name, "entry"))
+			TH_LOG("after inject: %s", k < n ? ev[k].name : "end");
+		if (!strcmp(buf, "nmi")) {
+			nnmi++;
+			EXPECT_EQ(2, ev_num(e, "vector"));
+		} else if (ev_num(e, "vector") == 0x43) {
+			n43++;
+			/* IF=0 at the IPI: it waited for the window exit. */
+			EXPECT_STREQ(window, last_exit);
+		} else if (ev_num(e, "vector") == 0x41) {
+			n41++;
+			/* After the timer fired. */
+			EXPECT_EQ(1, ntimer);
+		} else {
+			TH_LOG("unexpected injection: %s", e->text);
+			EXPECT_TRUE(false);
+		}
+	}
+	EXPECT_EQ(1, n43);
+	EXPECT_EQ(1, nnmi);
+	EXPECT_EQ(1, n41);
+	EXPECT_EQ(1, ntimer);
 }
 
 /* CPUID exits until the word at GUEST_DATA_GPA is non-zero. */
@@ -569,6 +755,38 @@ static void normalize(const char *in, char *out, size_t size)
 		out[--n] = 0;
 }
 
+/*
+ * The lines of the decoded trace @text (modified), normalized, into
+ * @got, leaving out the exits that only map guest RAM (their number
+ * depends on the host and the paging mode): an exit line and the indented
+ * lines under it.  Returns how many.
+ */
+static int decoded_lines(char *text, char got[][256], int max)
+{
+	char line[512], *save = NULL, *l;
+	bool skip_group = false;
+	int ng = 0;
+
+	for (l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		normalize(l, line, sizeof(line));
+		if (strstr(line, " exit ")) {
+			char *next = save;
+			size_t k = next ? strcspn(next, "\n") : 0;
+			const char *m = next ? strstr(next, "touched for the first time") : NULL;
+
+			if (!m && next)
+				m = strstr(next, "minihv copies the mapping");
+			skip_group = m && (size_t)(m - next) < k;
+		} else if (strstr(line, "back from userspace")) {
+			skip_group = false;
+		}
+		if (skip_group || ng >= max)
+			continue;
+		snprintf(got[ng++], 256, "%s", line);
+	}
+	return ng;
+}
+
 /* @text as "# @what: " lines of the TAP output. */
 static void show(const char *what, const char *text)
 {
@@ -588,12 +806,13 @@ TEST(trace_decoded)
 	static char want[64][256], got[64][256];
 	struct minihv_info info;
 	struct outcome o;
-	char *text = NULL, line[512], *save, *l, *tdp_words;
+	char *text = NULL;
+	const char *tdp_words = NULL;
+	const char *mmio_words = "-> no RAM at 0xc0000000: a device (MMIO); minihv decodes the instruction";
 	const char *tdp, *hcall, *hwords;
 	size_t text_size = 0, stats_size = 0;
 	char *stats = NULL;
 	int nw = 0, ng = 0, i, sys_fd, r;
-	bool skip_group = false;
 	struct gvcpu *v;
 	FILE *out;
 
@@ -604,14 +823,23 @@ TEST(trace_decoded)
 	ASSERT_LE(0, sys_fd);
 	ASSERT_EQ(0, hv_get_info(sys_fd, &info));
 	close(sys_fd);
+	tdp = pf_reason(&info);
+	if (!(info.flags & MINIHV_INFO_TDP) &&
+	    info.vendor == MINIHV_VENDOR_VMX) {
+		tdp_words = "an exception minihv intercepts (with shadow paging: the guest's #PF), or an NMI";
+		mmio_words = "-> shadow page fault at linear 0xc0000000: the guest's page tables point at no RAM: a device (MMIO); minihv decodes the instruction";
+	} else if (!(info.flags & MINIHV_INFO_TDP)) {
+		tdp_words = "#PF page fault at linear 0xc0000000, intercepted: with shadow paging minihv sees every guest page fault first";
+		mmio_words = "-> shadow page fault at linear 0xc0000000: the guest's page tables point at no RAM: a device (MMIO); minihv decodes the instruction";
+	}
 	if (info.vendor == MINIHV_VENDOR_VMX) {
-		tdp = "ept_violation";
-		tdp_words = "EPT violation at guest-physical 0xc0000000: the guest touched memory its EPT does not map (yet)";
+		if (!tdp_words)
+			tdp_words = "EPT violation at guest-physical 0xc0000000: the guest touched memory its EPT does not map (yet)";
 		hcall = "vmcall";
 		hwords = "hypercall (VMCALL): the guest calls the hypervisor on purpose, RAX says what for";
 	} else {
-		tdp = "npf";
-		tdp_words = "nested page fault at guest-physical 0xc0000000: the guest touched memory its nested page table does not map (yet)";
+		if (!tdp_words)
+			tdp_words = "nested page fault at guest-physical 0xc0000000: the guest touched memory its nested page table does not map (yet)";
 		hcall = "hypercall";
 		hwords = "hypercall (VMMCALL): the guest calls the hypervisor on purpose, RAX says what for";
 	}
@@ -627,7 +855,7 @@ TEST(trace_decoded)
 		WANT("vcpu0 back from userspace");
 	}
 	WANT("vcpu0 exit %s %s", tdp, tdp_words);
-	WANT("-> no RAM at 0xc0000000: a device (MMIO); minihv decodes the instruction");
+	WANT("%s", mmio_words);
 	WANT("=> sent to userspace as KVM_EXIT_MMIO");
 	WANT("vcpu0 back from userspace");
 	WANT("vcpu0 exit %s %s", hcall, hwords);
@@ -645,7 +873,7 @@ TEST(trace_decoded)
 	out = open_memstream(&text, &text_size);
 	ASSERT_NE(NULL, out);
 	v = guest_create(GM_LONG64, guest_trace, guest_trace_end);
-	r = mhv_trace_start(v->vm->fd, "cpuid,io,hlt,npf,ept_violation,hypercall,vmcall", out);
+	r = mhv_trace_start(v->vm->fd, "cpuid,io,hlt,npf,ept_violation,PF_excp,exception_nmi,hypercall,vmcall", out);
 	ASSERT_EQ(0, r) TH_LOG("mhv_trace_start: %s", strerror(-r));
 	/* A second trace at the same time is refused. */
 	EXPECT_EQ(-EBUSY, mhv_trace_start(v->vm->fd, NULL, out));
@@ -666,25 +894,7 @@ TEST(trace_decoded)
 	show("stats", stats);
 	free(stats);
 
-	/*
-	 * Leave out the exits that only map guest RAM (their number depends
-	 * on the host): an exit line and the indented lines under it.
-	 */
-	for (l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-		normalize(l, line, sizeof(line));
-		if (strstr(line, " exit ")) {
-			char *next = save;
-			size_t k = next ? strcspn(next, "\n") : 0;
-
-			skip_group = next && strstr(next, "touched for the first time") &&
-				     (size_t)(strstr(next, "touched for the first time") - next) < k;
-		} else if (strstr(line, "back from userspace")) {
-			skip_group = false;
-		}
-		if (skip_group || ng >= 64)
-			continue;
-		snprintf(got[ng++], sizeof(got[0]), "%s", line);
-	}
+	ng = decoded_lines(text, got, 64);
 	for (i = 0; i < nw && i < ng; i++)
 		EXPECT_STREQ(want[i], got[i]) TH_LOG("line %d", i);
 	EXPECT_EQ(nw, ng) {
@@ -692,6 +902,156 @@ TEST(trace_decoded)
 			TH_LOG("got: %s", got[i]);
 	}
 	free(text);
+}
+
+/*
+ * `minihv-run run --trace=... --stats` on a raw flat binary (32-bit, no
+ * paging): CPUID, OUT 0x80 (ignored by the launcher), a store to the
+ * IOAPIC (MMIO, in the launcher), OUT 0x21 to the debug exit port.  The
+ * decoded trace must be exactly these transitions; --stats adds minihv's
+ * table to the launcher's.  On /dev/kvm --trace is refused (exit 2).
+ */
+static const uint8_t raw_guest[] = {
+	0x31, 0xc0,				/* xor %eax, %eax */
+	0x31, 0xc9,				/* xor %ecx, %ecx */
+	0x0f, 0xa2,				/* cpuid */
+	0xb0, 0x07,				/* mov $7, %al */
+	0xe6, 0x80,				/* out %al, $0x80 */
+	0xc7, 0x05, 0x00, 0x00, 0xc0, 0xfe,	/* movl $0, 0xfec00000 */
+	0x00, 0x00, 0x00, 0x00,
+	0xb0, 0x21,				/* mov $0x21, %al */
+	0xe6, 0xf4,				/* out %al, $0xf4 */
+	0xf4,					/* hlt */
+};
+
+/* Run the launcher on raw_guest with @opts: its output; *@status. */
+static char *run_launcher(const char *opts, int *status)
+{
+	char path[] = "/tmp/trace_test_raw.XXXXXX", cmd[512], buf[4096];
+	char *out = NULL;
+	size_t size = 0, n;
+	int fd = mkstemp(path);
+	FILE *p, *o;
+
+	*status = -1;
+	if (fd < 0)
+		return NULL;
+	if (write(fd, raw_guest, sizeof(raw_guest)) != sizeof(raw_guest)) {
+		close(fd);
+		unlink(path);
+		return NULL;
+	}
+	close(fd);
+	snprintf(cmd, sizeof(cmd),
+		 "/minihv/bin/minihv-run run --dev %s -k %s --raw 0x100000 -m 16 %s </dev/null 2>&1",
+		 hv_dev_path(), path, opts);
+	o = open_memstream(&out, &size);
+	p = popen(cmd, "r");
+	if (p && o) {
+		while ((n = fread(buf, 1, sizeof(buf), p)) > 0)
+			fwrite(buf, 1, n, o);
+		*status = pclose(p);
+		if (*status >= 0 && WIFEXITED(*status))
+			*status = WEXITSTATUS(*status);
+	}
+	if (o)
+		fclose(o);
+	unlink(path);
+	return out;
+}
+
+/* Keep only the lines the decoder prints ("... vcpuN ...", "  =>", "  ->"). */
+static void only_trace(char *text)
+{
+	char *p = text, *q = text;
+
+	while (*p) {
+		size_t n = strcspn(p, "\n");
+		char *v = strstr(p, " vcpu");
+		bool keep = (v && v < p + n) || !strncmp(p, "  =>", 4) ||
+			    !strncmp(p, "  ->", 4);
+
+		if (keep) {
+			memmove(q, p, n);
+			q[n] = '\n';
+			q += n + 1;
+		}
+		p += n + (p[n] == '\n');
+	}
+	*q = 0;
+}
+
+TEST(run_trace_raw)
+{
+	static char want[32][256], got[64][256];
+	const char *mmio_exit, *mmio_words;
+	struct minihv_info info;
+	int status, nw = 0, ng, i, sys_fd;
+	bool vmx, tdp;
+	char *out;
+
+	if (access("/minihv/bin/minihv-run", X_OK))
+		SKIP(return, "/minihv/bin/minihv-run is not here");
+	if (dev_is_kvm()) {
+		/* KVM: refused, with the reason; nothing runs. */
+		out = run_launcher("--trace", &status);
+		ASSERT_NE(NULL, out);
+		show("run", out);
+		EXPECT_EQ(2, status);
+		EXPECT_NE(NULL, strstr(out, "--trace needs minihv"));
+		free(out);
+		return;
+	}
+	if (!tracefs())
+		SKIP(return, "no events/minihv in tracefs (not mounted?)");
+	sys_fd = hv_open_dev();
+	ASSERT_LE(0, sys_fd);
+	ASSERT_EQ(0, hv_get_info(sys_fd, &info));
+	close(sys_fd);
+	vmx = info.vendor == MINIHV_VENDOR_VMX;
+	tdp = info.flags & MINIHV_INFO_TDP;
+
+	out = run_launcher("--trace=cpuid,io,npf,ept_violation,PF_excp,exception_nmi,inject --stats",
+			   &status);
+	ASSERT_NE(NULL, out);
+	show("run", out);
+	EXPECT_EQ((0x21 << 1) | 1, status);
+	/* The launcher's own summary, then minihv's table. */
+	EXPECT_NE(NULL, strstr(out, "minihv-run stats:"));
+	EXPECT_NE(NULL, strstr(out, "cpuid: time from exit to re-entry"));
+
+	mmio_words = "-> no RAM at 0xfec00000: a device (MMIO); minihv decodes the instruction";
+	if (tdp && vmx) {
+		mmio_exit = "ept_violation EPT violation at guest-physical 0xfec00000: the guest touched memory its EPT does not map (yet)";
+	} else if (tdp) {
+		mmio_exit = "npf nested page fault at guest-physical 0xfec00000: the guest touched memory its nested page table does not map (yet)";
+	} else {
+		mmio_exit = vmx ? "exception_nmi an exception minihv intercepts (with shadow paging: the guest's #PF), or an NMI" :
+			"PF_excp #PF page fault at linear 0xfec00000, intercepted: with shadow paging minihv sees every guest page fault first";
+		mmio_words = "-> shadow page fault at linear 0xfec00000: the guest's page tables point at no RAM: a device (MMIO); minihv decodes the instruction";
+	}
+#define WANT(...) snprintf(want[nw++], sizeof(want[0]), __VA_ARGS__)
+	WANT("vcpu0 exit cpuid CPUID: the guest asks what the CPU can do; minihv answers from the table userspace gave (KVM_SET_CPUID2)");
+	WANT("=> handled in the kernel");
+	WANT("vcpu0 exit io OUT of 1 byte at port 0x80: the guest talks to a device; there is none in the kernel");
+	WANT("=> sent to userspace as KVM_EXIT_IO");
+	WANT("vcpu0 back from userspace");
+	WANT("vcpu0 exit %s", mmio_exit);
+	WANT("%s", mmio_words);
+	WANT("=> sent to userspace as KVM_EXIT_MMIO");
+	WANT("vcpu0 back from userspace");
+	WANT("vcpu0 exit io OUT of 1 byte at port 0xf4: the guest talks to a device; there is none in the kernel");
+	WANT("=> sent to userspace as KVM_EXIT_IO");
+#undef WANT
+	only_trace(out);
+	ng = decoded_lines(out, got, 64);
+	for (i = 0; i < nw && i < ng; i++)
+		EXPECT_STREQ(want[i], got[i]) TH_LOG("line %d", i);
+	EXPECT_EQ(nw, ng) {
+		for (i = 0; i < ng; i++)
+			TH_LOG("got: %s", got[i]);
+	}
+	free(out);
 }
 
 TEST_HARNESS_MAIN

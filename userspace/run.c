@@ -25,6 +25,7 @@
 
 #include "minihv-run.h"
 #include "run.h"
+#include "trace.h"
 
 struct vm *the_vm;
 
@@ -819,6 +820,31 @@ static int preserve(struct vm *vm)
 	return sig;
 }
 
+/*
+ * --trace: minihv's tracepoints for this VM, decoded on stderr by a thread
+ * of userspace/trace.c.  0, or why not (then nothing ran).
+ */
+static int trace_begin(struct vm *vm)
+{
+	const char *how = "";
+	int r;
+
+	if (!vm->o->trace)
+		return 0;
+	r = mhv_trace_start(vm->vm_fd, vm->o->trace, stderr);
+	if (!r)
+		return 0;
+	if (r == -ENOTTY)
+		how = " (this is not minihv: --trace reads minihv's tracepoints; on KVM, use perf or trace-cmd with the kvm:kvm_exit event)";
+	else if (r == -EINVAL)
+		how = " (the list of reasons is too long)";
+	else if (r == -ENOENT)
+		how = " (no events/minihv in tracefs: mount it with 'mount -t tracefs nodev /sys/kernel/tracing')";
+	else if (r == -EACCES || r == -EPERM)
+		how = " (tracefs needs root)";
+	return run_error("--trace: %s%s", strerror(-r), how);
+}
+
 static int run_main(const struct run_opts *o)
 {
 	static struct vm vm;
@@ -850,20 +876,26 @@ static int run_main(const struct run_opts *o)
 		vm.vm_fd = vm.sys_fd = -1;
 		vm.end = END_NONE;
 		snprintf(cmdline, sizeof(cmdline), "%s", o->cmdline);
-		if (vm_create(&vm, cmdline)) {
+		if (vm_create(&vm, cmdline) || trace_begin(&vm)) {
 			vm_destroy(&vm);
 			return boots ? RUN_EXIT_ERROR : RUN_EXIT_SETUP;
 		}
 		if (uart_console_start(&vm) || start_vcpus(&vm)) {
 			stop_vcpus(&vm);
+			mhv_trace_stop();
 			vm_destroy(&vm);
 			return boots ? RUN_EXIT_ERROR : RUN_EXIT_SETUP;
 		}
 		boots++;
 		end = wait_end(&vm);
 		stop_vcpus(&vm);
-		if (o->stats)
+		mhv_trace_stop();
+		if (o->stats) {
 			run_stats_print(&vm, stderr);
+			/* minihv: the kernel's exit table and histograms too. */
+			if (!vm.is_kvm)
+				mhv_stats_print(vm.vm_fd, stderr);
+		}
 
 		switch (end) {
 		case END_POWEROFF:
@@ -933,7 +965,12 @@ static void run_usage(FILE *f)
 		"                        panic on the console\n"
 		"      --pin CPULIST     pin vCPU threads, round robin (e.g. 2-3,6)\n"
 		"      --hugepages       back RAM with 2 MiB huge pages (hugetlbfs)\n"
-		"      --stats           print the exits the launcher saw at the end\n"
+		"      --stats           print the exits the launcher saw at the end (and\n"
+		"                        on minihv the kernel's exit table, histograms)\n"
+		"      --trace[=REASONS] print each exit of the guest, decoded, on stderr\n"
+		"                        (minihv only, root); REASONS: comma-separated\n"
+		"                        exit names (io,cpuid,hlt,npf,...), inject,\n"
+		"                        apic_timer; default all\n"
 		"      --format F        auto (default), bzimage, pvh, multiboot, raw\n"
 		"      --raw ADDR        flat binary: load and enter at ADDR (32-bit)\n"
 		"      --no-tsc-khz      do not add tsc_early_khz= on non-Intel CPUs\n"
@@ -992,7 +1029,7 @@ static int parse_mem(const char *s, uint64_t *out)
 int cmd_run(int argc, char **argv)
 {
 	enum { O_DEV = 256, O_POFF, O_REBOOT, O_CRASH, O_PIN, O_HUGE, O_STATS,
-	       O_FORMAT, O_RAW, O_NOTSC };
+	       O_FORMAT, O_RAW, O_NOTSC, O_TRACE };
 	static const struct option lo[] = {
 		{ "kernel", 1, NULL, 'k' }, { "initrd", 1, NULL, 'i' },
 		{ "params", 1, NULL, 'p' }, { "mem", 1, NULL, 'm' },
@@ -1003,6 +1040,7 @@ int cmd_run(int argc, char **argv)
 		{ "hugepages", 0, NULL, O_HUGE }, { "stats", 0, NULL, O_STATS },
 		{ "format", 1, NULL, O_FORMAT }, { "raw", 1, NULL, O_RAW },
 		{ "no-tsc-khz", 0, NULL, O_NOTSC },
+		{ "trace", 2, NULL, O_TRACE },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct run_opts o = {
@@ -1067,6 +1105,9 @@ int cmd_run(int argc, char **argv)
 		case O_NOTSC:
 			o.no_tsc_hint = true;
 			break;
+		case O_TRACE:
+			o.trace = optarg ? optarg : "";
+			break;
 		case O_FORMAT:
 			if (!strcmp(optarg, "auto"))
 				o.format = KFMT_AUTO;
@@ -1108,6 +1149,9 @@ int cmd_run(int argc, char **argv)
 			   "the value given");
 	if (strlen(o.cmdline) >= CMDLINE_MAX - 32)
 		return bad("%s", "-p: command line too long");
+	if (o.trace && strstr(o.dev, "kvm"))
+		return bad("--trace needs minihv (%s is KVM): it decodes minihv's tracepoints; on KVM use 'perf trace -e kvm:kvm_exit' or 'trace-cmd record -e kvm'",
+			   o.dev);
 	if (boot_check(&o))
 		return RUN_EXIT_SETUP;
 	return run_main(&o);

@@ -75,6 +75,7 @@ struct run_opts {
 	const char *pin;
 	bool hugepages;
 	bool stats;
+	const char *trace;	/* --trace[=REASONS]: "" all, NULL off */
 	bool no_tsc_hint;
 	enum kernel_format format;
 	uint64_t raw_addr;	/* --raw ADDR: load and entry address */

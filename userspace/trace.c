@@ -48,6 +48,7 @@ struct vcpu_state {
 	double t_entry;		/* last minihv_entry, seconds */
 	double t_user;		/* last minihv_userspace_exit */
 	bool exit_shown;	/* the last exit was printed */
+	bool in_guest;		/* between minihv_entry and minihv_exit */
 };
 
 static struct vcpu_state vcpus[MAX_VCPUS];
@@ -196,8 +197,32 @@ static void exit_words(const char *text, const char *reason, char *buf,
 	else if (!strcmp(reason, "cr_access"))
 		snprintf(buf, size, "a control register access minihv watches "
 			 "(CR0/CR3/CR4)");
+	else if (!strncmp(reason, "read_cr", 7) ||
+		 !strncmp(reason, "write_cr", 8))
+		snprintf(buf, size, "MOV %s CR%c: with shadow paging minihv "
+			 "must see it (CR3 switches the guest's page tables)",
+			 reason[0] == 'r' ? "from" : "to",
+			 reason[strlen(reason) - 1]);
+	else if (!strcmp(reason, "invlpg"))
+		snprintf(buf, size, "INVLPG: the guest drops a TLB entry; "
+			 "minihv drops the shadow entries");
 	else if (!strcmp(reason, "exception_nmi"))
-		snprintf(buf, size, "an exception minihv intercepts (or an NMI)");
+		snprintf(buf, size, "an exception minihv intercepts (with "
+			 "shadow paging: the guest's #PF), or an NMI");
+	else if (!strcmp(reason, "PF_excp"))
+		snprintf(buf, size, "#PF page fault at linear %#" PRIx64
+			 ", intercepted: with shadow paging minihv sees every "
+			 "guest page fault first", info2);
+	else if (strlen(reason) > 5 &&
+		 !strcmp(reason + strlen(reason) - 5, "_excp"))
+		snprintf(buf, size, "#%.2s exception, intercepted by minihv",
+			 reason);
+	else if (!strcmp(reason, "vintr") ||
+		 !strcmp(reason, "irq_window"))
+		snprintf(buf, size, "interrupt window: the guest can take an "
+			 "interrupt now (IF=1), minihv asked to be told");
+	else if (!strcmp(reason, "nmi_window"))
+		snprintf(buf, size, "NMI window: the guest can take an NMI now");
 	else
 		snprintf(buf, size, "exit reason %s (%#" PRIx64 ")", reason,
 			 num(text, "nr"));
@@ -259,6 +284,24 @@ size_t mhv_trace_decode(const char *line, const char *reasons, char *buf,
 
 	if (!strcmp(name, "entry")) {
 		v->t_entry = ts;
+		v->in_guest = true;
+	} else if (!strcmp(name, "inject") && !v->in_guest) {
+		/* An interrupt or NMI, injected on the way into the guest. */
+		unsigned int vec = num(text, "vector");
+
+		if (!wanted(reasons, "inject"))
+			return 0;
+		field(text, "type", tmp, sizeof(tmp));
+		if (!strcmp(tmp, "nmi"))
+			len = snprintf(buf, size, "%12.6f vcpu%u   -> enters the "
+				       "guest with an NMI injected: its vector 2 "
+				       "handler runs first\n", ts, cpu);
+		else
+			len = snprintf(buf, size, "%12.6f vcpu%u   -> enters the "
+				       "guest with interrupt vector %#x injected "
+				       "(%s): its IDT handler runs first\n", ts,
+				       cpu, vec, !strcmp(tmp, "intr") ?
+				       "IF=1, nothing in the way" : tmp);
 	} else if (!strcmp(name, "inject")) {
 		unsigned int vec = num(text, "vector");
 
@@ -277,16 +320,37 @@ size_t mhv_trace_decode(const char *line, const char *reasons, char *buf,
 			hold(v, "  -> RAM at %#" PRIx64 " touched for the first "
 			     "time: minihv maps it and the guest retries",
 			     num(text, "addr"));
+		else if (!strcmp(kind, "tdp") &&
+			 (num(text, "addr") & ~0xfffULL) == 0xfee00000ULL)
+			hold(v, "  -> no RAM at %#" PRIx64 ": the local APIC "
+			     "(register %#" PRIx64 "), emulated in the kernel; "
+			     "minihv decodes the instruction", num(text, "addr"),
+			     num(text, "addr") & 0xfff);
 		else if (!strcmp(kind, "tdp"))
 			hold(v, "  -> no RAM at %#" PRIx64 ": a device (MMIO); "
 			     "minihv decodes the instruction", num(text, "addr"));
+		else if (!strcmp(tmp, "mapped"))
+			hold(v, "  -> shadow page fault at linear %#" PRIx64
+			     ": the guest's page tables map it; minihv copies "
+			     "the mapping into its shadow page table and the "
+			     "guest retries", num(text, "addr"));
+		else if (!strcmp(tmp, "mmio"))
+			hold(v, "  -> shadow page fault at linear %#" PRIx64
+			     ": the guest's page tables point at no RAM: a "
+			     "device (MMIO); minihv decodes the instruction",
+			     num(text, "addr"));
 		else
-			hold(v, "  -> shadow page fault (%s) at %#" PRIx64
-			     ", error %#" PRIx64, tmp, num(text, "addr"),
+			hold(v, "  -> the guest's own page fault at linear %#"
+			     PRIx64 " (error %#" PRIx64 "): its page tables "
+			     "do not allow the access", num(text, "addr"),
 			     num(text, "error"));
 	} else if (!strcmp(name, "apic_timer")) {
-		hold(v, "  -> the guest's APIC timer fired: vector %" PRIu64,
-		     num(text, "vector"));
+		/* Asynchronous (a host timer interrupt): printed as it comes. */
+		if (!wanted(reasons, "apic_timer"))
+			return 0;
+		len = snprintf(buf, size, "%12.6f vcpu%u   the guest's APIC "
+			       "timer fired: interrupt vector %#" PRIx64
+			       " is pending\n", ts, cpu, num(text, "vector"));
 	} else if (!strcmp(name, "userspace_exit")) {
 		v->t_user = ts;
 	} else if (!strcmp(name, "userspace_return")) {
@@ -301,6 +365,7 @@ size_t mhv_trace_decode(const char *line, const char *reasons, char *buf,
 
 		field(text, "reason", reason, sizeof(reason));
 		field(text, "to", to, sizeof(to));
+		v->in_guest = false;
 		v->exit_shown = wanted(reasons, reason);
 		if (!v->exit_shown) {
 			v->nheld = 0;

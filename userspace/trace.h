@@ -28,8 +28,11 @@
  * reading trace_pipe, until mhv_trace_stop().  @reasons: NULL or "" for
  * every exit, else a comma-separated list of exit reason names as minihv
  * calls them (the names of MINIHV_GET_STATS and debugfs: "io", "cpuid",
- * "hlt", "npf" or "ept_violation"...); other exits and what their handlers
- * did are not printed.
+ * "hlt", "npf" or "ept_violation", "PF_excp" or "exception_nmi" for shadow
+ * page faults...); other exits and what their handlers did are not
+ * printed.  The asynchronous events have names of their own in the list:
+ * "inject" (an interrupt or NMI injected on the way into the guest) and
+ * "apic_timer"; with no list they are printed too.
  *
  * Returns 0, or -errno: -ENOENT no tracefs with events/minihv (not
  * mounted, or the module not loaded), -EBUSY a trace is already running,
