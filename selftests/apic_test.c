@@ -50,6 +50,7 @@
 #include "lib/harness.h"
 #include "lib/guest.h"
 #include "lib/apic.h"
+#include "lib/paging.h"
 
 #define DONE_PORT	0x10
 #define AP_CODE_GPA	0x1f000UL	/* SIPI vector 0x1f */
@@ -307,6 +308,19 @@ FIXTURE_TEARDOWN(apic)
 		guest_destroy(self->v);
 }
 
+/*
+ * The SVM lab (QEMU TCG's nested SVM) now and then loses an interrupt for
+ * a halted L2 vCPU, under kvm_amd as under minihv (Documentation/labs.rst):
+ * the tests that sleep in HLT until a timer or another vCPU's IPI run in
+ * the VMX labs only; the SVM lab boots Linux on minihv instead (boot_test).
+ */
+#define SKIP_TCG_SVM_HLT()						\
+	do {								\
+		const char *lab = getenv("lab");			\
+		if (lab && !strcmp(lab, "svm"))				\
+			SKIP(return, "SVM lab: TCG's nested SVM loses interrupts for halted vCPUs (labs.rst)"); \
+	} while (0)
+
 static void apic_start(struct _test_data_apic *self, bool x2apic,
 		       const void *code, const void *end)
 {
@@ -341,6 +355,8 @@ TEST_F_TIMEOUT(apic, periodic_timer, 60)
 {
 	uint64_t t0, ns0, tsc_per_ms, ticks_tsc, want;
 	uint32_t n = 0;
+
+	SKIP_TCG_SVM_HLT();
 
 	apic_start(self, variant->x2apic, guest_periodic, guest_periodic_end);
 	t0 = apic_rdtsc();
@@ -394,6 +410,8 @@ TEST_F_TIMEOUT(apic, oneshot_timer, 60)
 {
 	uint32_t cur0, cur1;
 
+	SKIP_TCG_SVM_HLT();
+
 	apic_start(self, variant->x2apic, guest_oneshot, guest_oneshot_end);
 	EXPECT_OUT(self->v, DONE_PORT, 2);
 	cur0 = gvm_read32(self->vm, RESULT_GPA);
@@ -421,6 +439,8 @@ GUEST_ASM(guest_deadline, ".code64",
 TEST_F_TIMEOUT(apic, tsc_deadline_timer, 60)
 {
 	uint64_t deadline;
+
+	SKIP_TCG_SVM_HLT();
 
 	apic_start(self, variant->x2apic, guest_deadline, guest_deadline_end);
 	EXPECT_OUT(self->v, DONE_PORT, 2);
@@ -682,6 +702,10 @@ TEST_F_TIMEOUT(apic, init_sipi_ipi_pingpong, 120)
 	pthread_t t, wd;
 	uint32_t n = 0;
 	int r;
+
+	SKIP_TCG_SVM_HLT();
+	if (pg_no_real_mode())
+		SKIP(return, "the AP starts in " PG_NO_REAL_MODE_WHY);
 
 	apic_start(self, variant->x2apic, guest_smp, guest_smp_end);
 	gvm_load(self->vm, AP_CODE_GPA, guest_ap16, guest_ap16_end);
