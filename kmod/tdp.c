@@ -18,6 +18,7 @@
 #include <linux/mm.h>
 #include <linux/mutex.h>
 
+#include "minihv.h"
 #include "tdp.h"
 
 #define TDP_ADDR_MASK	GENMASK_ULL(51, 12)
@@ -118,4 +119,34 @@ int minihv_tdp_map(struct minihv_tdp *tdp, u64 gpa, u64 hpa, bool writable)
 out:
 	mutex_unlock(&tdp->lock);
 	return r;
+}
+
+/*
+ * Map all the RAM of the aligned 2 MiB region around @gpa: each page a
+ * memslot backs, writable as its slot is; holes (MMIO, the local APIC
+ * page) stay unmapped.  One nested fault per region instead of one per
+ * page: fewer exits, and fewer exits in the middle of an event delivery
+ * (an interrupt's push onto a fresh stack page), which QEMU TCG's nested
+ * SVM has been seen to deliver twice (Documentation/labs.rst).  Slot pages
+ * stay pinned for the slot's life and a slot change zaps the table, so no
+ * entry outlives its page.  Process context, vm->slots_lock held (read).
+ */
+int minihv_tdp_map_around(struct minihv_tdp *tdp, struct minihv_vm *vm,
+			  u64 gpa)
+{
+	u64 gfn = (gpa >> PAGE_SHIFT) & ~511ULL, end = gfn + 512;
+	struct page *page;
+	bool writable;
+	int r;
+
+	for (; gfn < end; gfn++) {
+		page = minihv_gfn_to_page(vm, gfn, &writable);
+		if (!page)
+			continue;
+		r = minihv_tdp_map(tdp, gfn << PAGE_SHIFT, page_to_phys(page),
+				   writable);
+		if (r)
+			return r;
+	}
+	return 0;
 }

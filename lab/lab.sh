@@ -38,7 +38,7 @@ while [ $# -gt 0 ]; do
 done
 
 case "$lab" in
-svm)	boot=qemu; cpu=qemu64,+svm,+npt; cpus=2; : "${timeout:=600}" ;;
+svm)	boot=qemu; cpu=qemu64,+svm,+npt; cpus=2; : "${timeout:=1200}" ;;
 novirt)	boot=qemu; cpu=qemu64,-svm,-vmx; cpus=2; : "${timeout:=300}" ;;
 vmx)	boot=bochs; cpu=corei7_haswell_4770; cpus=1; : "${timeout:=1500}"; megs=768 ;;
 vmx-smp) boot=bochs; cpu=corei7_haswell_4770; cpus=2; : "${timeout:=1500}"; megs=768 ;;

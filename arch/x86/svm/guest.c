@@ -703,7 +703,7 @@ static int exit_npf(struct minihv_vcpu *vcpu)
 				mmio ? MINIHV_PF_MMIO : MINIHV_PF_MAPPED);
 	if (mmio)
 		return minihv_handle_mmio(vcpu, gpa);
-	if (minihv_tdp_map(&svm_vm->npt, gpa, page_to_phys(page), writable))
+	if (minihv_tdp_map_around(&svm_vm->npt, vcpu->vm, gpa))
 		return -ENOMEM;
 	return 1;
 }
