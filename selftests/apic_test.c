@@ -309,16 +309,17 @@ FIXTURE_TEARDOWN(apic)
 }
 
 /*
- * The SVM lab (QEMU TCG's nested SVM) now and then loses an interrupt for
- * a halted L2 vCPU, under kvm_amd as under minihv (Documentation/labs.rst):
- * the tests that sleep in HLT until a timer or another vCPU's IPI run in
- * the VMX labs only; the SVM lab boots Linux on minihv instead (boot_test).
+ * kvm_amd in the SVM lab: QEMU TCG's nested SVM now and then delivers an
+ * interrupt injected through EVENTINJ twice, and kvm_amd injects that way
+ * (minihv uses V_IRQ: Documentation/labs.rst).  There the TSC-deadline
+ * test timed out once in 20 runs on kvm_amd; the tests whose guests sleep
+ * in HLT until a timer or another vCPU's IPI skip on kvm_amd in that lab.
  */
 #define SKIP_TCG_SVM_HLT()						\
 	do {								\
 		const char *lab = getenv("lab");			\
-		if (lab && !strcmp(lab, "svm"))				\
-			SKIP(return, "SVM lab: TCG's nested SVM loses interrupts for halted vCPUs (labs.rst)"); \
+		if (dev_is_kvm() && lab && !strcmp(lab, "svm"))		\
+			SKIP(return, "kvm_amd in the SVM lab: QEMU TCG delivers EVENTINJ interrupts twice now and then (labs.rst)"); \
 	} while (0)
 
 static void apic_start(struct _test_data_apic *self, bool x2apic,

@@ -221,6 +221,14 @@ static void svm_init_vmcb(struct minihv_vcpu *vcpu)
 		svm_shadow_init(vcpu);
 }
 
+/* No event pending or in flight: INIT, shutdown, a new vCPU. */
+static void svm_reset_events(struct svm_vcpu *svm)
+{
+	svm->event_inj = 0;
+	svm->virq = -1;
+	svm->nmi_masked = false;
+}
+
 int svm_vcpu_create(struct minihv_vcpu *vcpu)
 {
 	struct svm_vcpu *svm;
@@ -237,6 +245,7 @@ int svm_vcpu_create(struct minihv_vcpu *vcpu)
 	svm->vmcb = page_address(page);
 	svm->vmcb_pa = page_to_phys(page);
 	svm->cpu = -1;
+	svm_reset_events(svm);
 	vcpu->arch = svm;
 	svm_init_vmcb(vcpu);
 	return 0;
@@ -516,9 +525,22 @@ static bool svm_shadow(struct minihv_vcpu *vcpu)
 	       vcpu->rip == svm->exit_rip;
 }
 
+static bool svm_window_armed(const struct vmcb_control_area *c)
+{
+	return c->intercepts[INTERCEPT_VINTR / 32] & BIT(INTERCEPT_VINTR % 32);
+}
+
+static void svm_cancel_window(struct vmcb_control_area *c)
+{
+	c->int_ctl &= ~V_IRQ_INJECTION_BITS_MASK;
+	set_intercept(c, INTERCEPT_VINTR, false);
+}
+
 bool svm_interrupt_allowed(struct minihv_vcpu *vcpu)
 {
-	return !(to_svm(vcpu)->event_inj & SVM_EVTINJ_VALID) &&
+	struct svm_vcpu *svm = to_svm(vcpu);
+
+	return !(svm->event_inj & SVM_EVTINJ_VALID) && svm->virq < 0 &&
 	       (vcpu->rflags & X86_EFLAGS_IF) && !svm_shadow(vcpu);
 }
 
@@ -530,12 +552,35 @@ bool svm_nmi_allowed(struct minihv_vcpu *vcpu)
 	       !svm_shadow(vcpu);
 }
 
+/*
+ * External interrupts go in as a virtual interrupt (V_IRQ with its vector,
+ * ignoring V_TPR), not through EVENTINJ: the guest takes it at the entry,
+ * since it is only injected when the guest can take it (IF=1, no shadow).
+ * The CPU delivers it through the IDT exactly as EVENTINJ would, and clears
+ * V_IRQ when it has taken it (svm_sync_events()).
+ *
+ * Why not EVENTINJ: QEMU's TCG (the SVM lab) delivers an EVENTINJ
+ * interrupt inside VMRUN but leaves it as the vCPU's pending exception, and
+ * delivers it a second time if its CPU loop is asked to exit before
+ * anything else resets that (a timer, another vCPU): the guest then counts
+ * two interrupts, or takes one at the first instruction of its handler
+ * with IF=0.  kvm_amd, which uses EVENTINJ, shows this in the lab too
+ * (Documentation/labs.rst).  QEMU's V_IRQ path has no such problem, and on
+ * hardware both are the same delivery.
+ */
 void svm_inject_irq(struct minihv_vcpu *vcpu, u8 vector)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
 
-	svm->event_inj = SVM_EVTINJ_VALID | SVM_EVTINJ_TYPE_INTR | vector;
-	svm->event_inj_err = 0;
+	svm->virq = vector;
+	/*
+	 * A window armed for this interrupt (the guest had IF=0 at an earlier
+	 * entry) has served: V_IRQ is free for the interrupt itself, unless
+	 * userspace's PIC waits for the window (svm_load_virq()).
+	 */
+	if (svm_window_armed(&svm->vmcb->control) &&
+	    !READ_ONCE(vcpu->run->request_interrupt_window))
+		svm_cancel_window(&svm->vmcb->control);
 }
 
 /* NMIs stay blocked until the guest's IRET (intercepted, then unmasked). */
@@ -566,6 +611,66 @@ void svm_request_window(struct minihv_vcpu *vcpu, bool nmi)
 	set_intercept(c, INTERCEPT_VINTR, true);
 }
 
+/*
+ * Before VMRUN: the interrupt for V_IRQ.  V_IRQ has one use at a time: if
+ * a window is armed as well (userspace's PIC asked for one, or an NMI waits
+ * for it), the interrupt goes through EVENTINJ, as long as no exception
+ * holds that; otherwise it waits for the window exit.
+ */
+static void svm_load_virq(struct svm_vcpu *svm)
+{
+	struct vmcb_control_area *c = &svm->vmcb->control;
+
+	if (svm->virq < 0)
+		return;
+	if (svm_window_armed(c)) {
+		if (!(svm->event_inj & SVM_EVTINJ_VALID)) {
+			svm->event_inj = SVM_EVTINJ_VALID |
+					 SVM_EVTINJ_TYPE_INTR | svm->virq;
+			svm->event_inj_err = 0;
+			svm->virq = -1;
+		}
+		return;
+	}
+	c->int_ctl = (c->int_ctl & ~V_IRQ_INJECTION_BITS_MASK) | V_IRQ_MASK |
+		     V_IGN_TPR_MASK | (0xf << V_INTR_PRIO_SHIFT);
+	c->int_vector = svm->virq;
+}
+
+/*
+ * After #VMEXIT: what became of the events.  V_IRQ clear: the guest took
+ * the interrupt.  EXITINTINFO: an exit during an event's delivery left it
+ * undelivered; it goes in again (an interrupt through V_IRQ).  QEMU's TCG
+ * reports an interrupted V_IRQ delivery as an exception (type 3) with the
+ * interrupt's vector, which hardware never does (vectors >= 32 are not
+ * exceptions): that is an interrupt too.  Software interrupts (INT n)
+ * re-execute by themselves.
+ */
+static void svm_sync_events(struct svm_vcpu *svm)
+{
+	struct vmcb_control_area *c = &svm->vmcb->control;
+	u32 intinfo = c->exit_int_info;
+	u32 type = intinfo & SVM_EXITINTINFO_TYPE_MASK;
+	u8 vec = intinfo & SVM_EXITINTINFO_VEC_MASK;
+
+	c->event_inj = 0;
+	if (svm->virq >= 0 && !svm_window_armed(c)) {
+		if (!(c->int_ctl & V_IRQ_MASK))
+			svm->virq = -1;
+		c->int_ctl &= ~V_IRQ_INJECTION_BITS_MASK;
+	}
+	if (!(intinfo & SVM_EXITINTINFO_VALID))
+		return;
+	if (type == SVM_EXITINTINFO_TYPE_INTR ||
+	    (type == SVM_EXITINTINFO_TYPE_EXEPT && vec >= 32)) {
+		svm->virq = vec;
+	} else if (type == SVM_EXITINTINFO_TYPE_EXEPT ||
+		   type == SVM_EXITINTINFO_TYPE_NMI) {
+		svm->event_inj = intinfo;
+		svm->event_inj_err = c->exit_int_info_err;
+	}
+}
+
 /* INIT: the reset state, minus what INIT keeps (nothing we hold here). */
 void svm_vcpu_reset(struct minihv_vcpu *vcpu)
 {
@@ -575,8 +680,7 @@ void svm_vcpu_reset(struct minihv_vcpu *vcpu)
 	memset(vcpu->regs, 0, sizeof(vcpu->regs));
 	svm_init_vmcb(vcpu);
 	svm->asid_generation = 0;
-	svm->event_inj = 0;
-	svm->nmi_masked = false;
+	svm_reset_events(svm);
 }
 
 /* ---------------------------------------------------------------------
@@ -593,10 +697,7 @@ static int exit_nop(struct minihv_vcpu *vcpu)
 /* The interrupt window is open: take the virtual interrupt back. */
 static int exit_vintr(struct minihv_vcpu *vcpu)
 {
-	struct vmcb_control_area *c = &to_svm(vcpu)->vmcb->control;
-
-	c->int_ctl &= ~(V_IRQ_MASK | V_IGN_TPR_MASK | V_INTR_PRIO_MASK);
-	set_intercept(c, INTERCEPT_VINTR, false);
+	svm_cancel_window(&to_svm(vcpu)->vmcb->control);
 	return 1;
 }
 
@@ -654,8 +755,7 @@ static int exit_shutdown(struct minihv_vcpu *vcpu)
 	svm_init_vmcb(vcpu);
 	svm->asid_generation = 0;
 	/* Nor is the event whose delivery shut it down still pending. */
-	svm->event_inj = 0;
-	svm->nmi_masked = false;
+	svm_reset_events(svm);
 	return minihv_exit_shutdown(vcpu);
 }
 
@@ -885,7 +985,6 @@ int svm_vcpu_run(struct minihv_vcpu *vcpu)
 	struct vmcb *vmcb = svm->vmcb;
 	struct vmcb_control_area *c = &vmcb->control;
 	u64 host_save_pa, code;
-	u32 intinfo;
 
 	if (!svm_npt) {
 		int r = svm_shadow_prepare(vcpu);
@@ -897,6 +996,7 @@ int svm_vcpu_run(struct minihv_vcpu *vcpu)
 	vmcb->save.rsp = vcpu->regs[VCPU_RSP];
 	vmcb->save.rip = vcpu->rip;
 	vmcb->save.rflags = vcpu->rflags;
+	svm_load_virq(svm);
 	c->event_inj = svm->event_inj;
 	c->event_inj_err = svm->event_inj_err;
 	/* An emulated instruction ends the STI/MOV SS shadow. */
@@ -935,24 +1035,7 @@ int svm_vcpu_run(struct minihv_vcpu *vcpu)
 	vcpu->rip = vmcb->save.rip;
 	vcpu->rflags = vmcb->save.rflags;
 	svm->exit_rip = vcpu->rip;
-	c->event_inj = 0;
-
-	/*
-	 * An exit during event delivery (e.g. a nested page fault on the
-	 * IDT) leaves that event undelivered: deliver it again.
-	 */
-	intinfo = c->exit_int_info;
-	if (intinfo & SVM_EXITINTINFO_VALID) {
-		u32 type = intinfo & SVM_EXITINTINFO_TYPE_MASK;
-
-		if (type == SVM_EXITINTINFO_TYPE_EXEPT ||
-		    type == SVM_EXITINTINFO_TYPE_NMI ||
-		    type == SVM_EXITINTINFO_TYPE_INTR) {
-			svm->event_inj = intinfo;
-			svm->event_inj_err = c->exit_int_info_err;
-		}
-		/* Software interrupts (INT n) re-execute by themselves. */
-	}
+	svm_sync_events(svm);
 
 	code = c->exit_code | (u64)c->exit_code_hi << 32;
 	if (code == (u64)SVM_EXIT_ERR)

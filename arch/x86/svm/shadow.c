@@ -184,8 +184,9 @@ int svm_shadow_set_efer(struct minihv_vcpu *vcpu, u64 data, bool host)
  * @error:	the error code
  *
  * A fault while another #PF or a contributory exception was being
- * delivered is a #DF (an interrupted external interrupt is dropped), one
- * while a #DF was being delivered a triple fault (see svm_shadow_exit_pf).
+ * delivered is a #DF, one while a #DF was being delivered a triple fault
+ * (see svm_shadow_exit_pf).  An external interrupt whose delivery faulted
+ * stays pending in V_IRQ: the guest takes it after its #PF handler.
  */
 void svm_inject_page_fault(struct minihv_vcpu *vcpu, u64 cr2, u32 error)
 {

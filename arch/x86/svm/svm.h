@@ -53,6 +53,7 @@ struct svm_vcpu {
 	s64 tlb_gen;			/* of the NPT, last flushed */
 	u32 event_inj;			/* to inject at the next VMRUN */
 	u32 event_inj_err;
+	int virq;			/* interrupt for V_IRQ, -1 none */
 	u64 apic_base;
 	u64 exit_rip;			/* RIP at the last exit */
 	bool nmi_masked;		/* NMI injected, its IRET not seen */

@@ -14,7 +14,7 @@
  *   - VMLOAD/VMSAVE of the guest's FS/GS/TR/LDTR/KERNEL_GS_BASE/STAR
  *     family/SYSENTER from/to the VMCB, then VMLOAD of the host's, which
  *     restores GS.base and so percpu access;
- *   - STI right before VMRUN and CLI right after: with GIF clear no host
+ *   - STI just before VMRUN and CLI right after: with GIF clear no host
  *     interrupt is taken in between, and an interrupt arriving while the
  *     guest runs makes an INTR #VMEXIT (V_INTR_MASKING is set);
  *   - speculation barriers for a guest that may be hostile (RET untrain,
@@ -49,8 +49,14 @@ SYM_FUNC_START(__svm_vcpu_run)
 	mov	%rsi, %rax
 	GUEST_GPRS_LOAD
 
-	pop	%rax		/* vmcb_pa */
+	/*
+	 * STI one instruction before VMRUN, not right before it: VMRUN must
+	 * not sit in STI's shadow.  Hardware does not care (GIF is clear),
+	 * but QEMU's TCG carries that shadow into the guest, which then
+	 * runs one instruction before it can take its V_IRQ.
+	 */
 	sti
+	pop	%rax		/* vmcb_pa */
 	vmrun	%rax
 	cli
 
