@@ -13,8 +13,10 @@
  *  - SIGTERM ends a busy guest: exit status 143, with --stats
  *  - the debug exit port: exit status (N << 1) | 1, from a raw flat
  *    binary and from a multiboot kernel that checks its boot magic
+ *  - --pin puts each vCPU thread ("vcpuN") on its CPU; --hugepages runs
+ *    a guest on huge pages, and says how to reserve them when none are
  *  - a bogus kernel file, too little memory, a missing device node, a
- *    bad option: exit status 2 and a message that says what to fix;
+ *    bad option or CPU list: exit status 2 and a message that says what to fix;
  *    --help exits 0 (these need no device: `make launcher-test` runs
  *    them on the build host)
  * A device without the split irqchip (in-kernel local APICs) cannot boot
@@ -642,6 +644,142 @@ TEST(sigterm)
 	EXPECT_NE(NULL, strstr(r.out, "stopped by the user"));
 	EXPECT_NE(NULL, strstr(r.out, "minihv-run stats:"));
 	free(r.out);
+	unlink(path);
+}
+
+TEST(pin_bad_list)
+{
+	const char *const argv[] = { launcher(), "run", "-k", "x", "--pin",
+				     "1-x", NULL };
+
+	expect_error(_metadata, argv, "--pin: bad CPU list '1-x'");
+}
+
+/* The "Cpus_allowed_list:" of PID's thread named NAME, "" if none. */
+static void thread_cpus(pid_t pid, const char *name, char *buf, size_t size)
+{
+	char path[96], line[128];
+	int tid;
+
+	buf[0] = 0;
+	/* Thread IDs follow the launcher's: look a few hundred ahead. */
+	for (tid = pid; tid < pid + 512 && !buf[0]; tid++) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", pid, tid);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (!fgets(line, sizeof(line), f) ||
+		    strncmp(line, name, strlen(name)) ||
+		    line[strlen(name)] != '\n') {
+			fclose(f);
+			continue;
+		}
+		fclose(f);
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/status", pid,
+			 tid);
+		f = fopen(path, "r");
+		while (f && fgets(line, sizeof(line), f))
+			if (!strncmp(line, "Cpus_allowed_list:", 18))
+				snprintf(buf, size, "%s", line + 18 +
+					 strspn(line + 18, " \t"));
+		if (f)
+			fclose(f);
+	}
+	buf[strcspn(buf, "\n")] = 0;
+}
+
+/*
+ * --pin: each vCPU thread ("vcpuN") runs on its CPU of the list, round
+ * robin: with --pin 1 and 2 vCPUs both are on CPU 1.
+ */
+TEST(pin_vcpu_threads)
+{
+	static const uint8_t code[] = {
+		0xe6, 0x80,		/* 1: out %al, $0x80 */
+		0xeb, 0xfc,		/* jmp 1b */
+	};
+	char path[] = "/tmp/boot_test_pin.XXXXXX";
+	const char *const argv[] = { launcher(), "run", "--dev", hv_dev_path(),
+				     "-k", path, "--raw", "0x100000", "-m", "16",
+				     "-c", "2", "--pin", "1", NULL };
+	char cpus0[64] = "", cpus1[64] = "";
+	int i, st;
+	pid_t pid;
+
+	if (!hv_path_exists(hv_dev_path()))
+		SKIP(return, "%s missing", hv_dev_path());
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		SKIP(return, "one CPU online: nothing to pin to");
+	ASSERT_EQ(0, write_image(path, code, sizeof(code)));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+
+		dup2(null, 0);
+		dup2(null, 1);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	for (i = 0; i < 100 && (!cpus0[0] || !cpus1[0]); i++) {
+		usleep(100000);
+		thread_cpus(pid, "vcpu0", cpus0, sizeof(cpus0));
+		thread_cpus(pid, "vcpu1", cpus1, sizeof(cpus1));
+	}
+	kill(pid, SIGTERM);
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	unlink(path);
+	EXPECT_STREQ("1", cpus0);
+	EXPECT_STREQ("1", cpus1);
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 128 + SIGTERM);
+}
+
+static int write_sysctl(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY), r;
+
+	if (fd < 0)
+		return -1;
+	r = write(fd, val, strlen(val)) == (ssize_t)strlen(val) ? 0 : -1;
+	close(fd);
+	return r;
+}
+
+/*
+ * --hugepages: RAM from 2 MiB huge pages (hugetlbfs) runs the raw guest;
+ * with no huge pages reserved the launcher says how to reserve them.
+ */
+TEST(hugepages)
+{
+	static const uint8_t code[] = {
+		0xb0, 0x21,		/* mov $0x21, %al */
+		0xe6, 0xf4,		/* out %al, $0xf4 */
+		0xf4,			/* hlt */
+	};
+	static const char nr[] = "/proc/sys/vm/nr_hugepages";
+	char path[] = "/tmp/boot_test_huge.XXXXXX", old[32] = "0";
+	const char *const argv[] = { launcher(), "run", "--dev", hv_dev_path(),
+				     "-k", path, "--raw", "0x100000", "-m", "16",
+				     "--hugepages", NULL };
+	FILE *f;
+
+	if (!hv_path_exists(hv_dev_path()))
+		SKIP(return, "%s missing", hv_dev_path());
+	f = fopen(nr, "r");
+	if (!f)
+		SKIP(return, "no %s (kernel without hugetlbfs)", nr);
+	if (!fgets(old, sizeof(old), f))
+		strcpy(old, "0");
+	fclose(f);
+	ASSERT_EQ(0, write_image(path, code, sizeof(code)));
+	if (write_sysctl(nr, "8"))
+		SKIP(return, "cannot write %s: %s", nr, strerror(errno));
+	tiny_guest(_metadata, argv, (0x21 << 1) | 1);
+	ASSERT_EQ(0, write_sysctl(nr, "0"));
+	expect_error(_metadata, argv, "--hugepages: cannot map 16 MiB of 2 MiB pages");
+	write_sysctl(nr, old);
 	unlink(path);
 }
 

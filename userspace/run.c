@@ -492,9 +492,15 @@ static int setup_memory(struct vm *vm)
 	vm->low_size = o->mem < GPA_LOWMEM_END ? o->mem : GPA_LOWMEM_END;
 	vm->map_size = o->mem;
 	if (o->hugepages) {
+		/*
+		 * Reserved at mmap() (no MAP_NORESERVE): too few huge pages
+		 * fail here, with a message, not as a SIGBUS (KVM) or an
+		 * EFAULT from pinning (minihv) once the guest runs.
+		 */
 		vm->map_size = (o->mem + (2 << 20) - 1) & ~((2ULL << 20) - 1);
 		vm->ram = mmap(NULL, vm->map_size, PROT_READ | PROT_WRITE,
-			       flags | MAP_HUGETLB, -1, 0);
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1,
+			       0);
 		if (vm->ram == MAP_FAILED)
 			return run_error("--hugepages: cannot map %llu MiB of 2 MiB pages (%s): reserve them with 'echo N > /proc/sys/vm/nr_hugepages'",
 					 (unsigned long long)(vm->map_size >> 20),
@@ -530,31 +536,53 @@ static int setup_memory(struct vm *vm)
 	return 0;
 }
 
+#define PIN_MAX_CPUS	1024
+
+/*
+ * A CPU list as taskset and cpusets write it ("2-3,6"): the CPUs in order
+ * in @cpus, their number returned; -1 if the list is malformed.
+ */
+static int parse_cpulist(const char *list, int *cpus)
+{
+	const char *p = list;
+	int n = 0;
+
+	do {
+		char *end;
+		long a, b;
+
+		if (*p < '0' || *p > '9')
+			return -1;
+		a = strtol(p, &end, 10);
+		b = a;
+		if (*end == '-') {
+			p = end + 1;
+			if (*p < '0' || *p > '9')
+				return -1;
+			b = strtol(p, &end, 10);
+		}
+		if (a > b || b >= PIN_MAX_CPUS || (*end && *end != ','))
+			return -1;
+		for (; a <= b && n < PIN_MAX_CPUS; a++)
+			cpus[n++] = a;
+		p = end + (*end == ',');
+	} while (*p);
+	return *list ? n : -1;
+}
+
+/* vCPU @idx's thread to the (@idx mod n)th CPU of @list (checked). */
 static int pin_thread(pthread_t t, const char *list, int idx)
 {
-	int cpus[1024], n = 0;
-	char *s = strdup(list), *save = NULL, *p;
+	int cpus[PIN_MAX_CPUS], n = parse_cpulist(list, cpus);
 	cpu_set_t set;
+	int r;
 
-	for (p = strtok_r(s, ",", &save); p && n < 1024;
-	     p = strtok_r(NULL, ",", &save)) {
-		int a, b;
-
-		if (sscanf(p, "%d-%d", &a, &b) == 2) {
-			for (; a <= b && n < 1024; a++)
-				cpus[n++] = a;
-		} else if (*p >= '0' && *p <= '9') {
-			cpus[n++] = strtol(p, NULL, 10);
-		}
-	}
-	free(s);
-	if (!n)
-		return 0;
 	CPU_ZERO(&set);
 	CPU_SET(cpus[idx % n], &set);
-	if (pthread_setaffinity_np(t, sizeof(set), &set))
-		return run_error("--pin: cannot pin vcpu%d to CPU %d",
-				 idx, cpus[idx % n]);
+	r = pthread_setaffinity_np(t, sizeof(set), &set);
+	if (r)
+		return run_error("--pin: cannot pin vcpu%d to CPU %d: %s",
+				 idx, cpus[idx % n], strerror(r));
 	return 0;
 }
 
@@ -727,6 +755,7 @@ static int got_signal;		/* main thread only */
 
 static int start_vcpus(struct vm *vm)
 {
+	char name[16];
 	int i;
 
 	for (i = 0; i < vm->nr_vcpus; i++) {
@@ -735,6 +764,9 @@ static int start_vcpus(struct vm *vm)
 		if (pthread_create(&v->thread, NULL, vcpu_main, v))
 			return run_error("cannot start the thread of vcpu%d", i);
 		v->started = true;
+		/* As ps, top and the tests see it. */
+		snprintf(name, sizeof(name), "vcpu%d", i);
+		pthread_setname_np(v->thread, name);
 		if (vm->o->pin && pin_thread(v->thread, vm->o->pin, i))
 			return -1;
 	}
@@ -1093,9 +1125,15 @@ int cmd_run(int argc, char **argv)
 				return bad("policy '%s': want destroy, restart or preserve",
 					   optarg);
 			break;
-		case O_PIN:
+		case O_PIN: {
+			int cpus[PIN_MAX_CPUS];
+
+			if (parse_cpulist(optarg, cpus) < 0)
+				return bad("--pin: bad CPU list '%s': want CPU numbers and ranges, e.g. 2-3,6",
+					   optarg);
 			o.pin = optarg;
 			break;
+		}
 		case O_HUGE:
 			o.hugepages = true;
 			break;
