@@ -97,22 +97,6 @@ GUEST_ASM(guest_trace, ".code64",
 	"vmcall\n"
 	"hlt\n");
 
-static const char *tracefs(void)
-{
-	static const char *const dirs[] = {
-		"/sys/kernel/tracing", "/sys/kernel/debug/tracing",
-	};
-	char path[128];
-	unsigned int i;
-
-	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		snprintf(path, sizeof(path), "%s/events/minihv", dirs[i]);
-		if (!access(path, F_OK))
-			return dirs[i];
-	}
-	return NULL;
-}
-
 static int write_file(const char *dir, const char *file, const char *val)
 {
 	char path[256];
@@ -289,7 +273,7 @@ TEST(trace_events_and_counters)
 	unsigned int r;
 
 	HV_SKIP_ON_KVM("minihv tracepoints and MINIHV_GET_STATS");
-	dir = tracefs();
+	dir = tracefs_dir();
 	if (!dir)
 		SKIP(return, "no events/minihv in tracefs (not mounted?)");
 	sys_fd = hv_open_dev();
@@ -490,7 +474,7 @@ TEST(trace_filter_other_vm)
 	int n;
 
 	HV_SKIP_ON_KVM("minihv tracepoints");
-	dir = tracefs();
+	dir = tracefs_dir();
 	if (!dir)
 		SKIP(return, "no events/minihv in tracefs (not mounted?)");
 	v = guest_create(GM_LONG64, guest_trace, guest_trace_end);
@@ -562,7 +546,7 @@ TEST(trace_interrupts)
 	struct gvcpu *v;
 
 	HV_SKIP_ON_KVM("minihv tracepoints");
-	dir = tracefs();
+	dir = tracefs_dir();
 	if (!dir)
 		SKIP(return, "no events/minihv in tracefs (not mounted?)");
 	sys_fd = hv_open_dev();
@@ -817,7 +801,7 @@ TEST(trace_decoded)
 	FILE *out;
 
 	HV_SKIP_ON_KVM("minihv tracepoints");
-	if (!tracefs())
+	if (!tracefs_dir())
 		SKIP(return, "no events/minihv in tracefs (not mounted?)");
 	sys_fd = hv_open_dev();
 	ASSERT_LE(0, sys_fd);
@@ -1002,7 +986,7 @@ TEST(run_trace_raw)
 		free(out);
 		return;
 	}
-	if (!tracefs())
+	if (!tracefs_dir())
 		SKIP(return, "no events/minihv in tracefs (not mounted?)");
 	sys_fd = hv_open_dev();
 	ASSERT_LE(0, sys_fd);
