@@ -7,7 +7,7 @@ set -e
 PKGS="make gcc libc6-dev binutils kmod cpio xz-utils
 qemu-system-x86 bochs bochsbios vgabios
 linux-image-amd64 linux-headers-amd64 linux-source-6.1
-busybox-static sparse perl
+busybox-static sparse perl trace-cmd
 grub-pc-bin grub-common xorriso mtools"
 
 missing=

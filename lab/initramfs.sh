@@ -38,6 +38,18 @@ cp "$top"/build/userspace/* "$root/minihv/bin/"
 cp "$top"/build/selftests/*_test "$root/minihv/selftests/"
 cp "$top"/selftests/run.sh "$root/minihv/selftests/run.sh"
 
+# Debian's trace-cmd and the libraries it loads: trace_test records
+# minihv's tracepoints with it, as a user would.
+tc=$(command -v trace-cmd || :)
+if [ -n "$tc" ]; then
+	cp "$tc" "$root/bin/trace-cmd"
+	for lib in $(ldd "$tc" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }
+				      $1 ~ /^\// { print $1 }'); do
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib"
+	done
+fi
+
 # The L2 guest minihv-run boots in the labs (selftests/boot_test.c):
 # the same Debian kernel (bzImage) and a busybox initramfs.
 guest=$top/build/lab/guest

@@ -908,27 +908,14 @@ static const uint8_t raw_guest[] = {
 	0xf4,					/* hlt */
 };
 
-/* Run the launcher on raw_guest with @opts: its output; *@status. */
-static char *run_launcher(const char *opts, int *status)
+/* Run @cmd (sh): its output; its exit status in *@status. */
+static char *run_cmd(const char *cmd, int *status)
 {
-	char path[] = "/tmp/trace_test_raw.XXXXXX", cmd[512], buf[4096];
-	char *out = NULL;
+	char *out = NULL, buf[4096];
 	size_t size = 0, n;
-	int fd = mkstemp(path);
 	FILE *p, *o;
 
 	*status = -1;
-	if (fd < 0)
-		return NULL;
-	if (write(fd, raw_guest, sizeof(raw_guest)) != sizeof(raw_guest)) {
-		close(fd);
-		unlink(path);
-		return NULL;
-	}
-	close(fd);
-	snprintf(cmd, sizeof(cmd),
-		 "/minihv/bin/minihv-run run --dev %s -k %s --raw 0x100000 -m 16 %s </dev/null 2>&1",
-		 hv_dev_path(), path, opts);
 	o = open_memstream(&out, &size);
 	p = popen(cmd, "r");
 	if (p && o) {
@@ -940,8 +927,39 @@ static char *run_launcher(const char *opts, int *status)
 	}
 	if (o)
 		fclose(o);
+	return out;
+}
+
+/*
+ * Run the launcher on raw_guest with @opts, behind @wrap (a command that
+ * runs it, or ""): its output; *@status.
+ */
+static char *run_launcher_in(const char *wrap, const char *opts, int *status)
+{
+	char path[] = "/tmp/trace_test_raw.XXXXXX", cmd[512];
+	int fd = mkstemp(path);
+	char *out;
+
+	*status = -1;
+	if (fd < 0)
+		return NULL;
+	if (write(fd, raw_guest, sizeof(raw_guest)) != sizeof(raw_guest)) {
+		close(fd);
+		unlink(path);
+		return NULL;
+	}
+	close(fd);
+	snprintf(cmd, sizeof(cmd),
+		 "%s /minihv/bin/minihv-run run --dev %s -k %s --raw 0x100000 -m 16 %s </dev/null 2>&1",
+		 wrap, hv_dev_path(), path, opts);
+	out = run_cmd(cmd, status);
 	unlink(path);
 	return out;
+}
+
+static char *run_launcher(const char *opts, int *status)
+{
+	return run_launcher_in("", opts, status);
 }
 
 /* Keep only the lines the decoder prints ("... vcpuN ...", "  =>", "  ->"). */
@@ -1035,6 +1053,66 @@ TEST(run_trace_raw)
 		for (i = 0; i < ng; i++)
 			TH_LOG("got: %s", got[i]);
 	}
+	free(out);
+}
+
+/*
+ * trace_cmd: Debian's trace-cmd records minihv's events as a user would
+ * ("trace-cmd record -e minihv minihv-run ..."), and its report shows the
+ * raw guest's exits: CPUID in the kernel, the two OUTs to userspace.
+ */
+TEST(trace_cmd)
+{
+	static const char dat[] = "/tmp/trace_test.dat";
+	int status, nexit = 0, ncpuid = 0, nio = 0, nuser = 0, nentry = 0;
+	char *out, *p, cmd[128];
+
+	HV_SKIP_ON_KVM("minihv tracepoints");
+	if (access("/bin/trace-cmd", X_OK))
+		SKIP(return, "no trace-cmd in this lab (lab/initramfs.sh)");
+	if (!tracefs_dir())
+		SKIP(return, "no events/minihv in tracefs (not mounted?)");
+	snprintf(cmd, sizeof(cmd), "trace-cmd record -q -e minihv -o %s", dat);
+	out = run_launcher_in(cmd, "", &status);
+	ASSERT_NE(NULL, out);
+	show("record", out);
+	free(out);
+	snprintf(cmd, sizeof(cmd), "trace-cmd report -i %s 2>&1", dat);
+	out = run_cmd(cmd, &status);
+	ASSERT_NE(NULL, out);
+	unlink(dat);
+	EXPECT_EQ(0, status);
+	for (p = out; *p; p += strcspn(p, "\n"), p += !!*p) {
+		size_t n = strcspn(p, "\n");
+		char line[512];
+
+		snprintf(line, sizeof(line), "%.*s", (int)n, p);
+		if (strstr(line, "minihv_entry:"))
+			nentry++;
+		if (strstr(line, "minihv_userspace_exit:"))
+			nuser++;
+		if (!strstr(line, "minihv_exit:"))
+			continue;
+		nexit++;
+		if (strstr(line, " reason=cpuid ")) {
+			ncpuid++;
+			EXPECT_NE(NULL, strstr(line, " to=kernel"));
+		}
+		if (strstr(line, " reason=io ")) {
+			nio++;
+			EXPECT_NE(NULL, strstr(line, " to=user"));
+			printf("# report: %s\n", line);
+		}
+	}
+	printf("# trace-cmd report: %d entries, %d exits (%d cpuid, %d io), %d to userspace\n",
+	       nentry, nexit, ncpuid, nio, nuser);
+	fflush(stdout);
+	if (nio != 2)
+		show("report", out);
+	EXPECT_EQ(1, ncpuid);
+	EXPECT_EQ(2, nio);
+	EXPECT_LE(nio, nuser);
+	EXPECT_LE(nexit, nentry);
 	free(out);
 }
 
