@@ -510,6 +510,51 @@ TEST_F(apic, self_ipi_window_nmi)
 	EXPECT_OUT(self->v, DONE_PORT, n + 1);
 }
 
+/*
+ * Two NMIs at once (KVM_NMI twice while the guest is out): the second waits
+ * until the first one's handler has executed its IRET, then comes at once.
+ * The handler sets byte 0x39100 if it interrupted its own IRET (the saved
+ * RIP is that IRET's): a nested NMI.
+ */
+GUEST_ASM(guest_nmi_twice, ".code64",
+	"xorl %eax, %eax\n" G_OUT("0x11")
+	"movl $1000, %ecx\n"
+	"1: pause\n loop 1b\n"
+	G_COUNT("2") G_OUT("0x12")
+	"movzbl 0x39100, %eax\n" G_OUT("0x10")
+	"hlt\n"
+	".balign 16\n"
+	"nmi_twice_handler:\n"
+	"pushq %rax\n pushq %rdx\n"
+	"leaq nmi_twice_iret(%rip), %rdx\n"
+	"movq 16(%rsp), %rax\n"
+	"cmpq %rdx, %rax\n jne 2f\n"
+	"movb $1, 0x39100\n"
+	"2: lock incq 0x38010\n"
+	"popq %rdx\n popq %rax\n"
+	"nmi_twice_iret: iretq\n");
+GUEST_LABEL(nmi_twice_handler);
+
+TEST_F(apic, nmi_twice_not_nested)
+{
+	uint64_t h = GUEST_CODE_GPA + (nmi_twice_handler - guest_nmi_twice);
+	uint64_t gate[2] = {
+		(h & 0xffff) | ((uint64_t)GUEST_SEL_CODE64 << 16) |
+		(0x8eULL << 40) | (((h >> 16) & 0xffff) << 48),
+		h >> 32,
+	};
+
+	apic_start(self, variant->x2apic, guest_nmi_twice,
+		   guest_nmi_twice_end);
+	gvm_write(self->vm, GUEST_IDT64_GPA + 2 * 16, gate, sizeof(gate));
+	EXPECT_OUT(self->v, 0x11, 0);
+	ASSERT_EQ(0, ioctl(self->v->fd, KVM_NMI));
+	ASSERT_EQ(0, ioctl(self->v->fd, KVM_NMI));
+	/* Both handled within a thousand PAUSEs, one after the other. */
+	EXPECT_OUT(self->v, 0x12, 2);
+	EXPECT_OUT(self->v, DONE_PORT, 0);
+}
+
 /* MSIs from userspace: an edge one, then a level one (EOI exit). */
 GUEST_ASM(guest_msi, ".code64",
 	G_APIC_ON

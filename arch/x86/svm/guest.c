@@ -227,6 +227,8 @@ static void svm_reset_events(struct svm_vcpu *svm)
 	svm->event_inj = 0;
 	svm->virq = -1;
 	svm->nmi_masked = false;
+	svm->nmi_iret = false;
+	svm->nmi_step = false;
 }
 
 int svm_vcpu_create(struct minihv_vcpu *vcpu)
@@ -583,7 +585,15 @@ void svm_inject_irq(struct minihv_vcpu *vcpu, u8 vector)
 		svm_cancel_window(&svm->vmcb->control);
 }
 
-/* NMIs stay blocked until the guest's IRET (intercepted, then unmasked). */
+/*
+ * NMIs stay blocked until the NMI handler's IRET has retired.  SVM (without
+ * vNMI) says when an IRET is about to run (the IRET intercept, before it
+ * executes), not when it has: exit_iret() notes where it is, and the first
+ * exit at another RIP unmasks (svm_sync_events()).  If another NMI waits,
+ * the guest single-steps over that IRET (svm_request_window()): the #DB
+ * after it is that exit.  Unmasking at the intercept itself would let the
+ * next NMI in before the IRET, nested in the handler.
+ */
 void svm_inject_nmi(struct minihv_vcpu *vcpu)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
@@ -604,8 +614,14 @@ void svm_request_window(struct minihv_vcpu *vcpu, bool nmi)
 {
 	struct vmcb_control_area *c = &to_svm(vcpu)->vmcb->control;
 
-	if (nmi && to_svm(vcpu)->nmi_masked)
+	if (nmi && to_svm(vcpu)->nmi_masked) {
+		if (to_svm(vcpu)->nmi_iret && !to_svm(vcpu)->nmi_step) {
+			to_svm(vcpu)->nmi_step = true;
+			set_intercept(c, INTERCEPT_EXCEPTION_OFFSET + X86_TRAP_DB,
+				      true);
+		}
 		return;
+	}
 	c->int_ctl |= V_IRQ_MASK | V_IGN_TPR_MASK |
 		      (0xf << V_INTR_PRIO_SHIFT);
 	set_intercept(c, INTERCEPT_VINTR, true);
@@ -646,14 +662,28 @@ static void svm_load_virq(struct svm_vcpu *svm)
  * exceptions): that is an interrupt too.  Software interrupts (INT n)
  * re-execute by themselves.
  */
-static void svm_sync_events(struct svm_vcpu *svm)
+static void svm_sync_events(struct minihv_vcpu *vcpu)
 {
+	struct svm_vcpu *svm = to_svm(vcpu);
 	struct vmcb_control_area *c = &svm->vmcb->control;
 	u32 intinfo = c->exit_int_info;
 	u32 type = intinfo & SVM_EXITINTINFO_TYPE_MASK;
 	u8 vec = intinfo & SVM_EXITINTINFO_VEC_MASK;
 
 	c->event_inj = 0;
+	if (svm->nmi_iret) {
+		if (vcpu->rip != svm->nmi_iret_rip) {
+			/* The IRET retired: its RFLAGS.TF is the guest's. */
+			svm->nmi_iret = false;
+			svm->nmi_masked = false;
+			svm->nmi_step = false;
+			set_intercept(c, INTERCEPT_EXCEPTION_OFFSET +
+				      X86_TRAP_DB, false);
+		} else if (svm->nmi_step) {
+			/* Not yet: the TF is minihv's (set again at entry). */
+			vcpu->rflags &= ~X86_EFLAGS_TF;
+		}
+	}
 	if (svm->virq >= 0 && !svm_window_armed(c)) {
 		if (!(c->int_ctl & V_IRQ_MASK))
 			svm->virq = -1;
@@ -701,13 +731,30 @@ static int exit_vintr(struct minihv_vcpu *vcpu)
 	return 1;
 }
 
-/* The NMI handler's IRET: NMIs are unblocked (it re-executes now). */
+/*
+ * The NMI handler's IRET, about to run: NMIs stay blocked until it has
+ * (svm_inject_nmi()).
+ */
 static int exit_iret(struct minihv_vcpu *vcpu)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
 
-	svm->nmi_masked = false;
+	svm->nmi_iret = true;
+	svm->nmi_iret_rip = vcpu->rip;
 	set_intercept(&svm->vmcb->control, INTERCEPT_IRET, false);
+	return 1;
+}
+
+/*
+ * #DB, intercepted only while the guest single-steps over an NMI handler's
+ * IRET.  If the IRET retired, this is the trap after it: minihv's, and
+ * svm_sync_events() has opened NMIs.  If not, the #DB is the guest's own
+ * (a breakpoint on the IRET, say): it gets it.
+ */
+static int exit_db(struct minihv_vcpu *vcpu)
+{
+	if (to_svm(vcpu)->nmi_iret)
+		svm_queue_exception(vcpu, X86_TRAP_DB, false, 0);
 	return 1;
 }
 
@@ -823,6 +870,7 @@ static int (*const svm_exit_handlers[])(struct minihv_vcpu *vcpu) = {
 	[SVM_EXIT_WRITE_CR3]	= svm_shadow_exit_cr,
 	[SVM_EXIT_WRITE_CR4]	= svm_shadow_exit_cr,
 	[SVM_EXIT_EXCP_BASE + X86_TRAP_PF] = svm_shadow_exit_pf,
+	[SVM_EXIT_EXCP_BASE + X86_TRAP_DB] = exit_db,
 	[SVM_EXIT_INVLPG]	= svm_shadow_exit_invlpg,
 
 	[SVM_EXIT_INTR]		= exit_nop,
@@ -995,7 +1043,8 @@ int svm_vcpu_run(struct minihv_vcpu *vcpu)
 	vmcb->save.rax = vcpu->regs[VCPU_RAX];
 	vmcb->save.rsp = vcpu->regs[VCPU_RSP];
 	vmcb->save.rip = vcpu->rip;
-	vmcb->save.rflags = vcpu->rflags;
+	vmcb->save.rflags = vcpu->rflags |
+			    (svm->nmi_step ? X86_EFLAGS_TF : 0);
 	svm_load_virq(svm);
 	c->event_inj = svm->event_inj;
 	c->event_inj_err = svm->event_inj_err;
@@ -1035,7 +1084,7 @@ int svm_vcpu_run(struct minihv_vcpu *vcpu)
 	vcpu->rip = vmcb->save.rip;
 	vcpu->rflags = vmcb->save.rflags;
 	svm->exit_rip = vcpu->rip;
-	svm_sync_events(svm);
+	svm_sync_events(vcpu);
 
 	code = c->exit_code | (u64)c->exit_code_hi << 32;
 	if (code == (u64)SVM_EXIT_ERR)

@@ -56,7 +56,10 @@ struct svm_vcpu {
 	int virq;			/* interrupt for V_IRQ, -1 none */
 	u64 apic_base;
 	u64 exit_rip;			/* RIP at the last exit */
-	bool nmi_masked;		/* NMI injected, its IRET not seen */
+	bool nmi_masked;		/* NMI injected, its IRET not retired */
+	bool nmi_iret;			/* that IRET intercepted, at ... */
+	u64 nmi_iret_rip;		/* ... this RIP */
+	bool nmi_step;			/* TF set to see the IRET retire */
 	struct svm_shadow sp;		/* npt=0 only, see shadow.c */
 };
 
