@@ -507,6 +507,16 @@ static unsigned int fetch_insn(struct minihv_vcpu *vcpu,
 			   buf, MINIHV_INSN_MAX, false);
 }
 
+/* Is the instruction at CS:RIP a HLT?  For the backends. */
+bool minihv_insn_is_hlt(struct minihv_vcpu *vcpu)
+{
+	u8 buf[MINIHV_INSN_MAX];
+	struct kvm_sregs s;
+
+	minihv_ops->get_sregs(vcpu, &s);
+	return fetch_insn(vcpu, &s, buf) && buf[0] == 0xf4;
+}
+
 /* ---------------------------------------------------------------------
  * Port I/O
  */

@@ -389,6 +389,7 @@ int minihv_handle_wrmsr(struct minihv_vcpu *vcpu, u32 index, u64 data);
 int minihv_handle_io(struct minihv_vcpu *vcpu, u16 port, u8 size, bool in,
 		     bool string, bool rep, u64 next_rip);
 int minihv_handle_mmio(struct minihv_vcpu *vcpu, u64 gpa);
+bool minihv_insn_is_hlt(struct minihv_vcpu *vcpu);
 int minihv_handle_hlt(struct minihv_vcpu *vcpu, u64 next_rip);
 int minihv_exit_shutdown(struct minihv_vcpu *vcpu);
 int minihv_exit_fail_entry(struct minihv_vcpu *vcpu, u64 reason);

@@ -614,6 +614,26 @@ void svm_request_window(struct minihv_vcpu *vcpu, bool nmi)
 {
 	struct vmcb_control_area *c = &to_svm(vcpu)->vmcb->control;
 
+	/*
+	 * "STI; HLT" with the event already waiting: the HLT is done here as
+	 * the CPU does it, halting and woken at once by the event (RIP past
+	 * it, the shadow over), and the window opens right away.  Needed
+	 * under QEMU's TCG, which does not load the shadow (int_state) at
+	 * VMRUN: the window would open before the HLT, whose guest then
+	 * halts after its handler, its wake-up lost (labs.rst).
+	 */
+	if (svm_shadow(vcpu) && minihv_insn_is_hlt(vcpu)) {
+		vcpu->rip++;
+		c->int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
+	}
+	/*
+	 * An interrupt already in V_IRQ goes in first; the exit after it (its
+	 * EOI, at the latest) looks at the others.  Only userspace's PIC needs
+	 * the window itself then (svm_load_virq()).
+	 */
+	if (!nmi && to_svm(vcpu)->virq >= 0 &&
+	    !READ_ONCE(vcpu->run->request_interrupt_window))
+		return;
 	if (nmi && to_svm(vcpu)->nmi_masked) {
 		if (to_svm(vcpu)->nmi_iret && !to_svm(vcpu)->nmi_step) {
 			to_svm(vcpu)->nmi_step = true;
