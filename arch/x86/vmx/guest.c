@@ -21,7 +21,10 @@
  * CR0.NE, CR4.VMXE (which VMX fixes to 1) and CR0.CD/NW (kept clear in
  * the real CR0, as KVM does) are owned by the host: the guest reads its
  * own values from the read shadows, and a write that changes them exits
- * (CR_ACCESS) and is emulated.
+ * (CR_ACCESS) and is emulated.  The other bits (PE, PG, PAE, PGE...) are
+ * the guest's: it changes them without an exit (with unrestricted guest,
+ * even real mode to long mode), so after an exit vmx->cr0/cr4 are read
+ * back from the VMCS before use (vmx_sync_crs()).
  */
 #define pr_fmt(fmt) "minihv: " fmt
 
@@ -454,6 +457,21 @@ static u64 cr4_real(u64 cr4)
 	return cr4 | vmx_cfg.cr4_fixed0;
 }
 
+/*
+ * The guest-owned bits of CR0 and CR4 from the VMCS into vmx->cr0/cr4,
+ * if the guest ran since they were last read.  VMCS loaded.
+ */
+static void vmx_sync_crs(struct vmx_vcpu *vmx)
+{
+	u64 m0 = cr0_host_mask(), m4 = cr4_host_mask();
+
+	if (!vmx->crs_stale)
+		return;
+	vmx->cr0 = (vmx->cr0 & m0) | (vmcs_read(GUEST_CR0) & ~m0);
+	vmx->cr4 = (vmx->cr4 & m4) | (vmcs_read(GUEST_CR4) & ~m4);
+	vmx->crs_stale = false;
+}
+
 /* EFER.LMA decides the "IA-32e mode guest" entry control.  VMCS loaded. */
 static void vmx_set_efer(struct minihv_vcpu *vcpu, u64 efer)
 {
@@ -516,6 +534,7 @@ static void vmx_reset_guest(struct minihv_vcpu *vcpu)
 
 	vmx->cr0 = X86_CR0_NW | X86_CR0_CD | X86_CR0_ET;
 	vmx->cr4 = 0;
+	vmx->crs_stale = false;
 	vmx->cr2 = 0;
 	vmcs_write(CR0_READ_SHADOW, vmx->cr0);
 	vmcs_write(GUEST_CR0, cr0_real(vmx->cr0));
@@ -655,12 +674,16 @@ void vmx_get_sregs(struct minihv_vcpu *vcpu, struct kvm_sregs *sregs)
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 
 	memset(sregs, 0, sizeof(*sregs));
-	sregs->cr0 = vmx->cr0;
 	sregs->cr2 = vmx->cr2;
-	sregs->cr4 = vmx->cr4;
 	sregs->apic_base = vmx->apic_base;
-	if (!vmx_get(vcpu))
+	if (!vmx_get(vcpu)) {
+		sregs->cr0 = vmx->cr0;
+		sregs->cr4 = vmx->cr4;
 		return;
+	}
+	vmx_sync_crs(vmx);
+	sregs->cr0 = vmx->cr0;
+	sregs->cr4 = vmx->cr4;
 	get_seg(SEG_CS, &sregs->cs);
 	get_seg(SEG_DS, &sregs->ds);
 	get_seg(SEG_ES, &sregs->es);
@@ -815,6 +838,7 @@ int vmx_set_sregs(struct minihv_vcpu *vcpu, const struct kvm_sregs *sregs)
 	vmx->cr0 = sregs->cr0;
 	vmx->cr2 = sregs->cr2;
 	vmx->cr4 = sregs->cr4;
+	vmx->crs_stale = false;
 	vmcs_write(CR0_READ_SHADOW, vmx->cr0);
 	vmcs_write(GUEST_CR0, cr0_real(vmx->cr0));
 	vmcs_write(CR4_READ_SHADOW, vmx->cr4);
@@ -918,6 +942,7 @@ static int set_efer(struct minihv_vcpu *vcpu, u64 data, bool host)
 	if (!vmx_get(vcpu))
 		return -EIO;
 	old = vmcs_read(GUEST_IA32_EFER);
+	vmx_sync_crs(vmx);
 	/* The guest cannot flip LMA; only userspace restores it. */
 	if (!host)
 		data = (data & ~EFER_LMA) | (old & EFER_LMA);
@@ -1106,6 +1131,7 @@ static int set_cr0(struct minihv_vcpu *vcpu, u64 cr0)
 
 	if (!vmx_get(vcpu))
 		return -EIO;
+	vmx_sync_crs(vmx);
 	efer = vmcs_read(GUEST_IA32_EFER);
 	cr3 = vmcs_read(GUEST_CR3);
 	vmx_put();
@@ -1146,6 +1172,7 @@ static int set_cr4(struct minihv_vcpu *vcpu, u64 cr4)
 		return -EINVAL;
 	if (!vmx_get(vcpu))
 		return -EIO;
+	vmx_sync_crs(vmx);
 	efer = vmcs_read(GUEST_IA32_EFER);
 	cr3 = vmcs_read(GUEST_CR3);
 	vmx_put();
@@ -1171,6 +1198,7 @@ static int set_cr3(struct minihv_vcpu *vcpu, u64 cr3)
 
 	if (!vmx_get(vcpu))
 		return -EIO;
+	vmx_sync_crs(vmx);
 	efer = vmcs_read(GUEST_IA32_EFER);
 	vmx_put();
 	read_pdptrs(vcpu, vmx->cr0, cr3, vmx->cr4, efer, pdpte);
@@ -1325,6 +1353,11 @@ static int exit_cr_access(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
 
 	if (!vmx_cfg.ept_ug)
 		return vmx_shadow_exit_cr(vcpu, e->qual, e->len);
+	/* CLTS and LMSW change the guest's current CR0. */
+	if (!vmx_get(vcpu))
+		return -EIO;
+	vmx_sync_crs(vmx);
+	vmx_put();
 	switch (CR_QUAL_TYPE(e->qual)) {
 	case CR_TYPE_MOV_TO:
 		if (cr == 0)
@@ -1589,6 +1622,7 @@ static void vmx_prepare_entry(struct minihv_vcpu *vcpu)
 		u32 info = vmx->event_inj;
 
 		/* Real mode (unrestricted guest) delivers no error code. */
+		vmx_sync_crs(vmx);
 		if (!(vmx->cr0 & X86_CR0_PE))
 			info &= ~INTR_INFO_DELIVER_CODE_MASK;
 		vmcs_write(VM_ENTRY_INTR_INFO_FIELD, info);
@@ -1720,6 +1754,8 @@ int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 		e.reason = vmcs_read(VM_EXIT_REASON);
 		if (!(e.reason & VMX_EXIT_REASONS_FAILED_VMENTRY))
 			vmx->launched = true;
+		/* Shadow paging owns all of CR0/CR4: nothing changes there. */
+		vmx->crs_stale = vmx_cfg.ept_ug;
 		/* An NMI that made the exit is the host's: handle it now. */
 		if ((u16)e.reason == EXIT_REASON_EXCEPTION_NMI &&
 		    (vmcs_read(VM_EXIT_INTR_INFO) & INTR_INFO_INTR_TYPE_MASK) ==

@@ -86,8 +86,13 @@ struct vmx_vcpu {
 	u64 cr2;
 	u64 kernel_gs_base, star, lstar, cstar, sfmask;
 
-	/* CR0/CR4 as the guest sees them (the read shadows). */
+	/*
+	 * CR0/CR4 as the guest sees them.  With EPT the guest owns most
+	 * bits (PE, PG, PAE...) and changes them without an exit: after
+	 * an exit these are stale (crs_stale) until vmx_sync_crs().
+	 */
 	u64 cr0, cr4;
+	bool crs_stale;
 	struct vmx_shadow sp;		/* ept=0 only, see shadow.c */
 
 	u32 event_inj;			/* VM_ENTRY_INTR_INFO_FIELD to write */
