@@ -15,7 +15,7 @@
  *  - wrmsr/rdmsr of SYSENTER_CS, STAR, LSTAR, KERNEL_GS_BASE round trip
  *    in the guest, are visible to KVM_GET_MSRS, and values set with
  *    KVM_SET_MSRS are seen by the guest; TSC (rdtsc, rdmsr 0x10) never
- *    goes backwards.
+ *    goes backwards; RDTSCP works when KVM_GET_SUPPORTED_CPUID shows it.
  *  - rdmsr/wrmsr of an MSR index nobody implements: #GP(0) in the guest;
  *    KVM_GET_MSRS / KVM_SET_MSRS of it return 0 (number of MSRs done).
  *  - a fault with an empty IDT (limit 0) triple faults: KVM_EXIT_SHUTDOWN.
@@ -300,6 +300,41 @@ TEST(tsc_monotonic)
 	EXPECT_LE(regs.r10, t1);
 	run_sync(_metadata, v, &regs);
 	EXPECT_LE(t1, regs.r11);
+	guest_destroy(v);
+}
+
+/* rdtsc, then rdtscp: what a Linux guest's read_tsc() does. */
+GUEST_ASM(guest_rdtscp, ".code64",
+	"rdtsc\n"
+	"shlq $32, %rdx\n"
+	"orq %rax, %rdx\n"
+	"movq %rdx, %r8\n"
+	"rdtscp\n"
+	"shlq $32, %rdx\n"
+	"orq %rax, %rdx\n"
+	"movq %rdx, %r9\n"
+	"hlt\n");
+
+TEST(rdtscp_when_shown)
+{
+	struct gvcpu *v = guest_create(GM_LONG64, guest_rdtscp,
+				       guest_rdtscp_end);
+	struct kvm_cpuid_entry2 *e;
+	struct kvm_cpuid2 *c;
+	struct kvm_regs regs;
+
+	c = guest_supported_cpuid(v->vm->sys_fd);
+	ASSERT_NE(NULL, c);
+	e = guest_cpuid_entry(c, 0x80000001, 0);
+	if (!e || !(e->edx & (1U << 27))) {
+		free(c);
+		guest_destroy(v);
+		SKIP(return, "KVM_GET_SUPPORTED_CPUID shows no RDTSCP");
+	}
+	free(c);
+	GUEST_RUN_EXPECT(v, KVM_EXIT_HLT);
+	gvcpu_get_regs(v, &regs);
+	EXPECT_LE(regs.r8, regs.r9);
 	guest_destroy(v);
 }
 

@@ -279,12 +279,18 @@ static void vmx_setup_config(void)
 		c->pin &= ~PIN_BASED_VIRTUAL_NMIS;
 	c->msr_bitmap = c->proc & CPU_BASED_USE_MSR_BITMAPS;
 
+	/*
+	 * Without "enable RDTSCP" RDTSCP is #UD in the guest, which
+	 * KVM_GET_SUPPORTED_CPUID shows it (every VMX CPU with RDTSCP has
+	 * the control).
+	 */
 	if (c->proc & CPU_BASED_ACTIVATE_SECONDARY_CONTROLS)
 		c->proc2 = vmx_adjust(MSR_IA32_VMX_PROCBASED_CTLS2,
 				      MSR_IA32_VMX_PROCBASED_CTLS2,
 				      SECONDARY_EXEC_ENABLE_EPT |
 				      SECONDARY_EXEC_UNRESTRICTED_GUEST,
-				      SECONDARY_EXEC_ENABLE_VPID, NULL);
+				      SECONDARY_EXEC_ENABLE_VPID |
+				      SECONDARY_EXEC_ENABLE_RDTSCP, NULL);
 	c->ept_ug = ept && (c->proc2 & SECONDARY_EXEC_ENABLE_EPT) &&
 		    (c->proc2 & SECONDARY_EXEC_UNRESTRICTED_GUEST);
 	/* Otherwise shadow paging (shadow.c), which needs neither. */
