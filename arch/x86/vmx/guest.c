@@ -559,6 +559,7 @@ static void vmx_reset_guest(struct minihv_vcpu *vcpu)
 	vmx->lstar = 0;
 	vmx->cstar = 0;
 	vmx->sfmask = 0;
+	vmx->tsc_aux = 0;
 	vmx->event_inj = 0;
 	vmx->intr_state = 0;
 	vmx->apic_base = 0xfee00000ULL | MSR_IA32_APICBASE_ENABLE |
@@ -880,7 +881,7 @@ static unsigned long msr_field(u32 index)
 	}
 }
 
-/* The syscall MSRs VMX leaves alone: swapped around each entry. */
+/* The MSRs VMX leaves alone: swapped around each entry. */
 static u64 *msr_slot(struct vmx_vcpu *vmx, u32 index)
 {
 	switch (index) {
@@ -894,6 +895,8 @@ static u64 *msr_slot(struct vmx_vcpu *vmx, u32 index)
 		return &vmx->sfmask;
 	case MSR_KERNEL_GS_BASE:
 		return &vmx->kernel_gs_base;
+	case MSR_TSC_AUX:
+		return &vmx->tsc_aux;
 	default:
 		return NULL;
 	}
@@ -987,6 +990,11 @@ int vmx_set_msr(struct minihv_vcpu *vcpu, u32 index, u64 data, bool host)
 		break;
 	case MSR_IA32_SYSENTER_CS:
 		data = (u32)data;
+		break;
+	case MSR_TSC_AUX:
+		/* Bits 63:32 are reserved on Intel CPUs. */
+		if (data >> 32)
+			return -EINVAL;
 		break;
 	case MSR_IA32_TSC:
 		vmx->tsc_offset = data - rdtsc();
@@ -1578,14 +1586,22 @@ static void vmx_restore_host(const struct vmx_host_state *h)
 	wrmsrl(MSR_KERNEL_GS_BASE, h->kernel_gs_base);
 }
 
-/* The syscall MSRs: the guest's in, around the entry. IRQs off. */
+/*
+ * The syscall MSRs, and TSC_AUX for RDTSCP when it differs from the
+ * host's (the host CPU's number, the guest's is its vCPU's): the guest's
+ * in, around the entry.  IRQs off.
+ */
 static void vmx_load_guest_msrs(struct vmx_vcpu *vmx)
 {
+	struct vmx_cpu *vc = this_cpu_ptr(&vmx_cpu);
+
 	wrmsrl(MSR_KERNEL_GS_BASE, vmx->kernel_gs_base);
 	wrmsrl(MSR_STAR, vmx->star);
 	wrmsrl(MSR_LSTAR, vmx->lstar);
 	wrmsrl(MSR_CSTAR, vmx->cstar);
 	wrmsrl(MSR_SYSCALL_MASK, vmx->sfmask);
+	if (vmx_cfg.rdtscp && vmx->tsc_aux != vc->host_tsc_aux)
+		wrmsrl(MSR_TSC_AUX, vmx->tsc_aux);
 }
 
 static void vmx_put_guest_msrs(struct vmx_vcpu *vmx)
@@ -1598,6 +1614,8 @@ static void vmx_put_guest_msrs(struct vmx_vcpu *vmx)
 	wrmsrl(MSR_LSTAR, vc->host_lstar);
 	wrmsrl(MSR_CSTAR, vc->host_cstar);
 	wrmsrl(MSR_SYSCALL_MASK, vc->host_sfmask);
+	if (vmx_cfg.rdtscp && vmx->tsc_aux != vc->host_tsc_aux)
+		wrmsrl(MSR_TSC_AUX, vc->host_tsc_aux);
 }
 
 /* Before entry, VMCS loaded: registers, events, flushes. */
