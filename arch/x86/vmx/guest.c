@@ -8,8 +8,9 @@
  * violation outside every memory slot (or a write to a read-only slot) is
  * MMIO for the common code (kmod/exit.c).  Every port (unconditional I/O
  * exiting) and every MSR (an all-ones MSR bitmap, or none) exits, so do
- * CPUID, HLT, external interrupts, NMIs, and the VMX instructions and
- * XSETBV, which raise #UD in the guest.
+ * CPUID, HLT, external interrupts, NMIs, PAUSE loops (pause-loop
+ * exiting, where the CPU has it), and the VMX instructions and XSETBV,
+ * which raise #UD in the guest.
  *
  * The VMCS is only touched with preemption disabled and after
  * vmx_load(), which makes it current on this CPU: VMCLEAR on the CPU it
@@ -55,6 +56,14 @@
 
 #define DR7_RESET	0x400ULL
 #define PAT_RESET	0x0007040600070406ULL
+
+/*
+ * PAUSE-loop exiting: a guest executing PAUSEs at most VMX_PLE_GAP TSC
+ * cycles apart for more than VMX_PLE_WINDOW cycles exits (KVM's
+ * defaults).
+ */
+#define VMX_PLE_GAP	128
+#define VMX_PLE_WINDOW	4096
 
 /* Host-owned CR0 bits besides VMX's fixed ones (real CR0 keeps them 0). */
 #define CR0_HOST_CLEAR	(X86_CR0_CD | X86_CR0_NW)
@@ -601,6 +610,10 @@ static void vmx_init_vmcs(struct minihv_vcpu *vcpu)
 	if (vmx->vpid)
 		vmcs_write(VIRTUAL_PROCESSOR_ID, vmx->vpid);
 	vmcs_write(TSC_OFFSET, vmx->tsc_offset);
+	if (vmx_cfg.ple) {
+		vmcs_write(PLE_GAP, VMX_PLE_GAP);
+		vmcs_write(PLE_WINDOW, VMX_PLE_WINDOW);
+	}
 	vmcs_write(CR0_GUEST_HOST_MASK, cr0_host_mask());
 	vmcs_write(CR4_GUEST_HOST_MASK, cr4_host_mask());
 	if (!vmx_cfg.ept_ug)
@@ -1299,6 +1312,14 @@ static int exit_nmi_window(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
 	return 1;
 }
 
+/* PAUSE-loop exiting: the guest spins, likely waiting for another vCPU. */
+static int exit_pause(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
+{
+	minihv_vcpu_on_spin(vcpu);
+	vcpu->rip += e->len;	/* PAUSE is only a hint */
+	return 1;
+}
+
 static int exit_cpuid(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
 {
 	return minihv_handle_cpuid(vcpu);
@@ -1486,6 +1507,7 @@ static const struct {
 	[EXIT_REASON_MSR_WRITE]		 = { exit_wrmsr, "msr_write" },
 	[EXIT_REASON_INVALID_STATE]	 = { exit_fail_entry, "invalid_state" },
 	[EXIT_REASON_MSR_LOAD_FAIL]	 = { exit_fail_entry, "msr_load_fail" },
+	[EXIT_REASON_PAUSE_INSTRUCTION]	 = { exit_pause, "pause" },
 	[EXIT_REASON_EPT_VIOLATION]	 = { exit_ept_violation, "ept_violation" },
 	[EXIT_REASON_EPT_MISCONFIG]	 = { exit_ept_misconfig, "ept_misconfig" },
 	[EXIT_REASON_INVEPT]		 = { exit_ud, "invept" },

@@ -293,7 +293,8 @@ static void vmx_setup_config(void)
 				      SECONDARY_EXEC_ENABLE_EPT |
 				      SECONDARY_EXEC_UNRESTRICTED_GUEST,
 				      SECONDARY_EXEC_ENABLE_VPID |
-				      SECONDARY_EXEC_ENABLE_RDTSCP, NULL);
+				      SECONDARY_EXEC_ENABLE_RDTSCP |
+				      SECONDARY_EXEC_PAUSE_LOOP_EXITING, NULL);
 	c->ept_ug = ept && (c->proc2 & SECONDARY_EXEC_ENABLE_EPT) &&
 		    (c->proc2 & SECONDARY_EXEC_UNRESTRICTED_GUEST);
 	/* Otherwise shadow paging (shadow.c), which needs neither. */
@@ -301,6 +302,7 @@ static void vmx_setup_config(void)
 		c->proc2 &= ~(SECONDARY_EXEC_ENABLE_EPT |
 			      SECONDARY_EXEC_UNRESTRICTED_GUEST);
 	c->rdtscp = c->proc2 & SECONDARY_EXEC_ENABLE_RDTSCP;
+	c->ple = c->proc2 & SECONDARY_EXEC_PAUSE_LOOP_EXITING;
 
 	/* VPID only with INVVPID to flush it. */
 	c->invvpid_single = ept_cap & ((u64)VMX_VPID_EXTENT_SINGLE_CONTEXT_BIT << 32);

@@ -35,6 +35,7 @@ struct vmx_config {
 	u32 entry_ia32e;		/* VM_ENTRY_IA32E_MODE if allowed */
 	bool msr_bitmap, vpid;
 	bool rdtscp;			/* "enable RDTSCP": IA32_TSC_AUX is switched */
+	bool ple;			/* PAUSE-loop exiting */
 	bool vnmi;			/* virtual NMIs, NMI-window exiting */
 	int ept_levels;
 	bool invept_single, invvpid_single, invvpid_all;
