@@ -5,7 +5,8 @@
  * Before each entry the run loop calls minihv_inject_events(): a queued
  * NMI, then the PIC's ExtINT (KVM_INTERRUPT) or the local APIC's highest
  * deliverable vector, goes in if the guest can take it now; otherwise the
- * backend is asked for an interrupt (or NMI) window exit.
+ * backend is asked for an interrupt (or NMI) window exit.  An NMI that
+ * waits behind the one going in asks for the NMI window at once.
  *
  * Kicks.  Anyone who makes an event pending for a vCPU (an IPI from
  * another vCPU, the APIC timer in hard IRQ context, KVM_SIGNAL_MSI, the
@@ -108,6 +109,13 @@ void minihv_inject_events(struct minihv_vcpu *vcpu)
 			atomic_dec(&vcpu->nmi_queued);
 			trace_minihv_inject(vcpu, MINIHV_INJ_NMI, 2, false, 0);
 			ops->inject_nmi(vcpu);
+			/*
+			 * Another one waits behind it: an exit once this one's
+			 * IRET unblocks NMIs (as KVM), rather than at whatever
+			 * exit comes next.
+			 */
+			if (atomic_read(&vcpu->nmi_queued))
+				ops->request_window(vcpu, true);
 		} else {
 			ops->request_window(vcpu, true);
 		}
