@@ -4,13 +4,13 @@
  * exit reason.
  *
  * Guests run with EPT and "unrestricted guest" (real mode included): the
- * EPT tables are built by kmod/tdp.c one page per EPT violation, and a
- * violation outside every memory slot (or a write to a read-only slot) is
- * MMIO for the common code (kmod/exit.c).  Every port (unconditional I/O
- * exiting) and every MSR (an all-ones MSR bitmap, or none) exits, so do
- * CPUID, HLT, external interrupts, NMIs, PAUSE loops (pause-loop
- * exiting, where the CPU has it), and the VMX instructions and XSETBV,
- * which raise #UD in the guest.
+ * EPT tables are built by kmod/tdp.c, an EPT violation mapping the RAM of
+ * its whole 2 MiB region, and a violation outside every memory slot (or a
+ * write to a read-only slot) is MMIO for the common code (kmod/exit.c).
+ * Every port (unconditional I/O exiting) and every MSR (an all-ones MSR
+ * bitmap, or none) exits, so do CPUID, HLT, external interrupts, NMIs,
+ * PAUSE loops (pause-loop exiting, where the CPU has it), and the VMX
+ * instructions and XSETBV, which raise #UD in the guest.
  *
  * The VMCS is only touched with preemption disabled and after
  * vmx_load(), which makes it current on this CPU: VMCLEAR on the CPU it
@@ -1453,8 +1453,8 @@ static int exit_ept_violation(struct minihv_vcpu *vcpu,
 				mmio ? MINIHV_PF_MMIO : MINIHV_PF_MAPPED);
 	if (mmio)
 		return minihv_handle_mmio(vcpu, e->gpa);
-	if (minihv_tdp_map(&vmx_vm->ept, e->gpa, page_to_phys(page),
-			   writable))
+	/* All the RAM of the 2 MiB region: one exit instead of up to 512. */
+	if (minihv_tdp_map_around(&vmx_vm->ept, vcpu->vm, e->gpa))
 		return -ENOMEM;
 	return 1;
 }
