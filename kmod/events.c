@@ -5,7 +5,8 @@
  * Before each entry the run loop calls minihv_inject_events(): a queued
  * NMI, then the PIC's ExtINT (KVM_INTERRUPT) or the local APIC's highest
  * deliverable vector, goes in if the guest can take it now; otherwise the
- * backend is asked for an interrupt (or NMI) window exit.
+ * backend is asked for an interrupt (or NMI) window exit.  An NMI that
+ * waits behind the one going in asks for the NMI window at once.
  *
  * Kicks.  Anyone who makes an event pending for a vCPU (an IPI from
  * another vCPU, the APIC timer in hard IRQ context, KVM_SIGNAL_MSI, the
@@ -25,11 +26,20 @@
  * or INIT/SIPI is pending, or a signal comes (KVM_EXIT_INTR, -EINTR, as
  * KVM; the next KVM_RUN sleeps again).  An AP waits the same way for
  * INIT and SIPI.
+ *
+ * Spinning.  A vCPU caught spinning in a PAUSE loop (the backend's
+ * pause-loop exit) most likely waits for another vCPU, a lock holder or
+ * an AP being brought up, which may need this very CPU: it yields to
+ * the task of another vCPU (directed yield, as KVM).
  */
 #define pr_fmt(fmt) "minihv: " fmt
 
 #include <linux/kernel.h>
+#include <linux/pid.h>
+#include <linux/rcupdate.h>
+#include <linux/sched.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/task.h>
 #include <linux/smp.h>
 #include <linux/wait.h>
 #include <asm/processor-flags.h>
@@ -99,6 +109,13 @@ void minihv_inject_events(struct minihv_vcpu *vcpu)
 			atomic_dec(&vcpu->nmi_queued);
 			trace_minihv_inject(vcpu, MINIHV_INJ_NMI, 2, false, 0);
 			ops->inject_nmi(vcpu);
+			/*
+			 * Another one waits behind it: an exit once this one's
+			 * IRET unblocks NMIs (as KVM), rather than at whatever
+			 * exit comes next.
+			 */
+			if (atomic_read(&vcpu->nmi_queued))
+				ops->request_window(vcpu, true);
 		} else {
 			ops->request_window(vcpu, true);
 		}
@@ -194,6 +211,60 @@ int minihv_vcpu_block(struct minihv_vcpu *vcpu)
 	return r;
 }
 
+/*
+ * KVM_RUN (vcpu->mutex held): remember the task that runs the vCPU, for
+ * the directed yields below.  It is nearly always the same one.
+ */
+void minihv_vcpu_note_task(struct minihv_vcpu *vcpu)
+{
+	struct pid *old = rcu_dereference_protected(vcpu->pid,
+					lockdep_is_held(&vcpu->mutex));
+
+	if (likely(old == task_pid(current)))
+		return;
+	rcu_assign_pointer(vcpu->pid, get_task_pid(current, PIDTYPE_PID));
+	if (old) {
+		synchronize_rcu();
+		put_pid(old);
+	}
+}
+
+/*
+ * The guest spins in a PAUSE loop: give this CPU to another vCPU of the
+ * VM that is runnable but not running (yield_to() fails for the others:
+ * in the guest elsewhere, halted, asleep), the one it waits for with
+ * luck, as KVM's kvm_vcpu_on_spin() does.  Starts after itself, so that
+ * every vCPU gets its turn.  Exit handler context (preemptible).
+ */
+void minihv_vcpu_on_spin(struct minihv_vcpu *me)
+{
+	struct minihv_vm *vm = me->vm;
+	int n = atomic_read(&vm->online_vcpus) - 1, k;
+
+	smp_rmb();	/* online_vcpus before vcpus[] */
+	for (k = 1; k < MINIHV_MAX_VCPUS && n > 0; k++) {
+		struct minihv_vcpu *v;
+		struct task_struct *task;
+		int r;
+
+		v = READ_ONCE(vm->vcpus[(me->id + k) % MINIHV_MAX_VCPUS]);
+		if (!v)
+			continue;
+		n--;
+		if (READ_ONCE(v->mode) == MINIHV_IN_GUEST)
+			continue;
+		rcu_read_lock();
+		task = get_pid_task(rcu_dereference(v->pid), PIDTYPE_PID);
+		rcu_read_unlock();
+		if (!task)
+			continue;
+		r = yield_to(task, true);
+		put_task_struct(task);
+		if (r > 0)
+			break;
+	}
+}
+
 int minihv_events_init(struct minihv_vcpu *vcpu)
 {
 	init_waitqueue_head(&vcpu->wq);
@@ -211,4 +282,6 @@ int minihv_events_init(struct minihv_vcpu *vcpu)
 void minihv_events_free(struct minihv_vcpu *vcpu)
 {
 	minihv_lapic_free(vcpu);
+	/* No vCPU runs any more: nobody looks at it. */
+	put_pid(rcu_dereference_protected(vcpu->pid, 1));
 }

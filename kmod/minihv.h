@@ -148,6 +148,7 @@ struct minihv_vcpu {
 	unsigned long requests;		/* MINIHV_REQ_* */
 	atomic_t nmi_queued;		/* NMIs to inject */
 	int irq_pending;		/* KVM_INTERRUPT vector, -1 none */
+	struct pid __rcu *pid;		/* of the task in KVM_RUN, last */
 
 	/*
 	 * A KVM_EXIT_IO/KVM_EXIT_MMIO read awaits its data from userspace:
@@ -342,6 +343,8 @@ bool minihv_vcpu_has_events(struct minihv_vcpu *vcpu);
 bool minihv_ready_for_injection(struct minihv_vcpu *vcpu);
 void minihv_post_run(struct minihv_vcpu *vcpu);
 int minihv_vcpu_block(struct minihv_vcpu *vcpu);
+void minihv_vcpu_note_task(struct minihv_vcpu *vcpu);
+void minihv_vcpu_on_spin(struct minihv_vcpu *me);
 int minihv_events_init(struct minihv_vcpu *vcpu);
 void minihv_events_free(struct minihv_vcpu *vcpu);
 

@@ -5,8 +5,9 @@
  * Both formats are 4- or 5-level radix trees of 512 64-bit entries with
  * the physical address in bits 51:12; they differ only in the permission
  * and memory-type bits, which the backend gives as ready-made masks.  The
- * tree is built lazily, one 4 KiB mapping per nested page fault, and torn
- * down whole when the memory slots change (minihv_tdp_zap()).
+ * tree is built lazily, of 4 KiB mappings, all those of the faulting 2 MiB
+ * region per nested page fault or EPT violation (minihv_tdp_map_around()),
+ * and torn down whole when the memory slots change (minihv_tdp_zap()).
  *
  * Locking: tdp->lock serializes map and zap.  Entries are written with
  * WRITE_ONCE() because the CPU walks the tree concurrently.

@@ -155,6 +155,7 @@ static long vcpu_run(struct minihv_vcpu *vcpu)
 	long r;
 
 	minihv_stats_run_begin(vcpu);
+	minihv_vcpu_note_task(vcpu);
 	r = __vcpu_run(vcpu);
 	minihv_stats_run_end(vcpu, r);
 	return r;

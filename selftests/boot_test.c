@@ -433,8 +433,6 @@ TEST_F_TIMEOUT(boot, smp_2cpu, 1300)
 	REQUIRE_GUEST();
 	if (pg_no_real_mode())
 		SKIP(return, "the APs start in " PG_NO_REAL_MODE_WHY);
-	if (in_bochs() && !dev_is_kvm())
-		SKIP(return, "Bochs: Linux on minihv's VMX backend is not in make check yet (its boot time there is unmeasured)");
 	{
 		const char *argv[] = BOOT_ARGS(any_kernel(), "2", "");
 

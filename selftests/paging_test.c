@@ -21,6 +21,8 @@
  *  - PAE and long mode: a fetch from an XD page faults (error P|I); the
  *    handler clears XD and the call is retried;
  *  - long mode: a write through a 2 MiB page sets the PDE's D bit.
+ * A guest also enters long mode by itself from 32-bit protected mode and
+ * changes a CR0 bit there; the guest and userspace see its CRs.
  * The stress guest remaps 64 pages onto 16 frames 2000 times (INVLPG or
  * MOV CR3 each time), reads and increments through each new mapping; its
  * checksum and the frames must match a model of the same walk.  The churn
@@ -294,6 +296,62 @@ TEST(paging_long_4level)
 	check_part(_metadata, &t, ARRAY_SIZE(trace32) + ARRAY_SIZE(trace_xd),
 		   trace_2m, ARRAY_SIZE(trace_2m));
 	EXPECT_EQ(0x99u, gvm_read32(v->vm, 0x400010));
+	guest_destroy(v);
+}
+
+/* ---------------------------------------------------------------------
+ * A guest that goes from 32-bit protected mode to long mode by itself
+ * (CR4.PAE, CR3, EFER.LME, CR0.PG: the library's identity tables), as
+ * Linux's PVH entry and its AP trampoline do, reports CR0, then clears
+ * CR0.NE and reports CR0 again.  On VMX with EPT the first steps change
+ * guest-owned CR bits without an exit and CR0.NE is host-owned: its
+ * write exits and must be emulated on the guest's current CR0/CR4 (a #GP
+ * there, in long mode with a 32-bit IDT, is a triple fault).  Userspace
+ * sees the guest's CRs after each report.
+ */
+#define CR0_PE		(1u << 0)
+#define CR0_NE		(1u << 5)
+#define CR0_PG		(1u << 31)
+#define CR4_PAE		(1u << 5)
+#define EFER_LMA	(1u << 10)
+
+GUEST_ASM(guest_to_long, ".code32",
+	"movl %cr4, %eax\n orl $0x20, %eax\n movl %eax, %cr4\n"
+	"movl $0x5000, %eax\n movl %eax, %cr3\n"
+	"movl $0xc0000080, %ecx\n rdmsr\n orl $0x100, %eax\n wrmsr\n"
+	"movl %cr0, %eax\n orl $0x80000000, %eax\n movl %eax, %cr0\n"
+	"jmp 1f\n"
+	"1: movl %cr0, %eax\n" OUTV
+	"andl $0xffffffdf, %eax\n movl %eax, %cr0\n"
+	"movl %cr0, %eax\n" OUTV
+	"hlt\n");
+
+/* The next exit is a report of CR0 with @want's PE, NE and PG bits. */
+static void expect_cr0_report(struct __test_metadata *_metadata,
+			      struct gvcpu *v, uint32_t want)
+{
+	const uint32_t bits = CR0_PE | CR0_NE | CR0_PG;
+	struct kvm_sregs s;
+
+	GUEST_RUN_EXPECT(v, KVM_EXIT_IO);
+	ASSERT_EQ(PG_PORT_VAL, v->run->io.port) {
+		TH_LOG("%s", gvcpu_exit_str(v));
+	}
+	EXPECT_EQ(want, *(uint32_t *)gvcpu_io_data(v) & bits);
+	gvcpu_get_sregs(v, &s);
+	EXPECT_EQ(want, s.cr0 & bits);
+	EXPECT_EQ(CR4_PAE, s.cr4 & CR4_PAE);
+	EXPECT_EQ(EFER_LMA, s.efer & EFER_LMA);
+}
+
+TEST(guest_enters_long_mode)
+{
+	struct gvcpu *v = guest_create(GM_PROT32, guest_to_long,
+				       guest_to_long_end);
+
+	expect_cr0_report(_metadata, v, CR0_PE | CR0_NE | CR0_PG);
+	expect_cr0_report(_metadata, v, CR0_PE | CR0_PG);
+	GUEST_RUN_EXPECT(v, KVM_EXIT_HLT);
 	guest_destroy(v);
 }
 

@@ -15,7 +15,8 @@
  *  - wrmsr/rdmsr of SYSENTER_CS, STAR, LSTAR, KERNEL_GS_BASE round trip
  *    in the guest, are visible to KVM_GET_MSRS, and values set with
  *    KVM_SET_MSRS are seen by the guest; TSC (rdtsc, rdmsr 0x10) never
- *    goes backwards.
+ *    goes backwards.  When KVM_GET_SUPPORTED_CPUID shows RDTSCP, it works
+ *    and returns TSC_AUX as set by KVM_SET_MSRS or the guest's wrmsr.
  *  - rdmsr/wrmsr of an MSR index nobody implements: #GP(0) in the guest;
  *    KVM_GET_MSRS / KVM_SET_MSRS of it return 0 (number of MSRs done).
  *  - a fault with an empty IDT (limit 0) triple faults: KVM_EXIT_SHUTDOWN.
@@ -52,6 +53,7 @@
 #define MSR_STAR		0xc0000081
 #define MSR_LSTAR		0xc0000082
 #define MSR_KERNEL_GS_BASE	0xc0000102
+#define MSR_TSC_AUX		0xc0000103
 #define MSR_UNKNOWN		0xdeadbeef
 
 /* Run and expect the guest's sync out; fetch the registers. */
@@ -300,6 +302,62 @@ TEST(tsc_monotonic)
 	EXPECT_LE(regs.r10, t1);
 	run_sync(_metadata, v, &regs);
 	EXPECT_LE(t1, regs.r11);
+	guest_destroy(v);
+}
+
+/*
+ * rdtsc, then rdtscp (what a Linux guest's read_tsc() does): r8, r9 and
+ * TSC_AUX in r10; wrmsr TSC_AUX (as Linux's setup_getcpu()), rdtscp's
+ * TSC_AUX in r11 and rdmsr's in r12.
+ */
+GUEST_ASM(guest_rdtscp, ".code64",
+	"rdtsc\n"
+	"shlq $32, %rdx\n"
+	"orq %rax, %rdx\n"
+	"movq %rdx, %r8\n"
+	"rdtscp\n"
+	"shlq $32, %rdx\n"
+	"orq %rax, %rdx\n"
+	"movq %rdx, %r9\n"
+	"movq %rcx, %r10\n"
+	"movl $0xc0000103, %ecx\n"
+	"movl $0x1042, %eax\n"
+	"xorl %edx, %edx\n"
+	"wrmsr\n"
+	"rdtscp\n"
+	"movq %rcx, %r11\n"
+	"movl $0xc0000103, %ecx\n"
+	"rdmsr\n"
+	"movq %rax, %r12\n"
+	"hlt\n");
+
+TEST(rdtscp_when_shown)
+{
+	struct gvcpu *v = guest_create(GM_LONG64, guest_rdtscp,
+				       guest_rdtscp_end);
+	struct kvm_cpuid_entry2 *e;
+	struct kvm_cpuid2 *c;
+	struct kvm_regs regs;
+	uint64_t aux;
+
+	c = guest_supported_cpuid(v->vm->sys_fd);
+	ASSERT_NE(NULL, c);
+	e = guest_cpuid_entry(c, 0x80000001, 0);
+	if (!e || !(e->edx & (1U << 27))) {
+		free(c);
+		guest_destroy(v);
+		SKIP(return, "KVM_GET_SUPPORTED_CPUID shows no RDTSCP");
+	}
+	free(c);
+	ASSERT_EQ(1, gvcpu_set_msr(v, MSR_TSC_AUX, 7));
+	GUEST_RUN_EXPECT(v, KVM_EXIT_HLT);
+	gvcpu_get_regs(v, &regs);
+	EXPECT_LE(regs.r8, regs.r9);
+	EXPECT_EQ(7ULL, regs.r10);
+	EXPECT_EQ(0x1042ULL, regs.r11);
+	EXPECT_EQ(0x1042ULL, regs.r12);
+	ASSERT_EQ(1, gvcpu_get_msr(v, MSR_TSC_AUX, &aux));
+	EXPECT_EQ(0x1042ULL, aux);
 	guest_destroy(v);
 }
 

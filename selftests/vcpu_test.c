@@ -45,12 +45,16 @@
  *   Concurrency: vCPUs of two VMs run in four threads at once, each
  *   seeing only its own exits, in order.
  *
+ *   Spinning: a vCPU spinning in a PAUSE loop does not keep another vCPU
+ *   of its VM, on the same host CPU, from running.
+ *
  *   Signals: a signal delivered to a thread inside KVM_RUN (its handler
  *   returns) makes KVM_RUN fail with EINTR and exit_reason KVM_EXIT_INTR;
  *   the guest then resumes where it was.
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -691,6 +695,70 @@ TEST_F_TIMEOUT(concurrency, signal_interrupts_run, 200)
 		EXPECT_EQ(GUEST_CODE_GPA, rip);
 	}
 	guest_destroy(t.v);
+}
+
+/* vCPU 0 spins with PAUSE until vCPU 1 sets a flag; both then halt. */
+GUEST_ASM(guest_pause_wait, ".code64",
+	"1: pause\n"
+	"cmpl $1, 0x20000\n"
+	"jne 1b\n"
+	"hlt\n");
+
+GUEST_ASM(guest_set_flag, ".code64",
+	"movl $1, 0x20000\n"
+	"hlt\n");
+
+/*
+ * Two vCPUs of a VM on one host CPU: vCPU 0 spins in a PAUSE loop until
+ * vCPU 1, started after it, sets a flag.  The host must give vCPU 1 the
+ * CPU: by preempting vCPU 0 on a timer interrupt, or, in Bochs (the VMX
+ * labs), where a spinning guest takes no timer exit, through a PAUSE-loop
+ * exit (minihv and kvm_intel use it on VMX) and a yield.  A Linux guest's
+ * APs wait like this for the BSP at boot.  In Bochs, without the
+ * PAUSE-loop exit, this hangs the lab.
+ */
+TEST_F_TIMEOUT(concurrency, pause_spin_lets_other_vcpu_run, 200)
+{
+	struct timespec ts = { 0, 100 * 1000 * 1000 };
+	struct spin_thread t[2];
+	struct gvm *vm = gvm_create();
+	pthread_t th[2];
+	cpu_set_t one;
+	int i, n;
+
+	gvm_load(vm, GUEST_CODE_GPA, guest_pause_wait, guest_pause_wait_end);
+	gvm_load(vm, GUEST_CODE_GPA + 0x1000, guest_set_flag,
+		 guest_set_flag_end);
+	memset(t, 0, sizeof(t));
+	for (i = 0; i < 2; i++)
+		t[i].v = gvcpu_create(vm, i, GM_LONG64);
+	gvcpu_set_mode(t[1].v, GM_LONG64, GUEST_CODE_GPA + 0x1000);
+	/* This thread and the vCPU threads (they inherit it): one CPU. */
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu(), &one);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(one), &one));
+	ASSERT_EQ(0, pthread_create(&th[0], NULL, spin_thread_fn, &t[0]));
+	nanosleep(&ts, NULL);
+	ASSERT_EQ(0, pthread_create(&th[1], NULL, spin_thread_fn, &t[1]));
+	for (n = 0; n < 600; n++) {
+		if (__atomic_load_n(&t[0].done, __ATOMIC_SEQ_CST) &&
+		    __atomic_load_n(&t[1].done, __ATOMIC_SEQ_CST))
+			break;
+		nanosleep(&ts, NULL);
+	}
+	for (i = 0; i < 2; i++) {
+		ASSERT_TRUE(__atomic_load_n(&t[i].done, __ATOMIC_SEQ_CST)) {
+			TH_LOG("vCPU %d still in KVM_RUN after 60 s", i);
+		}
+		ASSERT_EQ(0, pthread_join(th[i], NULL));
+		EXPECT_EQ(0, t[i].ret) TH_LOG("vCPU %d: %s", i, strerror(t[i].err));
+		EXPECT_EQ((uint32_t)KVM_EXIT_HLT, t[i].v->run->exit_reason) {
+			TH_LOG("vCPU %d: %s", i, gvcpu_exit_str(t[i].v));
+		}
+	}
+	for (i = 0; i < 2; i++)
+		gvcpu_destroy(t[i].v);
+	gvm_destroy(vm);
 }
 
 TEST_HARNESS_MAIN

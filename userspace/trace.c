@@ -223,6 +223,9 @@ static void exit_words(const char *text, const char *reason, char *buf,
 			 "interrupt now (IF=1), minihv asked to be told");
 	else if (!strcmp(reason, "nmi_window"))
 		snprintf(buf, size, "NMI window: the guest can take an NMI now");
+	else if (!strcmp(reason, "pause"))
+		snprintf(buf, size, "PAUSE loop: the guest spins, likely "
+			 "waiting for another vCPU; minihv lets others run");
 	else
 		snprintf(buf, size, "exit reason %s (%#" PRIx64 ")", reason,
 			 num(text, "nr"));

@@ -4,12 +4,13 @@
  * exit reason.
  *
  * Guests run with EPT and "unrestricted guest" (real mode included): the
- * EPT tables are built by kmod/tdp.c one page per EPT violation, and a
- * violation outside every memory slot (or a write to a read-only slot) is
- * MMIO for the common code (kmod/exit.c).  Every port (unconditional I/O
- * exiting) and every MSR (an all-ones MSR bitmap, or none) exits, so do
- * CPUID, HLT, external interrupts, NMIs, and the VMX instructions and
- * XSETBV, which raise #UD in the guest.
+ * EPT tables are built by kmod/tdp.c, an EPT violation mapping the RAM of
+ * its whole 2 MiB region, and a violation outside every memory slot (or a
+ * write to a read-only slot) is MMIO for the common code (kmod/exit.c).
+ * Every port (unconditional I/O exiting) and every MSR (an all-ones MSR
+ * bitmap, or none) exits, so do CPUID, HLT, external interrupts, NMIs,
+ * PAUSE loops (pause-loop exiting, where the CPU has it), and the VMX
+ * instructions and XSETBV, which raise #UD in the guest.
  *
  * The VMCS is only touched with preemption disabled and after
  * vmx_load(), which makes it current on this CPU: VMCLEAR on the CPU it
@@ -21,7 +22,10 @@
  * CR0.NE, CR4.VMXE (which VMX fixes to 1) and CR0.CD/NW (kept clear in
  * the real CR0, as KVM does) are owned by the host: the guest reads its
  * own values from the read shadows, and a write that changes them exits
- * (CR_ACCESS) and is emulated.
+ * (CR_ACCESS) and is emulated.  The other bits (PE, PG, PAE, PGE...) are
+ * the guest's: it changes them without an exit (with unrestricted guest,
+ * even real mode to long mode), so after an exit vmx->cr0/cr4 are read
+ * back from the VMCS before use (vmx_sync_crs()).
  */
 #define pr_fmt(fmt) "minihv: " fmt
 
@@ -52,6 +56,14 @@
 
 #define DR7_RESET	0x400ULL
 #define PAT_RESET	0x0007040600070406ULL
+
+/*
+ * PAUSE-loop exiting: a guest executing PAUSEs at most VMX_PLE_GAP TSC
+ * cycles apart for more than VMX_PLE_WINDOW cycles exits (KVM's
+ * defaults).
+ */
+#define VMX_PLE_GAP	128
+#define VMX_PLE_WINDOW	4096
 
 /* Host-owned CR0 bits besides VMX's fixed ones (real CR0 keeps them 0). */
 #define CR0_HOST_CLEAR	(X86_CR0_CD | X86_CR0_NW)
@@ -454,6 +466,21 @@ static u64 cr4_real(u64 cr4)
 	return cr4 | vmx_cfg.cr4_fixed0;
 }
 
+/*
+ * The guest-owned bits of CR0 and CR4 from the VMCS into vmx->cr0/cr4,
+ * if the guest ran since they were last read.  VMCS loaded.
+ */
+static void vmx_sync_crs(struct vmx_vcpu *vmx)
+{
+	u64 m0 = cr0_host_mask(), m4 = cr4_host_mask();
+
+	if (!vmx->crs_stale)
+		return;
+	vmx->cr0 = (vmx->cr0 & m0) | (vmcs_read(GUEST_CR0) & ~m0);
+	vmx->cr4 = (vmx->cr4 & m4) | (vmcs_read(GUEST_CR4) & ~m4);
+	vmx->crs_stale = false;
+}
+
 /* EFER.LMA decides the "IA-32e mode guest" entry control.  VMCS loaded. */
 static void vmx_set_efer(struct minihv_vcpu *vcpu, u64 efer)
 {
@@ -516,6 +543,7 @@ static void vmx_reset_guest(struct minihv_vcpu *vcpu)
 
 	vmx->cr0 = X86_CR0_NW | X86_CR0_CD | X86_CR0_ET;
 	vmx->cr4 = 0;
+	vmx->crs_stale = false;
 	vmx->cr2 = 0;
 	vmcs_write(CR0_READ_SHADOW, vmx->cr0);
 	vmcs_write(GUEST_CR0, cr0_real(vmx->cr0));
@@ -540,6 +568,7 @@ static void vmx_reset_guest(struct minihv_vcpu *vcpu)
 	vmx->lstar = 0;
 	vmx->cstar = 0;
 	vmx->sfmask = 0;
+	vmx->tsc_aux = 0;
 	vmx->event_inj = 0;
 	vmx->intr_state = 0;
 	vmx->apic_base = 0xfee00000ULL | MSR_IA32_APICBASE_ENABLE |
@@ -581,6 +610,10 @@ static void vmx_init_vmcs(struct minihv_vcpu *vcpu)
 	if (vmx->vpid)
 		vmcs_write(VIRTUAL_PROCESSOR_ID, vmx->vpid);
 	vmcs_write(TSC_OFFSET, vmx->tsc_offset);
+	if (vmx_cfg.ple) {
+		vmcs_write(PLE_GAP, VMX_PLE_GAP);
+		vmcs_write(PLE_WINDOW, VMX_PLE_WINDOW);
+	}
 	vmcs_write(CR0_GUEST_HOST_MASK, cr0_host_mask());
 	vmcs_write(CR4_GUEST_HOST_MASK, cr4_host_mask());
 	if (!vmx_cfg.ept_ug)
@@ -655,12 +688,16 @@ void vmx_get_sregs(struct minihv_vcpu *vcpu, struct kvm_sregs *sregs)
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 
 	memset(sregs, 0, sizeof(*sregs));
-	sregs->cr0 = vmx->cr0;
 	sregs->cr2 = vmx->cr2;
-	sregs->cr4 = vmx->cr4;
 	sregs->apic_base = vmx->apic_base;
-	if (!vmx_get(vcpu))
+	if (!vmx_get(vcpu)) {
+		sregs->cr0 = vmx->cr0;
+		sregs->cr4 = vmx->cr4;
 		return;
+	}
+	vmx_sync_crs(vmx);
+	sregs->cr0 = vmx->cr0;
+	sregs->cr4 = vmx->cr4;
 	get_seg(SEG_CS, &sregs->cs);
 	get_seg(SEG_DS, &sregs->ds);
 	get_seg(SEG_ES, &sregs->es);
@@ -815,6 +852,7 @@ int vmx_set_sregs(struct minihv_vcpu *vcpu, const struct kvm_sregs *sregs)
 	vmx->cr0 = sregs->cr0;
 	vmx->cr2 = sregs->cr2;
 	vmx->cr4 = sregs->cr4;
+	vmx->crs_stale = false;
 	vmcs_write(CR0_READ_SHADOW, vmx->cr0);
 	vmcs_write(GUEST_CR0, cr0_real(vmx->cr0));
 	vmcs_write(CR4_READ_SHADOW, vmx->cr4);
@@ -856,7 +894,7 @@ static unsigned long msr_field(u32 index)
 	}
 }
 
-/* The syscall MSRs VMX leaves alone: swapped around each entry. */
+/* The MSRs VMX leaves alone: swapped around each entry. */
 static u64 *msr_slot(struct vmx_vcpu *vmx, u32 index)
 {
 	switch (index) {
@@ -870,6 +908,8 @@ static u64 *msr_slot(struct vmx_vcpu *vmx, u32 index)
 		return &vmx->sfmask;
 	case MSR_KERNEL_GS_BASE:
 		return &vmx->kernel_gs_base;
+	case MSR_TSC_AUX:
+		return &vmx->tsc_aux;
 	default:
 		return NULL;
 	}
@@ -918,6 +958,7 @@ static int set_efer(struct minihv_vcpu *vcpu, u64 data, bool host)
 	if (!vmx_get(vcpu))
 		return -EIO;
 	old = vmcs_read(GUEST_IA32_EFER);
+	vmx_sync_crs(vmx);
 	/* The guest cannot flip LMA; only userspace restores it. */
 	if (!host)
 		data = (data & ~EFER_LMA) | (old & EFER_LMA);
@@ -962,6 +1003,11 @@ int vmx_set_msr(struct minihv_vcpu *vcpu, u32 index, u64 data, bool host)
 		break;
 	case MSR_IA32_SYSENTER_CS:
 		data = (u32)data;
+		break;
+	case MSR_TSC_AUX:
+		/* Bits 63:32 are reserved on Intel CPUs. */
+		if (data >> 32)
+			return -EINVAL;
 		break;
 	case MSR_IA32_TSC:
 		vmx->tsc_offset = data - rdtsc();
@@ -1106,6 +1152,7 @@ static int set_cr0(struct minihv_vcpu *vcpu, u64 cr0)
 
 	if (!vmx_get(vcpu))
 		return -EIO;
+	vmx_sync_crs(vmx);
 	efer = vmcs_read(GUEST_IA32_EFER);
 	cr3 = vmcs_read(GUEST_CR3);
 	vmx_put();
@@ -1146,6 +1193,7 @@ static int set_cr4(struct minihv_vcpu *vcpu, u64 cr4)
 		return -EINVAL;
 	if (!vmx_get(vcpu))
 		return -EIO;
+	vmx_sync_crs(vmx);
 	efer = vmcs_read(GUEST_IA32_EFER);
 	cr3 = vmcs_read(GUEST_CR3);
 	vmx_put();
@@ -1171,6 +1219,7 @@ static int set_cr3(struct minihv_vcpu *vcpu, u64 cr3)
 
 	if (!vmx_get(vcpu))
 		return -EIO;
+	vmx_sync_crs(vmx);
 	efer = vmcs_read(GUEST_IA32_EFER);
 	vmx_put();
 	read_pdptrs(vcpu, vmx->cr0, cr3, vmx->cr4, efer, pdpte);
@@ -1263,6 +1312,14 @@ static int exit_nmi_window(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
 	return 1;
 }
 
+/* PAUSE-loop exiting: the guest spins, likely waiting for another vCPU. */
+static int exit_pause(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
+{
+	minihv_vcpu_on_spin(vcpu);
+	vcpu->rip += e->len;	/* PAUSE is only a hint */
+	return 1;
+}
+
 static int exit_cpuid(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
 {
 	return minihv_handle_cpuid(vcpu);
@@ -1325,6 +1382,11 @@ static int exit_cr_access(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
 
 	if (!vmx_cfg.ept_ug)
 		return vmx_shadow_exit_cr(vcpu, e->qual, e->len);
+	/* CLTS and LMSW change the guest's current CR0. */
+	if (!vmx_get(vcpu))
+		return -EIO;
+	vmx_sync_crs(vmx);
+	vmx_put();
 	switch (CR_QUAL_TYPE(e->qual)) {
 	case CR_TYPE_MOV_TO:
 		if (cr == 0)
@@ -1391,8 +1453,8 @@ static int exit_ept_violation(struct minihv_vcpu *vcpu,
 				mmio ? MINIHV_PF_MMIO : MINIHV_PF_MAPPED);
 	if (mmio)
 		return minihv_handle_mmio(vcpu, e->gpa);
-	if (minihv_tdp_map(&vmx_vm->ept, e->gpa, page_to_phys(page),
-			   writable))
+	/* All the RAM of the 2 MiB region: one exit instead of up to 512. */
+	if (minihv_tdp_map_around(&vmx_vm->ept, vcpu->vm, e->gpa))
 		return -ENOMEM;
 	return 1;
 }
@@ -1445,6 +1507,7 @@ static const struct {
 	[EXIT_REASON_MSR_WRITE]		 = { exit_wrmsr, "msr_write" },
 	[EXIT_REASON_INVALID_STATE]	 = { exit_fail_entry, "invalid_state" },
 	[EXIT_REASON_MSR_LOAD_FAIL]	 = { exit_fail_entry, "msr_load_fail" },
+	[EXIT_REASON_PAUSE_INSTRUCTION]	 = { exit_pause, "pause" },
 	[EXIT_REASON_EPT_VIOLATION]	 = { exit_ept_violation, "ept_violation" },
 	[EXIT_REASON_EPT_MISCONFIG]	 = { exit_ept_misconfig, "ept_misconfig" },
 	[EXIT_REASON_INVEPT]		 = { exit_ud, "invept" },
@@ -1545,14 +1608,22 @@ static void vmx_restore_host(const struct vmx_host_state *h)
 	wrmsrl(MSR_KERNEL_GS_BASE, h->kernel_gs_base);
 }
 
-/* The syscall MSRs: the guest's in, around the entry. IRQs off. */
+/*
+ * The syscall MSRs, and TSC_AUX for RDTSCP when it differs from the
+ * host's (the host CPU's number, the guest's is its vCPU's): the guest's
+ * in, around the entry.  IRQs off.
+ */
 static void vmx_load_guest_msrs(struct vmx_vcpu *vmx)
 {
+	struct vmx_cpu *vc = this_cpu_ptr(&vmx_cpu);
+
 	wrmsrl(MSR_KERNEL_GS_BASE, vmx->kernel_gs_base);
 	wrmsrl(MSR_STAR, vmx->star);
 	wrmsrl(MSR_LSTAR, vmx->lstar);
 	wrmsrl(MSR_CSTAR, vmx->cstar);
 	wrmsrl(MSR_SYSCALL_MASK, vmx->sfmask);
+	if (vmx_cfg.rdtscp && vmx->tsc_aux != vc->host_tsc_aux)
+		wrmsrl(MSR_TSC_AUX, vmx->tsc_aux);
 }
 
 static void vmx_put_guest_msrs(struct vmx_vcpu *vmx)
@@ -1565,6 +1636,8 @@ static void vmx_put_guest_msrs(struct vmx_vcpu *vmx)
 	wrmsrl(MSR_LSTAR, vc->host_lstar);
 	wrmsrl(MSR_CSTAR, vc->host_cstar);
 	wrmsrl(MSR_SYSCALL_MASK, vc->host_sfmask);
+	if (vmx_cfg.rdtscp && vmx->tsc_aux != vc->host_tsc_aux)
+		wrmsrl(MSR_TSC_AUX, vc->host_tsc_aux);
 }
 
 /* Before entry, VMCS loaded: registers, events, flushes. */
@@ -1589,6 +1662,7 @@ static void vmx_prepare_entry(struct minihv_vcpu *vcpu)
 		u32 info = vmx->event_inj;
 
 		/* Real mode (unrestricted guest) delivers no error code. */
+		vmx_sync_crs(vmx);
 		if (!(vmx->cr0 & X86_CR0_PE))
 			info &= ~INTR_INFO_DELIVER_CODE_MASK;
 		vmcs_write(VM_ENTRY_INTR_INFO_FIELD, info);
@@ -1720,6 +1794,8 @@ int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 		e.reason = vmcs_read(VM_EXIT_REASON);
 		if (!(e.reason & VMX_EXIT_REASONS_FAILED_VMENTRY))
 			vmx->launched = true;
+		/* Shadow paging owns all of CR0/CR4: nothing changes there. */
+		vmx->crs_stale = vmx_cfg.ept_ug;
 		/* An NMI that made the exit is the host's: handle it now. */
 		if ((u16)e.reason == EXIT_REASON_EXCEPTION_NMI &&
 		    (vmcs_read(VM_EXIT_INTR_INFO) & INTR_INFO_INTR_TYPE_MASK) ==

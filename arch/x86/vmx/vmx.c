@@ -106,6 +106,8 @@ static int vmx_cpu_enable(void)
 	rdmsrl(MSR_LSTAR, this_cpu_ptr(&vmx_cpu)->host_lstar);
 	rdmsrl(MSR_CSTAR, this_cpu_ptr(&vmx_cpu)->host_cstar);
 	rdmsrl(MSR_SYSCALL_MASK, this_cpu_ptr(&vmx_cpu)->host_sfmask);
+	if (vmx_cfg.rdtscp)
+		rdmsrl(MSR_TSC_AUX, this_cpu_ptr(&vmx_cpu)->host_tsc_aux);
 	__this_cpu_write(vmx_cpu.current_vcpu, NULL);
 	__this_cpu_write(vmx_cpu.on, true);
 	return 0;
@@ -279,18 +281,28 @@ static void vmx_setup_config(void)
 		c->pin &= ~PIN_BASED_VIRTUAL_NMIS;
 	c->msr_bitmap = c->proc & CPU_BASED_USE_MSR_BITMAPS;
 
+	/*
+	 * Without "enable RDTSCP" RDTSCP is #UD in the guest, which
+	 * KVM_GET_SUPPORTED_CPUID shows it (every VMX CPU with RDTSCP has
+	 * the control).  With it, RDTSCP reads the CPU's IA32_TSC_AUX,
+	 * which then holds the guest's value while the guest runs.
+	 */
 	if (c->proc & CPU_BASED_ACTIVATE_SECONDARY_CONTROLS)
 		c->proc2 = vmx_adjust(MSR_IA32_VMX_PROCBASED_CTLS2,
 				      MSR_IA32_VMX_PROCBASED_CTLS2,
 				      SECONDARY_EXEC_ENABLE_EPT |
 				      SECONDARY_EXEC_UNRESTRICTED_GUEST,
-				      SECONDARY_EXEC_ENABLE_VPID, NULL);
+				      SECONDARY_EXEC_ENABLE_VPID |
+				      SECONDARY_EXEC_ENABLE_RDTSCP |
+				      SECONDARY_EXEC_PAUSE_LOOP_EXITING, NULL);
 	c->ept_ug = ept && (c->proc2 & SECONDARY_EXEC_ENABLE_EPT) &&
 		    (c->proc2 & SECONDARY_EXEC_UNRESTRICTED_GUEST);
 	/* Otherwise shadow paging (shadow.c), which needs neither. */
 	if (!c->ept_ug)
 		c->proc2 &= ~(SECONDARY_EXEC_ENABLE_EPT |
 			      SECONDARY_EXEC_UNRESTRICTED_GUEST);
+	c->rdtscp = c->proc2 & SECONDARY_EXEC_ENABLE_RDTSCP;
+	c->ple = c->proc2 & SECONDARY_EXEC_PAUSE_LOOP_EXITING;
 
 	/* VPID only with INVVPID to flush it. */
 	c->invvpid_single = ept_cap & ((u64)VMX_VPID_EXTENT_SINGLE_CONTEXT_BIT << 32);

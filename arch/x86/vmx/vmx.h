@@ -34,6 +34,8 @@ struct vmx_config {
 	u32 pin, proc, proc2, exit, entry;
 	u32 entry_ia32e;		/* VM_ENTRY_IA32E_MODE if allowed */
 	bool msr_bitmap, vpid;
+	bool rdtscp;			/* "enable RDTSCP": IA32_TSC_AUX is switched */
+	bool ple;			/* PAUSE-loop exiting */
 	bool vnmi;			/* virtual NMIs, NMI-window exiting */
 	int ept_levels;
 	bool invept_single, invvpid_single, invvpid_all;
@@ -49,6 +51,7 @@ struct vmx_cpu {
 	struct list_head loaded;	/* vmx_vcpu.loaded_node, VMCSs active here */
 	struct vmx_vcpu *current_vcpu;	/* whose VMCS is current (VMPTRLD) */
 	u64 host_star, host_lstar, host_cstar, host_sfmask;
+	u64 host_tsc_aux;
 };
 
 DECLARE_PER_CPU(struct vmx_cpu, vmx_cpu);
@@ -85,9 +88,15 @@ struct vmx_vcpu {
 	/* Registers VMX does not switch. */
 	u64 cr2;
 	u64 kernel_gs_base, star, lstar, cstar, sfmask;
+	u64 tsc_aux;			/* in the CPU only if vmx_cfg.rdtscp */
 
-	/* CR0/CR4 as the guest sees them (the read shadows). */
+	/*
+	 * CR0/CR4 as the guest sees them.  With EPT the guest owns most
+	 * bits (PE, PG, PAE...) and changes them without an exit: after
+	 * an exit these are stale (crs_stale) until vmx_sync_crs().
+	 */
 	u64 cr0, cr4;
+	bool crs_stale;
 	struct vmx_shadow sp;		/* ept=0 only, see shadow.c */
 
 	u32 event_inj;			/* VM_ENTRY_INTR_INFO_FIELD to write */
