@@ -622,7 +622,8 @@ void svm_request_window(struct minihv_vcpu *vcpu, bool nmi)
 	 * VMRUN: the window would open before the HLT, whose guest then
 	 * halts after its handler, its wake-up lost (labs.rst).
 	 */
-	if (svm_shadow(vcpu) && minihv_insn_is_hlt(vcpu)) {
+	if (svm_shadow(vcpu) && !(to_svm(vcpu)->event_inj & SVM_EVTINJ_VALID) &&
+	    minihv_insn_is_hlt(vcpu)) {
 		vcpu->rip++;
 		c->int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
 	}
