@@ -110,7 +110,7 @@ lab-shell:
 # The binary lives outside build/selftests (lab/initramfs.sh copies that
 # whole folder into every lab); lab/bench.sh passes it to the lab itself.
 bench: all $(B)/bench/exit_bench $(B)/bench/fault_bench \
-	$(B)/bench/minihv-notrace.ko
+	$(B)/bench/apic_bench $(B)/bench/minihv-notrace.ko
 	@lab/bench.sh
 
 # The module with every minihv tracepoint compiled out (MINIHV_NO_TRACE=1,
@@ -126,6 +126,10 @@ $(B)/bench/minihv-notrace.ko: module
 	cp $(NOTRACE_DIR)/minihv.ko $@
 
 $(B)/bench/fault_bench: selftests/bench/fault_bench.c $(TEST_LIB) $(TEST_HDR) $(KSFT)
+	@mkdir -p $(@D)
+	$(CC) $(UCFLAGS) -I$(B)/ksft -Iuapi -Iselftests -o $@ $< $(TEST_LIB) -lpthread
+
+$(B)/bench/apic_bench: selftests/bench/apic_bench.c $(TEST_LIB) $(TEST_HDR) $(KSFT)
 	@mkdir -p $(@D)
 	$(CC) $(UCFLAGS) -I$(B)/ksft -Iuapi -Iselftests -o $@ $< $(TEST_LIB) -lpthread
 

@@ -13,6 +13,11 @@
 # fault-heavy guest (build/bench/fault_bench), run on minihv with nested
 # paging, on minihv with shadow paging (npt=0 / ept=0) and on KVM: its
 # table gives the shadow/nested time ratio.
+# BENCH_N_TICK / BENCH_N_IPI (default 1000 / 5000, both labs;
+# BENCH_N_TICK_VMX / BENCH_N_IPI_VMX for the VMX lab) for
+# build/bench/apic_bench: timer ticks and IPI round trips between two
+# vCPUs with the in-kernel local APIC, the "tick" and "ipi" rows of the
+# exit-cost tables.
 #
 # One boot of the SVM lab's machine (QEMU TCG, -cpu qemu64,+svm,+npt)
 # under -icount shift=0 runs build/bench/exit_bench against
@@ -48,17 +53,22 @@ nuv=${BENCH_N_USER_VMX:-20000}
 bin=$top/build/bench/exit_bench
 notrace=$top/build/bench/minihv-notrace.ko
 fbin=$top/build/bench/fault_bench
+abin=$top/build/bench/apic_bench
+nt=${BENCH_N_TICK:-1000}
+ni=${BENCH_N_IPI:-5000}
+ntv=${BENCH_N_TICK_VMX:-$nt}
+niv=${BENCH_N_IPI_VMX:-$ni}
 fr=${BENCH_FAULT_ROUNDS:-2000}
 frv=${BENCH_FAULT_ROUNDS_VMX:-500}
 out=$top/build/lab/bench
-for f in "$bin" "$fbin" "$notrace" "$top/build/lab/base.cpio"; do
+for f in "$bin" "$fbin" "$abin" "$notrace" "$top/build/lab/base.cpio"; do
 	[ -f "$f" ] || { echo "bench.sh: $f missing: run 'make all' first" >&2; exit 2; }
 done
 rm -rf "$out"
 mkdir -p "$out"
 
-# cmd KVM_MODULE N_KERNEL N_USER PAGING_PARAM FAULT_ROUNDS: the command
-# run inside a lab, in /lab/files.
+# cmd KVM_MODULE N_KERNEL N_USER PAGING_PARAM FAULT_ROUNDS N_TICK N_IPI:
+# the command run inside a lab, in /lab/files.
 cmd()
 {
 	cat <<'EOF'
@@ -96,6 +106,7 @@ EOF
 rc=0
 insmod /minihv/minihv.ko || rc=1
 MINIHV_DEV=/dev/minihv ./exit_bench $2 $3 || rc=1
+MINIHV_DEV=/dev/minihv ./apic_bench $6 $7 || rc=1
 MINIHV_DEV=/dev/minihv ./fault_bench $5 || rc=1
 bootbench_all minihv
 rmmod minihv || rc=1
@@ -104,18 +115,27 @@ MINIHV_DEV=/dev/minihv ./fault_bench $5 || rc=1
 rmmod minihv || rc=1
 insmod ./minihv-notrace.ko || rc=1
 MINIHV_DEV=/dev/minihv ./exit_bench $2 $3 > /tmp/notrace.txt || rc=1
+MINIHV_DEV=/dev/minihv ./apic_bench $6 $7 >> /tmp/notrace.txt || rc=1
 sed 's/^bench minihv /bench notrace /' /tmp/notrace.txt
 rmmod minihv || rc=1
 modprobe $1 || rc=1
+for p in /sys/module/kvm/parameters/halt_poll_ns \\
+	/sys/module/kvm/parameters/lapic_timer_advance_ns \\
+	/sys/module/kvm_amd/parameters/avic \\
+	/sys/module/kvm_intel/parameters/enable_apicv \\
+	/sys/module/kvm_intel/parameters/preemption_timer; do
+	if [ -r \$p ]; then echo "# \${p#/sys/module/}: \$(cat \$p)"; fi
+done
 MINIHV_DEV=/dev/kvm ./exit_bench $2 $3 || rc=1
+MINIHV_DEV=/dev/kvm ./apic_bench $6 $7 || rc=1
 MINIHV_DEV=/dev/kvm ./fault_bench $5 || rc=1
 bootbench_all kvm
 rmmod $1 kvm || :
 exit \$rc
 EOF
 }
-cmd kvm_amd "$nk" "$nu" npt "$fr" > "$out/cmd-svm.sh"
-cmd kvm_intel "$nkv" "$nuv" ept "$frv" > "$out/cmd-vmx.sh"
+cmd kvm_amd "$nk" "$nu" npt "$fr" "$nt" "$ni" > "$out/cmd-svm.sh"
+cmd kvm_intel "$nkv" "$nuv" ept "$frv" "$ntv" "$niv" > "$out/cmd-vmx.sh"
 
 # boot NAME LAB [--icount]: run cmd-LAB.sh in LAB (lab/lab.sh: under
 # --icount it boots one CPU); the command's output in $out/NAME.txt.
@@ -126,7 +146,7 @@ boot()
 	name=$1 lab=$2
 	start=$(date +%s)
 	# shellcheck disable=SC2086
-	"$top/lab/lab.sh" "$lab" --quiet $3 --timeout 900 --files "$bin $fbin $notrace" \
+	"$top/lab/lab.sh" "$lab" --quiet $3 --timeout 900 --files "$bin $fbin $abin $notrace" \
 		--cmd "$(cat "$out/cmd-$lab.sh")" || {
 		echo "bench.sh: the $name run failed (build/lab/$lab/)" >&2
 		return 1
@@ -169,6 +189,8 @@ table()
 	}
 	function per(d, l) { return ex[d, l] ? ns[d, l] / ex[d, l] : 0 }
 	function rate(d, l) { return ns[d, l] ? ex[d, l] * 1e9 / ns[d, l] : 0 }
+	# "-" for a row a device did not print (apic_bench: no answer)
+	function num(f, v) { return v > 0 ? sprintf(f, v) : "-" }
 	END {
 		print title
 		printf "%-10s %8s %15s %13s %13s %15s %13s\n", "loop", "exits",
@@ -177,10 +199,11 @@ table()
 		for (i = 0; i < n; i++) {
 			l = order[i]
 			m = per("minihv", l); k = per("kvm", l)
-			printf "%-10s %8d %15.0f %13.0f %13s %15.0f %13.0f\n", l,
-			       ex["minihv", l], m, k,
+			printf "%-10s %8s %15s %13s %13s %15s %13s\n", l,
+			       num("%d", ex["minihv", l] ? ex["minihv", l] : ex["kvm", l]),
+			       num("%.0f", m), num("%.0f", k),
 			       (k > 0 && m > 0) ? sprintf("%.2f", m / k) : "-",
-			       rate("minihv", l), rate("kvm", l)
+			       num("%.0f", rate("minihv", l)), num("%.0f", rate("kvm", l))
 		}
 	}' "$1"
 }
@@ -202,8 +225,10 @@ trace_table()
 		for (i = 0; i < n; i++) {
 			l = order[i]
 			m = per("minihv", l); k = per("notrace", l)
-			printf "%-10s %8d %18.0f %18.0f %10s\n", l,
-			       ex["minihv", l], m, k,
+			printf "%-10s %8s %18s %18s %10s\n", l,
+			       ex["minihv", l] ? ex["minihv", l] : "-",
+			       m > 0 ? sprintf("%.0f", m) : "-",
+			       k > 0 ? sprintf("%.0f", k) : "-",
 			       (k > 0 && m > 0) ? sprintf("%.3f", m / k) : "-"
 		}
 	}' "$1"
