@@ -269,6 +269,24 @@ static void set_r8_r10(struct gvcpu *v, uint64_t r8, uint64_t r10)
 	gvcpu_set_regs(v, &regs);
 }
 
+/* A vCPU's state, for a loop that did not finish. */
+static void dump_vcpu(struct gvcpu *v)
+{
+	struct kvm_lapic_state s;
+	struct kvm_mp_state mp = { 0 };
+	struct kvm_regs regs;
+	uint32_t *r = (uint32_t *)s.regs;
+
+	gvcpu_get_regs(v, &regs);
+	ioctl(v->fd, KVM_GET_MP_STATE, &mp);
+	memset(&s, 0, sizeof(s));
+	ioctl(v->fd, KVM_GET_LAPIC, &s);
+	printf("# vcpu %d: mp %u rip %#llx rflags %#llx IRR[2] %#x ISR[2] %#x PPR %#x\n",
+	       v->id, mp.mp_state, (unsigned long long)regs.rip,
+	       (unsigned long long)regs.rflags, r[0x220 / 4], r[0x120 / 4],
+	       r[0xa0 / 4]);
+}
+
 /* Host TSC cycles per ns, over about 20 ms. */
 static double tsc_per_ns(void)
 {
@@ -301,6 +319,7 @@ static void bench_tick(const char *dev, uint64_t n)
 		if (port >= 0)
 			snprintf(why, sizeof(why), "OUT to port %#x", port);
 		printf("# tick on %s: did not finish: %s\n", dev, why);
+		dump_vcpu(v);
 		goto out;
 	}
 	ticks = apic_count(vm, TICK_VEC);
@@ -405,6 +424,8 @@ static void bench_ipi(const char *dev, uint64_t n)
 		       ap.port == DONE_PORT ? "done" : ap_started ? ap.why : "not started",
 		       (unsigned long long)apic_count(vm, PING_VEC),
 		       (unsigned long long)apic_count(vm, PONG_VEC));
+		dump_vcpu(v);
+		dump_vcpu(v1);
 		goto out;
 	}
 	/* Hello + warm-up + N pongs; N + warm-up + the stop ping. */
