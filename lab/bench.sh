@@ -40,7 +40,10 @@
 # This is a benchmark: no thresholds, exit status 0 unless a run failed.
 #
 # Each run also times minihv-run booting Debian's kernel (bzImage, and
-# PVH from the lab's vmlinux) to the guest's marker line, on each device.
+# PVH from the lab's vmlinux) to the guest's marker line, on each device;
+# a boot that shows no marker within BENCH_BOOT_TIMEOUT seconds of the
+# lab's clock (default 120: kvm_intel's bzImage boot takes about 63 in
+# Bochs) is killed and shows as "-".
 #
 # The icount boot has 1 CPU: QEMU 7.2 with -icount never brings up the
 # second (lab/lab.sh --icount).  Tables in build/lab/bench/.
@@ -58,6 +61,7 @@ nt=${BENCH_N_TICK:-1000}
 ni=${BENCH_N_IPI:-5000}
 ntv=${BENCH_N_TICK_VMX:-$nt}
 niv=${BENCH_N_IPI_VMX:-$ni}
+bt=${BENCH_BOOT_TIMEOUT:-120}
 fr=${BENCH_FAULT_ROUNDS:-2000}
 frv=${BENCH_FAULT_ROUNDS_VMX:-500}
 out=$top/build/lab/bench
@@ -67,20 +71,23 @@ done
 rm -rf "$out"
 mkdir -p "$out"
 
-# cmd KVM_MODULE N_KERNEL N_USER PAGING_PARAM FAULT_ROUNDS N_TICK N_IPI:
-# the command run inside a lab, in /lab/files.
+# cmd KVM_MODULE N_KERNEL N_USER PAGING_PARAM FAULT_ROUNDS N_TICK N_IPI
+# BOOT_TIMEOUT: the command run inside a lab, in /lab/files.
 cmd()
 {
 	cat <<'EOF'
 # bootbench DEV KERNEL LABEL: seconds (lab clock) from the launch of
-# minihv-run to the guest's marker line; "-" when it does not boot.
+# minihv-run to the guest's marker line; "-" when it does not boot (the
+# launcher is killed after $boot_timeout seconds; its last lines are
+# shown as comments).
 bootbench()
 {
 	t0=$(cut -d' ' -f1 /proc/uptime)
-	/minihv/bin/minihv-run run --dev "/dev/$1" -k "$2" \
-		-i /minihv/guest/initrd.cpio -m 256 \
+	timeout -k 10 "$boot_timeout" /minihv/bin/minihv-run run \
+		--dev "/dev/$1" -k "$2" -i /minihv/guest/initrd.cpio -m 256 \
 		-p "console=ttyS0 panic=-1 quiet" </dev/null 2>&1 |
 	while IFS= read -r line; do
+		printf '%s\n' "$line" >> /tmp/bootbench.log
 		case $line in
 		MINIHV-GUEST-MARKER*) echo "$t0 $(cut -d' ' -f1 /proc/uptime)" \
 			> /tmp/bootbench.t ;;
@@ -89,9 +96,12 @@ bootbench()
 	if [ -s /tmp/bootbench.t ]; then
 		echo "boot $1 $3 $(awk '{ printf "%.2f", $2 - $1 }' /tmp/bootbench.t)"
 	else
+		echo "# boot $1 $3: no marker after $(awk -v t0="$t0" \
+			'{ printf "%.0f", $1 - t0 }' /proc/uptime) s (limit $boot_timeout s); the launcher's last lines:"
+		tail -n 5 /tmp/bootbench.log 2>/dev/null | sed 's/^/#   /'
 		echo "boot $1 $3 -"
 	fi
-	rm -f /tmp/bootbench.t
+	rm -f /tmp/bootbench.t /tmp/bootbench.log
 }
 bootbench_all()
 {
@@ -104,6 +114,7 @@ bootbench_all()
 EOF
 	cat <<EOF
 rc=0
+boot_timeout=$8
 insmod /minihv/minihv.ko || rc=1
 MINIHV_DEV=/dev/minihv ./exit_bench $2 $3 || rc=1
 MINIHV_DEV=/dev/minihv ./apic_bench $6 $7 || rc=1
@@ -134,8 +145,8 @@ rmmod $1 kvm || :
 exit \$rc
 EOF
 }
-cmd kvm_amd "$nk" "$nu" npt "$fr" "$nt" "$ni" > "$out/cmd-svm.sh"
-cmd kvm_intel "$nkv" "$nuv" ept "$frv" "$ntv" "$niv" > "$out/cmd-vmx.sh"
+cmd kvm_amd "$nk" "$nu" npt "$fr" "$nt" "$ni" "$bt" > "$out/cmd-svm.sh"
+cmd kvm_intel "$nkv" "$nuv" ept "$frv" "$ntv" "$niv" "$bt" > "$out/cmd-vmx.sh"
 
 # boot NAME LAB [--icount]: run cmd-LAB.sh in LAB (lab/lab.sh: under
 # --icount it boots one CPU); the command's output in $out/NAME.txt.
@@ -226,9 +237,9 @@ trace_table()
 			l = order[i]
 			m = per("minihv", l); k = per("notrace", l)
 			printf "%-10s %8s %18s %18s %10s\n", l,
-			       ex["minihv", l] ? ex["minihv", l] : "-",
-			       m > 0 ? sprintf("%.0f", m) : "-",
-			       k > 0 ? sprintf("%.0f", k) : "-",
+			       (ex["minihv", l] ? ex["minihv", l] : "-"),
+			       (m > 0 ? sprintf("%.0f", m) : "-"),
+			       (k > 0 ? sprintf("%.0f", k) : "-"),
 			       (k > 0 && m > 0) ? sprintf("%.3f", m / k) : "-"
 		}
 	}' "$1"
