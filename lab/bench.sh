@@ -287,6 +287,10 @@ if [ "${BENCH_WALL:-1}" != 0 ]; then
 	table "$out/wall.txt" \
 		"exit cost, wall clock without -icount (QEMU TCG, 2 CPUs; NOISY, for scale only)" |
 		tee -a "$out/table.txt"
+	echo
+	boots "$out/wall.txt" \
+		"Linux boot, minihv-run launch to the guest's marker, wall clock (QEMU TCG, 2 CPUs; NOISY; '-': did not boot)" |
+		tee -a "$out/table.txt"
 fi
 if [ "${BENCH_VMX:-1}" != 0 ]; then
 	boot vmx vmx
