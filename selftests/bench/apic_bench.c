@@ -431,7 +431,7 @@ static void bench_ipi(const char *dev, uint64_t n)
 	/* Hello + warm-up + N pongs; N + warm-up + the stop ping. */
 	if (apic_count(vm, PONG_VEC) != n + IPI_WARMUP + 1 ||
 	    apic_count(vm, PING_VEC) != n + IPI_WARMUP + 1)
-		printf("# ipi on %s: pings %llu, pongs %llu, want %llu each: interrupts doubled?\n",
+		printf("# ipi on %s: pings %llu, pongs %llu, want %llu each: interrupts doubled or lost?\n",
 		       dev, (unsigned long long)apic_count(vm, PING_VEC),
 		       (unsigned long long)apic_count(vm, PONG_VEC),
 		       (unsigned long long)n + IPI_WARMUP + 1);
