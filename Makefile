@@ -11,7 +11,7 @@
 #   make lab-run LAB=svm FILES="..." CMD='...'   run anything in a lab
 #   make lab-shell LAB=svm                       interactive lab shell
 #   make checkpatch   the kernel's checkpatch.pl on our sources
-#   make bench        exit-cost benchmark, minihv against KVM (SVM lab)
+#   make bench        exit, APIC and boot costs, minihv against KVM (both labs)
 #   make deps         install the Debian packages all this needs
 #
 # The kernel is the newest Debian kernel with image and headers installed
@@ -105,12 +105,13 @@ lab-run:
 lab-shell:
 	@lab/lab.sh $(LAB) --shell
 
-# Exit-cost benchmark, minihv against KVM in the SVM lab: no pass/fail
+# Benchmark, minihv against KVM in the SVM and VMX labs (exits, APIC timer
+# ticks and IPIs, shadow paging, Linux boots): no pass/fail
 # (lab/bench.sh, Documentation/performance.rst).
-# The binary lives outside build/selftests (lab/initramfs.sh copies that
-# whole folder into every lab); lab/bench.sh passes it to the lab itself.
+# The binaries live outside build/selftests (lab/initramfs.sh copies that
+# whole folder into every lab); lab/bench.sh passes them to the lab itself.
 bench: all $(B)/bench/exit_bench $(B)/bench/fault_bench \
-	$(B)/bench/minihv-notrace.ko
+	$(B)/bench/apic_bench $(B)/bench/minihv-notrace.ko
 	@lab/bench.sh
 
 # The module with every minihv tracepoint compiled out (MINIHV_NO_TRACE=1,
@@ -126,6 +127,10 @@ $(B)/bench/minihv-notrace.ko: module
 	cp $(NOTRACE_DIR)/minihv.ko $@
 
 $(B)/bench/fault_bench: selftests/bench/fault_bench.c $(TEST_LIB) $(TEST_HDR) $(KSFT)
+	@mkdir -p $(@D)
+	$(CC) $(UCFLAGS) -I$(B)/ksft -Iuapi -Iselftests -o $@ $< $(TEST_LIB) -lpthread
+
+$(B)/bench/apic_bench: selftests/bench/apic_bench.c $(TEST_LIB) $(TEST_HDR) $(KSFT)
 	@mkdir -p $(@D)
 	$(CC) $(UCFLAGS) -I$(B)/ksft -Iuapi -Iselftests -o $@ $< $(TEST_LIB) -lpthread
 

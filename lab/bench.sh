@@ -13,6 +13,11 @@
 # fault-heavy guest (build/bench/fault_bench), run on minihv with nested
 # paging, on minihv with shadow paging (npt=0 / ept=0) and on KVM: its
 # table gives the shadow/nested time ratio.
+# BENCH_N_TICK / BENCH_N_IPI (default 1000 / 5000, both labs;
+# BENCH_N_TICK_VMX / BENCH_N_IPI_VMX for the VMX lab) for
+# build/bench/apic_bench: timer ticks and IPI round trips between two
+# vCPUs with the in-kernel local APIC, the "tick" and "ipi" rows of the
+# exit-cost tables.
 #
 # One boot of the SVM lab's machine (QEMU TCG, -cpu qemu64,+svm,+npt)
 # under -icount shift=0 runs build/bench/exit_bench against
@@ -35,7 +40,10 @@
 # This is a benchmark: no thresholds, exit status 0 unless a run failed.
 #
 # Each run also times minihv-run booting Debian's kernel (bzImage, and
-# PVH from the lab's vmlinux) to the guest's marker line, on each device.
+# PVH from the lab's vmlinux) to the guest's marker line, on each device;
+# a boot that shows no marker within BENCH_BOOT_TIMEOUT seconds of the
+# lab's clock (default 120: kvm_intel's bzImage boot takes about 63 in
+# Bochs) is killed and shows as "-".
 #
 # The icount boot has 1 CPU: QEMU 7.2 with -icount never brings up the
 # second (lab/lab.sh --icount).  Tables in build/lab/bench/.
@@ -48,29 +56,38 @@ nuv=${BENCH_N_USER_VMX:-20000}
 bin=$top/build/bench/exit_bench
 notrace=$top/build/bench/minihv-notrace.ko
 fbin=$top/build/bench/fault_bench
+abin=$top/build/bench/apic_bench
+nt=${BENCH_N_TICK:-1000}
+ni=${BENCH_N_IPI:-5000}
+ntv=${BENCH_N_TICK_VMX:-$nt}
+niv=${BENCH_N_IPI_VMX:-$ni}
+bt=${BENCH_BOOT_TIMEOUT:-120}
 fr=${BENCH_FAULT_ROUNDS:-2000}
 frv=${BENCH_FAULT_ROUNDS_VMX:-500}
 out=$top/build/lab/bench
-for f in "$bin" "$fbin" "$notrace" "$top/build/lab/base.cpio"; do
+for f in "$bin" "$fbin" "$abin" "$notrace" "$top/build/lab/base.cpio"; do
 	[ -f "$f" ] || { echo "bench.sh: $f missing: run 'make all' first" >&2; exit 2; }
 done
 rm -rf "$out"
 mkdir -p "$out"
 
-# cmd KVM_MODULE N_KERNEL N_USER PAGING_PARAM FAULT_ROUNDS: the command
-# run inside a lab, in /lab/files.
+# cmd KVM_MODULE N_KERNEL N_USER PAGING_PARAM FAULT_ROUNDS N_TICK N_IPI
+# BOOT_TIMEOUT: the command run inside a lab, in /lab/files.
 cmd()
 {
 	cat <<'EOF'
 # bootbench DEV KERNEL LABEL: seconds (lab clock) from the launch of
-# minihv-run to the guest's marker line; "-" when it does not boot.
+# minihv-run to the guest's marker line; "-" when it does not boot (the
+# launcher is killed after $boot_timeout seconds; its last lines are
+# shown as comments).
 bootbench()
 {
 	t0=$(cut -d' ' -f1 /proc/uptime)
-	/minihv/bin/minihv-run run --dev "/dev/$1" -k "$2" \
-		-i /minihv/guest/initrd.cpio -m 256 \
+	timeout -k 10 "$boot_timeout" /minihv/bin/minihv-run run \
+		--dev "/dev/$1" -k "$2" -i /minihv/guest/initrd.cpio -m 256 \
 		-p "console=ttyS0 panic=-1 quiet" </dev/null 2>&1 |
 	while IFS= read -r line; do
+		printf '%s\n' "$line" >> /tmp/bootbench.log
 		case $line in
 		MINIHV-GUEST-MARKER*) echo "$t0 $(cut -d' ' -f1 /proc/uptime)" \
 			> /tmp/bootbench.t ;;
@@ -79,9 +96,12 @@ bootbench()
 	if [ -s /tmp/bootbench.t ]; then
 		echo "boot $1 $3 $(awk '{ printf "%.2f", $2 - $1 }' /tmp/bootbench.t)"
 	else
+		echo "# boot $1 $3: no marker after $(awk -v t0="$t0" \
+			'{ printf "%.0f", $1 - t0 }' /proc/uptime) s (limit $boot_timeout s); the launcher's last lines:"
+		tail -n 5 /tmp/bootbench.log 2>/dev/null | sed 's/^/#   /'
 		echo "boot $1 $3 -"
 	fi
-	rm -f /tmp/bootbench.t
+	rm -f /tmp/bootbench.t /tmp/bootbench.log
 }
 bootbench_all()
 {
@@ -94,8 +114,10 @@ bootbench_all()
 EOF
 	cat <<EOF
 rc=0
+boot_timeout=$8
 insmod /minihv/minihv.ko || rc=1
 MINIHV_DEV=/dev/minihv ./exit_bench $2 $3 || rc=1
+MINIHV_DEV=/dev/minihv ./apic_bench $6 $7 || rc=1
 MINIHV_DEV=/dev/minihv ./fault_bench $5 || rc=1
 bootbench_all minihv
 rmmod minihv || rc=1
@@ -104,18 +126,27 @@ MINIHV_DEV=/dev/minihv ./fault_bench $5 || rc=1
 rmmod minihv || rc=1
 insmod ./minihv-notrace.ko || rc=1
 MINIHV_DEV=/dev/minihv ./exit_bench $2 $3 > /tmp/notrace.txt || rc=1
+MINIHV_DEV=/dev/minihv ./apic_bench $6 $7 >> /tmp/notrace.txt || rc=1
 sed 's/^bench minihv /bench notrace /' /tmp/notrace.txt
 rmmod minihv || rc=1
 modprobe $1 || rc=1
+for p in /sys/module/kvm/parameters/halt_poll_ns \\
+	/sys/module/kvm/parameters/lapic_timer_advance_ns \\
+	/sys/module/kvm_amd/parameters/avic \\
+	/sys/module/kvm_intel/parameters/enable_apicv \\
+	/sys/module/kvm_intel/parameters/preemption_timer; do
+	if [ -r \$p ]; then echo "# \${p#/sys/module/}: \$(cat \$p)"; fi
+done
 MINIHV_DEV=/dev/kvm ./exit_bench $2 $3 || rc=1
+MINIHV_DEV=/dev/kvm ./apic_bench $6 $7 || rc=1
 MINIHV_DEV=/dev/kvm ./fault_bench $5 || rc=1
 bootbench_all kvm
 rmmod $1 kvm || :
 exit \$rc
 EOF
 }
-cmd kvm_amd "$nk" "$nu" npt "$fr" > "$out/cmd-svm.sh"
-cmd kvm_intel "$nkv" "$nuv" ept "$frv" > "$out/cmd-vmx.sh"
+cmd kvm_amd "$nk" "$nu" npt "$fr" "$nt" "$ni" "$bt" > "$out/cmd-svm.sh"
+cmd kvm_intel "$nkv" "$nuv" ept "$frv" "$ntv" "$niv" "$bt" > "$out/cmd-vmx.sh"
 
 # boot NAME LAB [--icount]: run cmd-LAB.sh in LAB (lab/lab.sh: under
 # --icount it boots one CPU); the command's output in $out/NAME.txt.
@@ -126,7 +157,7 @@ boot()
 	name=$1 lab=$2
 	start=$(date +%s)
 	# shellcheck disable=SC2086
-	"$top/lab/lab.sh" "$lab" --quiet $3 --timeout 900 --files "$bin $fbin $notrace" \
+	"$top/lab/lab.sh" "$lab" --quiet $3 --timeout 900 --files "$bin $fbin $abin $notrace" \
 		--cmd "$(cat "$out/cmd-$lab.sh")" || {
 		echo "bench.sh: the $name run failed (build/lab/$lab/)" >&2
 		return 1
@@ -169,6 +200,8 @@ table()
 	}
 	function per(d, l) { return ex[d, l] ? ns[d, l] / ex[d, l] : 0 }
 	function rate(d, l) { return ns[d, l] ? ex[d, l] * 1e9 / ns[d, l] : 0 }
+	# "-" for a row a device did not print (apic_bench: no answer)
+	function num(f, v) { return v > 0 ? sprintf(f, v) : "-" }
 	END {
 		print title
 		printf "%-10s %8s %15s %13s %13s %15s %13s\n", "loop", "exits",
@@ -177,10 +210,11 @@ table()
 		for (i = 0; i < n; i++) {
 			l = order[i]
 			m = per("minihv", l); k = per("kvm", l)
-			printf "%-10s %8d %15.0f %13.0f %13s %15.0f %13.0f\n", l,
-			       ex["minihv", l], m, k,
+			printf "%-10s %8s %15s %13s %13s %15s %13s\n", l,
+			       num("%d", ex["minihv", l] ? ex["minihv", l] : ex["kvm", l]),
+			       num("%.0f", m), num("%.0f", k),
 			       (k > 0 && m > 0) ? sprintf("%.2f", m / k) : "-",
-			       rate("minihv", l), rate("kvm", l)
+			       num("%.0f", rate("minihv", l)), num("%.0f", rate("kvm", l))
 		}
 	}' "$1"
 }
@@ -202,8 +236,10 @@ trace_table()
 		for (i = 0; i < n; i++) {
 			l = order[i]
 			m = per("minihv", l); k = per("notrace", l)
-			printf "%-10s %8d %18.0f %18.0f %10s\n", l,
-			       ex["minihv", l], m, k,
+			printf "%-10s %8s %18s %18s %10s\n", l,
+			       (ex["minihv", l] ? ex["minihv", l] : "-"),
+			       (m > 0 ? sprintf("%.0f", m) : "-"),
+			       (k > 0 ? sprintf("%.0f", k) : "-"),
 			       (k > 0 && m > 0) ? sprintf("%.3f", m / k) : "-"
 		}
 	}' "$1"
@@ -250,6 +286,10 @@ if [ "${BENCH_WALL:-1}" != 0 ]; then
 	echo
 	table "$out/wall.txt" \
 		"exit cost, wall clock without -icount (QEMU TCG, 2 CPUs; NOISY, for scale only)" |
+		tee -a "$out/table.txt"
+	echo
+	boots "$out/wall.txt" \
+		"Linux boot, minihv-run launch to the guest's marker, wall clock (QEMU TCG, 2 CPUs; NOISY; '-': did not boot)" |
 		tee -a "$out/table.txt"
 fi
 if [ "${BENCH_VMX:-1}" != 0 ]; then
