@@ -57,6 +57,7 @@ static void hw_enable_cpu(void *unused)
 			"in use by another hypervisor" : "hardware error");
 		return;
 	}
+	minihv_uret_cpu_init();
 	__this_cpu_write(hw_enabled, true);
 }
 
@@ -65,6 +66,7 @@ static void hw_disable_cpu(void *unused)
 {
 	if (!__this_cpu_read(hw_enabled))
 		return;
+	minihv_uret_cpu_drop();
 	minihv_ops->cpu_disable();
 	__this_cpu_write(hw_enabled, false);
 }

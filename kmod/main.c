@@ -96,6 +96,7 @@ static int __init minihv_init(void)
 		return PTR_ERR(ops);
 	minihv_ops = ops;
 
+	minihv_uret_init();
 	r = minihv_ops->setup();
 	if (r)
 		return r;

@@ -11,6 +11,7 @@
 #define MINIHV_MINIHV_H
 
 #include <linux/kvm.h>
+#include <asm/mtrr.h>
 #include <linux/mutex.h>
 #include <linux/refcount.h>
 #include <linux/rwsem.h>
@@ -114,6 +115,9 @@ struct minihv_vcpu_stats {
  * Locking: @mutex serializes the vCPU's ioctls (KVM_RUN included), as in
  * KVM; everything below is protected by it unless noted.
  */
+/* Variable-range MTRRs shown in MTRRcap (as KVM). */
+#define MINIHV_MTRR_VAR		8
+
 struct minihv_vcpu {
 	struct minihv_vm *vm;
 	int id;
@@ -133,6 +137,11 @@ struct minihv_vcpu {
 
 	/* Non-vendor MSRs. */
 	u64 msr_misc_enable;
+	struct minihv_mtrr {		/* kept, not applied (kmod/exit.c) */
+		u64 def_type;
+		u64 var[MINIHV_MTRR_VAR * 2];	/* base, mask pairs */
+		u64 fixed[11];
+	} mtrr;
 	u64 tsc_offset;
 
 	u32 mp_state;
@@ -313,6 +322,17 @@ const struct minihv_vendor_ops *svm_probe(void);
 
 /* kmod/hw.c: VMX/SVM on all CPUs while at least one VM exists. */
 int minihv_hw_init(void);
+
+/* uret.c: MSRs that keep the guest's value until a return to userspace. */
+enum minihv_uret {
+	MINIHV_URET_TSC_AUX,
+	MINIHV_URET_NR
+};
+void minihv_uret_init(void);
+bool minihv_uret_usable(enum minihv_uret slot);
+void minihv_uret_cpu_init(void);
+void minihv_uret_cpu_drop(void);
+void minihv_uret_set(enum minihv_uret slot, u64 val);
 void minihv_hw_exit(void);
 int minihv_hw_get(void);
 void minihv_hw_put(void);

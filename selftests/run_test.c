@@ -36,6 +36,7 @@
  *    (RAX has the data, RIP is past the in).
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -339,6 +340,7 @@ TEST(rdtscp_when_shown)
 	struct kvm_cpuid2 *c;
 	struct kvm_regs regs;
 	uint64_t aux;
+	int i;
 
 	c = guest_supported_cpuid(v->vm->sys_fd);
 	ASSERT_NE(NULL, c);
@@ -359,6 +361,21 @@ TEST(rdtscp_when_shown)
 	ASSERT_EQ(1, gvcpu_get_msr(v, MSR_TSC_AUX, &aux));
 	EXPECT_EQ(0x1042ULL, aux);
 	guest_destroy(v);
+	/*
+	 * Back in userspace the CPU has the host's TSC_AUX again (Linux: its
+	 * node << 12 | its number), not the guest's 0x1042.
+	 */
+	for (i = 0; i < 100; i++) {
+		int cpu = sched_getcpu();
+		unsigned int host_aux;
+
+		__builtin_ia32_rdtscp(&host_aux);
+		if (cpu != sched_getcpu())
+			continue;	/* migrated in between: again */
+		EXPECT_EQ((unsigned int)cpu, host_aux & 0xfff);
+		break;
+	}
+	EXPECT_GT(100, i);
 }
 
 GUEST_ASM(guest_msr_unknown, ".code64",
@@ -396,6 +413,47 @@ TEST(msr_unknown_gp)
 	gvcpu_get_regs(v, &regs);
 	EXPECT_EQ(0ULL, regs.rbx);
 	EXPECT_EQ(GUEST_CODE_GPA + (guest_wrmsr_unknown - guest_msr_unknown), regs.rcx);
+	guest_destroy(v);
+}
+
+/*
+ * MTRRs, as KVM emulates them (CPUID shows MTRR): MTRRcap, MTRRdefType, a
+ * variable range and a fixed one keep what the guest writes; an invalid
+ * memory type (2) is #GP.
+ */
+GUEST_ASM(guest_mtrr, ".code64",
+	"movl $0xfe, %ecx\n rdmsr\n movq %rax, %r8\n"
+	"movl $0x2ff, %ecx\n movl $0xc06, %eax\n xorl %edx, %edx\n wrmsr\n"
+	"rdmsr\n movq %rax, %r9\n"
+	"movl $0x200, %ecx\n movl $0x80000006, %eax\n xorl %edx, %edx\n wrmsr\n"
+	"movl $0x201, %ecx\n movl $0xc0000800, %eax\n movl $0xf, %edx\n wrmsr\n"
+	"rdmsr\n shlq $32, %rdx\n orq %rdx, %rax\n movq %rax, %r10\n"
+	"movl $0x250, %ecx\n movl $0x06060606, %eax\n movl %eax, %edx\n wrmsr\n"
+	"movl $0x2ff, %ecx\n movl $0xc02, %eax\n xorl %edx, %edx\n"
+	"guest_mtrr_bad:\n"
+	"wrmsr\n hlt\n");
+GUEST_LABEL(guest_mtrr_bad);
+
+TEST(mtrr)
+{
+	struct gvcpu *v = guest_create(GM_LONG64, guest_mtrr, guest_mtrr_end);
+	struct kvm_regs regs;
+	uint64_t val = 0;
+
+	GUEST_RUN_EXPECT_EXC(v, GV_GP);
+	gvcpu_get_regs(v, &regs);
+	EXPECT_EQ(GUEST_CODE_GPA + (guest_mtrr_bad - guest_mtrr), regs.rcx);
+	EXPECT_EQ(0x508ULL, regs.r8);		/* 8 variable, FIX, WC */
+	EXPECT_EQ(0xc06ULL, regs.r9);
+	EXPECT_EQ(0xfc0000800ULL, regs.r10);
+	/* Userspace sees the same, and the bad value is refused there too. */
+	ASSERT_EQ(1, gvcpu_get_msr(v, 0x250, &val));
+	EXPECT_EQ(0x0606060606060606ULL, val);
+	ASSERT_EQ(1, gvcpu_get_msr(v, 0x2ff, &val));
+	EXPECT_EQ(0xc06ULL, val);
+	EXPECT_EQ(0, gvcpu_set_msr(v, 0x2ff, 0xc02));
+	EXPECT_EQ(0, gvcpu_set_msr(v, 0x200, 0x80000106));
+	EXPECT_EQ(1, gvcpu_set_msr(v, 0x26f, 0x0505050505050505ULL));
 	guest_destroy(v);
 }
 

@@ -40,6 +40,7 @@
 #define MSRPM_ORDER	1	/* 8 KiB */
 
 static struct page *svm_iopm, *svm_msrpm;
+static bool svm_tsc_aux;	/* the host has TSC_AUX: the guest gets its own */
 
 static inline void clgi(void)
 {
@@ -88,6 +89,7 @@ int svm_guest_setup(void)
 		svm_guest_unsetup();
 		return -ENOMEM;
 	}
+	svm_tsc_aux = minihv_uret_usable(MINIHV_URET_TSC_AUX);
 	/* All ones: every port and every MSR access exits. */
 	memset(page_address(svm_iopm), 0xff, PAGE_SIZE << IOPM_ORDER);
 	memset(page_address(svm_msrpm), 0xff, PAGE_SIZE << MSRPM_ORDER);
@@ -417,6 +419,9 @@ int svm_get_msr(struct minihv_vcpu *vcpu, u32 index, u64 *data)
 	case MSR_IA32_APICBASE:
 		*data = to_svm(vcpu)->apic_base;
 		break;
+	case MSR_TSC_AUX:
+		*data = to_svm(vcpu)->tsc_aux;
+		break;
 	default:
 		return 1;
 	}
@@ -487,6 +492,12 @@ int svm_set_msr(struct minihv_vcpu *vcpu, u32 index, u64 data, bool host)
 	case MSR_IA32_APICBASE:
 		/* No in-kernel APIC yet: remembered, not acted on. */
 		to_svm(vcpu)->apic_base = data;
+		break;
+	case MSR_TSC_AUX:
+		/* Bits 63:32 are reserved (as KVM checks on every vendor). */
+		if (data >> 32)
+			return -EINVAL;
+		to_svm(vcpu)->tsc_aux = data;
 		break;
 	default:
 		return 1;
@@ -1076,6 +1087,12 @@ int svm_vcpu_run(struct minihv_vcpu *vcpu)
 	preempt_disable();
 	svm_load_asid(vcpu, smp_processor_id());
 	local_irq_disable();
+	/*
+	 * TSC_AUX (RDTSCP, RDPID): SVM does not switch it; the guest's stays
+	 * loaded until this CPU returns to userspace (kmod/uret.c).
+	 */
+	if (svm_tsc_aux)
+		minihv_uret_set(MINIHV_URET_TSC_AUX, svm->tsc_aux);
 	/* A context switch may have left the guest's FPU state unloaded. */
 	if (test_thread_flag(TIF_NEED_FPU_LOAD))
 		switch_fpu_return();

@@ -55,6 +55,7 @@ struct svm_vcpu {
 	u32 event_inj_err;
 	int virq;			/* interrupt for V_IRQ, -1 none */
 	u64 apic_base;
+	u64 tsc_aux;			/* loaded as a user-return MSR */
 	u64 exit_rip;			/* RIP at the last exit */
 	bool nmi_masked;		/* NMI injected, its IRET not retired */
 	bool nmi_iret;			/* that IRET intercepted, at ... */

@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * minihv: MSRs that keep the guest's value until the CPU returns to
+ * userspace ("user-return MSRs", as KVM has them).
+ *
+ * Some MSRs matter to the host only in user mode: the SYSCALL targets, and
+ * TSC_AUX, which RDTSCP and RDPID read there (the kernel itself does not
+ * read it since 5.9).  A backend that must give the guest its own value of
+ * one, because the CPU does not switch it, calls minihv_uret_set() before
+ * the entry: it writes the MSR only if this CPU holds another value, and
+ * arms a user-return notifier that puts the host's back when the CPU next
+ * goes to user mode (the vCPU thread's exit to userspace, or any other
+ * task's).  A round trip handled in the kernel then costs no MSR write at
+ * all, instead of two per MSR.
+ *
+ * Per CPU: the host's values are read when minihv enables the CPU
+ * (minihv_uret_cpu_init(), hw.c) and put back, the notifier dropped, when
+ * it disables it (minihv_uret_cpu_drop()): the notifier never outlives the
+ * module.  The notifier runs with IRQs on; it and the disable path (IRQs
+ * off, maybe in an IPI) serialise on the "registered" flag with IRQs off,
+ * as KVM's do.
+ */
+#define pr_fmt(fmt) "minihv: " fmt
+
+#include <linux/kernel.h>
+#include <linux/percpu.h>
+#include <linux/user-return-notifier.h>
+#include <asm/msr.h>
+
+#include "minihv.h"
+
+static const u32 uret_msr[MINIHV_URET_NR] = {
+	[MINIHV_URET_TSC_AUX]	= MSR_TSC_AUX,
+};
+
+struct uret_cpu {
+	struct user_return_notifier urn;
+	bool registered;
+	u64 host[MINIHV_URET_NR];
+	u64 curr[MINIHV_URET_NR];
+};
+
+static DEFINE_PER_CPU(struct uret_cpu, uret_cpu);
+static bool uret_usable[MINIHV_URET_NR];
+
+/* The host's values back; IRQs on or off, on the CPU concerned. */
+static void uret_restore(struct user_return_notifier *urn)
+{
+	struct uret_cpu *u = container_of(urn, struct uret_cpu, urn);
+	unsigned long flags;
+	int i;
+
+	local_irq_save(flags);
+	if (u->registered) {
+		u->registered = false;
+		user_return_notifier_unregister(urn);
+	}
+	local_irq_restore(flags);
+	for (i = 0; i < MINIHV_URET_NR; i++) {
+		if (u->curr[i] != u->host[i]) {
+			wrmsrl(uret_msr[i], u->host[i]);
+			u->curr[i] = u->host[i];
+		}
+	}
+}
+
+/* Module init: which of the MSRs this CPU has. */
+void minihv_uret_init(void)
+{
+	u64 v;
+	int i;
+
+	for (i = 0; i < MINIHV_URET_NR; i++)
+		uret_usable[i] = !rdmsrl_safe(uret_msr[i], &v);
+}
+
+bool minihv_uret_usable(enum minihv_uret slot)
+{
+	return uret_usable[slot];
+}
+
+/* minihv enables this CPU (IRQs off): the host's values. */
+void minihv_uret_cpu_init(void)
+{
+	struct uret_cpu *u = this_cpu_ptr(&uret_cpu);
+	int i;
+
+	u->urn.on_user_return = uret_restore;
+	for (i = 0; i < MINIHV_URET_NR; i++) {
+		if (uret_usable[i])
+			rdmsrl(uret_msr[i], u->host[i]);
+		u->curr[i] = u->host[i];
+	}
+}
+
+/* minihv disables this CPU (IRQs off): the host's values, now. */
+void minihv_uret_cpu_drop(void)
+{
+	uret_restore(&this_cpu_ptr(&uret_cpu)->urn);
+}
+
+/**
+ * minihv_uret_set() - the guest's value of a user-return MSR, for the entry
+ * @slot:	which MSR (minihv_uret_usable() must say yes)
+ * @val:	the guest's value (valid: the caller checked it)
+ *
+ * Preemption off.  Writes the MSR only if this CPU holds another value.
+ */
+void minihv_uret_set(enum minihv_uret slot, u64 val)
+{
+	struct uret_cpu *u = this_cpu_ptr(&uret_cpu);
+
+	if (likely(u->curr[slot] == val))
+		return;
+	wrmsrl(uret_msr[slot], val);
+	u->curr[slot] = val;
+	if (!u->registered) {
+		u->registered = true;
+		user_return_notifier_register(&u->urn);
+	}
+}
