@@ -8,6 +8,9 @@
  * lookup, then ModRM/SIB/displacement, moffs or string operands, and the
  * immediate, each driven by the entry's flags.
  *
+ * The system instructions of minihv_decode_sys() are rows of the same
+ * table marked D_SYS; each entry point only sees its own rows.
+ *
  * This file builds both in the module and, for the unit tests and
  * fuzzers, in userspace: decode.h picks the headers.
  */
@@ -35,6 +38,10 @@
 #define D_ALUREG	BIT(18)	/* ... or ADD + ModRM.reg; CMP: no write */
 #define D_NO64		BIT(19)	/* not in 64-bit mode */
 #define D_NO16		BIT(20)	/* no 16-bit operand size */
+#define D_SYS		BIT(21)	/* system instruction: minihv_decode_sys() */
+#define D_RMREG		BIT(22)	/* ModRM may name a register (insn->rm) */
+#define D_CTL		BIT(23)	/* MOV CR/DR: ModRM.reg the CR/DR, rm a GPR */
+#define D_DT		BIT(24)	/* a descriptor-table register image */
 
 #define D_RMW		(D_R | D_W | D_LOCK)
 
@@ -104,6 +111,27 @@ static const struct dec_entry dec_table[] = {
 	{ 0x0fb7, 0, 0, MINIHV_OP_MOVZX, MINIHV_EXT_ZERO, D_LOAD | D_SRC2 },
 	{ 0x0fbe, 0, 0, MINIHV_OP_MOVSX, MINIHV_EXT_SIGN, D_LOAD | D_SRC1 },
 	{ 0x0fbf, 0, 0, MINIHV_OP_MOVSX, MINIHV_EXT_SIGN, D_LOAD | D_SRC2 },
+
+	/* System instructions */
+	{ 0x0f01, 0, 0, MINIHV_OP_SGDT, 0, D_SYS | D_MODRM | D_GRP | D_DT | D_W },
+	{ 0x0f01, 0, 1, MINIHV_OP_SIDT, 0, D_SYS | D_MODRM | D_GRP | D_DT | D_W },
+	{ 0x0f01, 0, 2, MINIHV_OP_LGDT, 0, D_SYS | D_MODRM | D_GRP | D_DT | D_R },
+	{ 0x0f01, 0, 3, MINIHV_OP_LIDT, 0, D_SYS | D_MODRM | D_GRP | D_DT | D_R },
+	{ 0x0f01, 0, 4, MINIHV_OP_SMSW, 0,
+	  D_SYS | D_MODRM | D_GRP | D_RMREG | D_SRC2 | D_W },
+	{ 0x0f01, 0, 6, MINIHV_OP_LMSW, 0,
+	  D_SYS | D_MODRM | D_GRP | D_RMREG | D_SRC2 | D_R },
+	{ 0x0f01, 0, 7, MINIHV_OP_INVLPG, 0, D_SYS | D_MODRM | D_GRP },
+	{ 0x0f06, 0, 0, MINIHV_OP_CLTS, 0, D_SYS },
+	{ 0x0f08, 0, 0, MINIHV_OP_INVD, 0, D_SYS },
+	{ 0x0f09, 0, 0, MINIHV_OP_WBINVD, 0, D_SYS },
+	{ 0x0f20, 0, 0, MINIHV_OP_MOV_FROM_CR, 0, D_SYS | D_MODRM | D_CTL },
+	{ 0x0f21, 0, 0, MINIHV_OP_MOV_FROM_DR, 0, D_SYS | D_MODRM | D_CTL },
+	{ 0x0f22, 0, 0, MINIHV_OP_MOV_TO_CR, 0, D_SYS | D_MODRM | D_CTL },
+	{ 0x0f23, 0, 0, MINIHV_OP_MOV_TO_DR, 0, D_SYS | D_MODRM | D_CTL },
+	{ 0x0f30, 0, 0, MINIHV_OP_WRMSR, 0, D_SYS },
+	{ 0x0f32, 0, 0, MINIHV_OP_RDMSR, 0, D_SYS },
+	{ 0xf4, 0, 0, MINIHV_OP_HLT, 0, D_SYS },
 	{ 0 }	/* op MINIHV_OP_NONE ends the table */
 };
 
@@ -158,12 +186,15 @@ static int dec_fetch(struct dec_ctx *c, unsigned int n, u64 *val)
 	return 0;
 }
 
-static const struct dec_entry *dec_lookup(u16 opc, bool any, u8 sel)
+static const struct dec_entry *dec_lookup(u16 opc, bool any, u8 sel,
+					  bool sys)
 {
 	const struct dec_entry *e;
 
 	for (e = dec_table; e->op != MINIHV_OP_NONE; e++) {
 		if ((e->opc ^ opc) & ~(u16)e->ign)
+			continue;
+		if (!(e->flags & D_SYS) != !sys)
 			continue;
 		if (any || !(e->flags & D_GRP) || e->sel == sel)
 			return e;
@@ -265,7 +296,8 @@ static void dec_str_mem(struct minihv_mem *m, int reg, u8 seg)
 	m->disp = 0;
 }
 
-static int __minihv_decode(struct minihv_insn *in, struct dec_ctx *c)
+static int __minihv_decode(struct minihv_insn *in, struct dec_ctx *c,
+			   bool sys)
 {
 	const struct dec_entry *e;
 	bool opsz = false, adsz = false;
@@ -312,7 +344,7 @@ static int __minihv_decode(struct minihv_insn *in, struct dec_ctx *c)
 			return r;
 		opc = 0x0f00 | v;
 	}
-	e = dec_lookup(opc, true, 0);
+	e = dec_lookup(opc, true, 0, sys);
 	if (!e)
 		return MINIHV_DEC_E_OPCODE;
 	if (e->flags & D_MODRM) {
@@ -320,11 +352,17 @@ static int __minihv_decode(struct minihv_insn *in, struct dec_ctx *c)
 		if (r)
 			return r;
 		modrm = v;
-		e = dec_lookup(opc, false, (modrm >> 3) & 7);
+		e = dec_lookup(opc, false, (modrm >> 3) & 7, sys);
 		if (!e)
 			return MINIHV_DEC_E_OPCODE;
-		if ((modrm >> 6) == 3)
-			return MINIHV_DEC_E_NOMEM;
+		/* MOV CR/DR ignore ModRM.mod: their operand is a register. */
+		if ((modrm >> 6) == 3 || (e->flags & D_CTL)) {
+			/* 0F 01 with mod 3 encodes other instructions. */
+			if (!(e->flags & (D_RMREG | D_CTL)))
+				return sys ? MINIHV_DEC_E_OPCODE :
+					     MINIHV_DEC_E_NOMEM;
+			in->rm = (modrm & 7) | (in->rex & REX_B ? 8 : 0);
+		}
 	}
 	f = e->flags;
 	if ((f & D_64) && in->mode != MINIHV_MODE_64)
@@ -358,7 +396,19 @@ static int __minihv_decode(struct minihv_insn *in, struct dec_ctx *c)
 	else
 		in->addr_size = (in->mode == MINIHV_MODE_16) != adsz ? 2 : 4;
 
-	if (f & D_SRC1)
+	if (f & D_CTL) {
+		/* Operand size prefixes do not apply: 32 bits, 64 in long mode. */
+		in->opsize = in->mode == MINIHV_MODE_64 ? 8 : 4;
+		in->ctl = ((modrm >> 3) & 7) | (in->rex & REX_R ? 8 : 0);
+	} else if ((f & D_DT) && in->mode == MINIHV_MODE_64) {
+		in->opsize = 8;
+	}
+
+	if (f & D_DT)
+		in->size = in->mode == MINIHV_MODE_64 ? 10 : 6;
+	else if ((f & D_SYS) && !(f & D_SRC2))
+		in->size = 0;
+	else if (f & D_SRC1)
 		in->size = 1;
 	else if (f & D_SRC2)
 		in->size = 2;
@@ -379,7 +429,7 @@ static int __minihv_decode(struct minihv_insn *in, struct dec_ctx *c)
 		}
 	}
 
-	if (f & D_MODRM) {
+	if ((f & D_MODRM) && in->rm == MINIHV_REG_NONE) {
 		r = dec_modrm_mem(c, in, &in->mem, modrm);
 		if (r)
 			return r;
@@ -416,8 +466,8 @@ static int __minihv_decode(struct minihv_insn *in, struct dec_ctx *c)
 	return 0;
 }
 
-int minihv_decode(struct minihv_insn *insn, const u8 *buf, unsigned int len,
-		  enum minihv_dec_mode mode)
+static int dec_entry(struct minihv_insn *insn, const u8 *buf,
+		     unsigned int len, enum minihv_dec_mode mode, bool sys)
 {
 	struct dec_ctx c = { .buf = buf, .len = len, .pos = 0 };
 	int r;
@@ -427,10 +477,23 @@ int minihv_decode(struct minihv_insn *insn, const u8 *buf, unsigned int len,
 	    mode != MINIHV_MODE_64)
 		return MINIHV_DEC_E_ARG;
 	insn->mode = mode;
-	r = __minihv_decode(insn, &c);
+	insn->rm = MINIHV_REG_NONE;
+	r = __minihv_decode(insn, &c, sys);
 	if (r)
 		memset(insn, 0, sizeof(*insn));
 	return r;
+}
+
+int minihv_decode(struct minihv_insn *insn, const u8 *buf, unsigned int len,
+		  enum minihv_dec_mode mode)
+{
+	return dec_entry(insn, buf, len, mode, false);
+}
+
+int minihv_decode_sys(struct minihv_insn *insn, const u8 *buf,
+		      unsigned int len, enum minihv_dec_mode mode)
+{
+	return dec_entry(insn, buf, len, mode, true);
 }
 
 u64 minihv_insn_next_rip(const struct minihv_insn *insn, u64 rip)

@@ -33,6 +33,17 @@
  * earlier 64/65).  F2/F3 on a non-string op are recorded and ignored
  * (XACQUIRE/XRELEASE hints).
  *
+ * minihv_decode_sys() decodes, from a second part of the same table, the
+ * system instructions that a real-mode guest executes and that fault in
+ * virtual-8086 mode, where VMX without unrestricted guest runs it
+ * (arch/x86/vmx/realmode.c emulates them):
+ *   LGDT LIDT SGDT SIDT (0F 01 /2 /3 /0 /1, memory only), SMSW LMSW
+ *   (0F 01 /4 /6, register or memory), INVLPG (0F 01 /7), CLTS (0F 06),
+ *   INVD WBINVD (0F 08 09), MOV from/to CRn (0F 20 22) and DRn (0F 21 23;
+ *   ModRM.mod is ignored, the operand is always a register), WRMSR RDMSR
+ *   (0F 30 32), HLT (F4).
+ * Each decoder refuses the other's opcodes.
+ *
  * Refused, with distinct errors (see MINIHV_DEC_E_*): opcodes not listed
  * (including F6/F7 /2-/7, C6/C7 /1-/7, 63 (ARPL) outside 64-bit mode and
  * 82 in it; MOV to/from a segment register (8C 8E), SSE/AVX moves,
@@ -100,6 +111,24 @@ enum minihv_dec_op {
 	MINIHV_OP_CMP,
 	MINIHV_OP_TEST,
 	MINIHV_OP_XCHG,
+	/* System instructions: minihv_decode_sys() only. */
+	MINIHV_OP_SGDT,		/* SGDT..LIDT, SMSW, LMSW: 0F 01 /0../6 order */
+	MINIHV_OP_SIDT,
+	MINIHV_OP_LGDT,
+	MINIHV_OP_LIDT,
+	MINIHV_OP_SMSW,
+	MINIHV_OP_LMSW,
+	MINIHV_OP_INVLPG,
+	MINIHV_OP_CLTS,
+	MINIHV_OP_INVD,
+	MINIHV_OP_WBINVD,
+	MINIHV_OP_MOV_FROM_CR,
+	MINIHV_OP_MOV_FROM_DR,
+	MINIHV_OP_MOV_TO_CR,
+	MINIHV_OP_MOV_TO_DR,
+	MINIHV_OP_WRMSR,
+	MINIHV_OP_RDMSR,
+	MINIHV_OP_HLT,
 };
 
 /* Segment registers, in the order of their encoding. */
@@ -190,6 +219,9 @@ struct minihv_mem {
  * @mem:	the memory operand; for MOVS the source (seg:rSI), for STOS
  *		ES:rDI and for LODS seg:rSI
  * @mem2:	for MOVS only: the destination ES:rDI
+ * @rm:		minihv_decode_sys(): the register operand of a register-direct
+ *		ModRM (SMSW, LMSW, MOV CR/DR), else MINIHV_REG_NONE
+ * @ctl:	minihv_decode_sys(): MOV CR/DR's control or debug register
  *
  * Register-to-memory direction: with MINIHV_DIR_WRITE and @has_reg the
  * register is the source; with MINIHV_DIR_READ only, it is the
@@ -216,6 +248,8 @@ struct minihv_insn {
 	u8 rex;
 	struct minihv_mem mem;
 	struct minihv_mem mem2;
+	s8 rm;
+	u8 ctl;
 };
 
 /**
@@ -231,6 +265,24 @@ struct minihv_insn {
  */
 int minihv_decode(struct minihv_insn *insn, const u8 *buf, unsigned int len,
 		  enum minihv_dec_mode mode);
+
+/**
+ * minihv_decode_sys() - decode one system instruction
+ * @insn:	filled in on success (zeroed on failure)
+ * @buf:	the instruction bytes
+ * @len:	how many bytes @buf holds; never read beyond
+ * @mode:	MINIHV_MODE_16/32/64
+ *
+ * The instructions listed above.  @op says which; @len, @opsize (LGDT and
+ * friends: 2 means a 24-bit base; MOV CR/DR: 4, or 8 in 64-bit mode),
+ * @addr_size and @mem (memory forms, @size bytes: 6 for a descriptor
+ * table register, 10 in 64-bit mode; 2 for SMSW/LMSW; 0 for INVLPG) or
+ * @rm, and @ctl for MOV CR/DR are set.
+ *
+ * Return: 0, or a MINIHV_DEC_E_* error, as minihv_decode().
+ */
+int minihv_decode_sys(struct minihv_insn *insn, const u8 *buf,
+		      unsigned int len, enum minihv_dec_mode mode);
 
 /**
  * minihv_insn_next_rip() - RIP after the instruction

@@ -33,6 +33,9 @@ static void tap(int ok, const char *name, const char *diag)
 static const char *const op_names[] = {
 	"none", "mov", "movzx", "movsx", "movs", "stos", "lods", "add", "or",
 	"adc", "sbb", "and", "sub", "xor", "cmp", "test", "xchg",
+	"sgdt", "sidt", "lgdt", "lidt", "smsw", "lmsw", "invlpg", "clts",
+	"invd", "wbinvd", "movfromcr", "movfromdr", "movtocr", "movtodr",
+	"wrmsr", "rdmsr", "hlt",
 };
 
 static const char *const seg_names[] = { "es", "cs", "ss", "ds", "fs", "gs" };
@@ -475,6 +478,111 @@ static const struct dcase cases[] = {
 	{ 3, "89 00", "E:ARG" },
 };
 
+/*
+ * System instructions (minihv_decode_sys()):
+ * "<len> <op> o<opsize> a<addr_size> s<size> [c<ctl>] [r<rm>] [m=<mem>]"
+ */
+static void summarize_sys(char *p, size_t n, int err,
+			  const struct minihv_insn *in)
+{
+	int k;
+
+	if (err) {
+		snprintf(p, n, "%s", err_name(err));
+		return;
+	}
+	k = snprintf(p, n, "%u %s o%u a%u s%u", in->len, op_names[in->op],
+		     in->opsize, in->addr_size, in->size);
+	if (in->op >= MINIHV_OP_MOV_FROM_CR && in->op <= MINIHV_OP_MOV_TO_DR)
+		k += snprintf(p + k, n - k, " c%u", in->ctl);
+	if (in->rm >= 0) {
+		k += snprintf(p + k, n - k, " r%d", in->rm);
+	} else if (in->op >= MINIHV_OP_SGDT && in->op <= MINIHV_OP_INVLPG) {
+		k += snprintf(p + k, n - k, " m=");
+		mem_str(p + k, n - k, &in->mem);
+	}
+}
+
+/* As run_case(), with minihv_decode_sys(). */
+static void run_sys_case(const struct dcase *c)
+{
+	unsigned char buf[64], *copy;
+	char got[256], name[256], diag[600], again[256];
+	struct minihv_insn in, in2;
+	unsigned int n, l;
+	int err, ok;
+
+	n = parse_hex(c->hex, buf);
+	err = minihv_decode_sys(&in, buf, n, c->mode);
+	summarize_sys(got, sizeof(got), err, &in);
+	ok = !strcmp(got, c->want);
+	snprintf(diag, sizeof(diag), "want \"%s\" got \"%s\"", c->want, got);
+	for (l = err ? 0 : in.len; ok && l > 0; l--) {
+		copy = malloc(l);
+		memcpy(copy, buf, l);
+		err = minihv_decode_sys(&in2, copy, l, c->mode);
+		free(copy);
+		summarize_sys(again, sizeof(again), err, &in2);
+		if (l == in.len)
+			ok = !strcmp(again, got) && !memcmp(&in, &in2, sizeof(in));
+		else
+			ok = err == MINIHV_DEC_E_TRUNC;
+		if (!ok)
+			snprintf(diag, sizeof(diag), "decoding %u bytes gave \"%s\"",
+				 l, again);
+	}
+	snprintf(name, sizeof(name), "decode_sys%s [%s] -> %s",
+		 mode_name(c->mode), c->hex, c->want);
+	tap(ok, name, diag);
+}
+
+static const struct dcase sys_cases[] = {
+	/* What Linux's AP trampoline and verify_cpu execute in real mode */
+	{ M16, "0f 09", "2 wbinvd o2 a2 s0" },
+	{ M16, "66 0f 01 1e 34 12", "6 lidt o4 a2 s6 m=ds:-+0x1234" },
+	{ M16, "66 0f 01 16 40 00", "6 lgdt o4 a2 s6 m=ds:-+0x40" },
+	{ M16, "0f 22 c0", "3 movtocr o4 a2 s0 c0 r0" },
+	{ M16, "0f 32", "2 rdmsr o2 a2 s0" },
+	{ M16, "0f 30", "2 wrmsr o2 a2 s0" },
+	{ M16, "f4", "1 hlt o2 a2 s0" },
+	/* Descriptor tables: 16-bit operand size (24-bit base), overrides */
+	{ M16, "0f 01 17", "3 lgdt o2 a2 s6 m=ds:r3+0" },
+	{ M16, "2e 0f 01 5e 10", "5 lidt o2 a2 s6 m=cs:r5+0x10" },
+	{ M16, "0f 01 06 00 10", "5 sgdt o2 a2 s6 m=ds:-+0x1000" },
+	{ M16, "26 0f 01 0f", "4 sidt o2 a2 s6 m=es:r3+0" },
+	{ M16, "67 66 0f 01 10", "5 lgdt o4 a4 s6 m=ds:r0+0" },
+	{ M32, "0f 01 15 00 20 00 00", "7 lgdt o4 a4 s6 m=ds:-+0x2000" },
+	{ M64, "0f 01 10", "3 lgdt o8 a8 s10 m=ds:r0+0" },
+	/* SMSW/LMSW: a register or a word of memory */
+	{ M16, "0f 01 e0", "3 smsw o2 a2 s2 r0" },
+	{ M16, "66 0f 01 e3", "4 smsw o4 a2 s2 r3" },
+	{ M16, "0f 01 26 00 10", "5 smsw o2 a2 s2 m=ds:-+0x1000" },
+	{ M16, "0f 01 f0", "3 lmsw o2 a2 s2 r0" },
+	{ M16, "0f 01 36 08 00", "5 lmsw o2 a2 s2 m=ds:-+0x8" },
+	{ M16, "0f 01 3f", "3 invlpg o2 a2 s0 m=ds:r3+0" },
+	{ M16, "0f 06", "2 clts o2 a2 s0" },
+	{ M16, "0f 08", "2 invd o2 a2 s0" },
+	/* MOV CR/DR: always 32-bit registers; mod is ignored */
+	{ M16, "66 0f 20 c0", "4 movfromcr o4 a2 s0 c0 r0" },
+	{ M16, "0f 20 e3", "3 movfromcr o4 a2 s0 c4 r3" },
+	{ M16, "0f 22 d8", "3 movtocr o4 a2 s0 c3 r0" },
+	{ M16, "0f 22 06", "3 movtocr o4 a2 s0 c0 r6" },
+	{ M16, "0f 21 f8", "3 movfromdr o4 a2 s0 c7 r0" },
+	{ M16, "0f 23 c1", "3 movtodr o4 a2 s0 c0 r1" },
+	{ M64, "44 0f 22 c0", "4 movtocr o8 a8 s0 c8 r0" },
+	{ M64, "41 0f 20 d9", "4 movfromcr o8 a8 s0 c3 r9" },
+	/* Refused */
+	{ M16, "f0 0f 22 c0", "E:LOCK" },
+	{ M16, "0f 01 c1", "E:OPCODE" },		/* VMCALL */
+	{ M16, "0f 01 d0", "E:OPCODE" },		/* XGETBV */
+	{ M16, "0f 01 f8", "E:OPCODE" },		/* SWAPGS */
+	{ M16, "0f 01 28", "E:OPCODE" },		/* 0F 01 /5 */
+	{ M16, "89 00", "E:OPCODE" },		/* MMIO decoder's */
+	{ M16, "0f a2", "E:OPCODE" },		/* CPUID exits itself */
+	{ M16, "0f 01 16 40", "E:TRUNC" },
+	{ M16, "66 66 66 66 66 66 66 66 66 66 66 66 66 66 0f 09", "E:LONG" },
+};
+
 static void decode1(struct minihv_insn *in, int mode, const char *hex)
 {
 	unsigned char buf[32];
@@ -625,6 +733,22 @@ int main(void)
 
 	for (i = 0; i < n; i++)
 		run_case(&cases[i]);
+	n = sizeof(sys_cases) / sizeof(sys_cases[0]);
+	for (i = 0; i < n; i++)
+		run_sys_case(&sys_cases[i]);
+	/* Each decoder refuses the other's instructions. */
+	n = sizeof(cases) / sizeof(cases[0]);
+	for (i = 0; i < n; i++) {
+		unsigned char buf[64];
+		struct minihv_insn in;
+		char name[300];
+		unsigned int len = parse_hex(cases[i].hex, buf);
+		int err = minihv_decode_sys(&in, buf, len, cases[i].mode);
+
+		snprintf(name, sizeof(name), "decode_sys refuses [%s]",
+			 cases[i].hex);
+		tap(err != 0, name, "decoded an MMIO instruction");
+	}
 	helper_tests();
 	printf("1..%d\n", nr_test);
 	printf("# %d/%d failed\n", nr_fail, nr_test);
