@@ -575,6 +575,38 @@ static u64 *shadow_leaf(struct minihv_shadow *sh, u64 gva, int glevel)
 	return &table[(gva >> 12) & 511];
 }
 
+/**
+ * minihv_shadow_map_host() - map host pages at guest linear addresses
+ * @sh:		the vCPU's shadow tree (its root exists)
+ * @gva:	the first linear address, page aligned
+ * @pa:		the host physical address of the first page
+ * @npages:	consecutive pages, all under one shadow page table (2 MiB)
+ *
+ * For a backend's own structures that no guest table maps and the guest
+ * cannot name (VMX's virtual-8086 TSS, arch/x86/vmx/realmode.c): present,
+ * read-only and supervisor-only leaves.  A zap drops them like any other
+ * entry; the backend maps them again before the next entry.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int minihv_shadow_map_host(struct minihv_shadow *sh, u64 gva, u64 pa,
+			   unsigned int npages)
+{
+	unsigned int i;
+	u64 *sptep;
+
+	/* At most one new page table: make room first, not halfway. */
+	if (sh->pages + 1 >= MINIHV_SHADOW_MAX_PAGES)
+		minihv_shadow_zap(sh);
+	for (i = 0; i < npages; i++) {
+		sptep = shadow_leaf(sh, gva + i * PAGE_SIZE, 1);
+		if (IS_ERR(sptep))
+			return PTR_ERR(sptep);
+		WRITE_ONCE(*sptep, (pa + i * PAGE_SIZE) | _PAGE_PRESENT);
+	}
+	return 0;
+}
+
 /*
  * The shadow entry for guest-physical @gpa with these permissions, or 0
  * for MMIO.  *@slot caches the last slot found: prefetches look up

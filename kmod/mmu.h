@@ -77,6 +77,8 @@ int minihv_shadow_root(struct minihv_shadow *sh, int levels);
 void minihv_shadow_zap(struct minihv_shadow *sh);
 void minihv_shadow_destroy(struct minihv_shadow *sh);
 void minihv_shadow_invlpg(struct minihv_shadow *sh, u64 gva);
+int minihv_shadow_map_host(struct minihv_shadow *sh, u64 gva, u64 pa,
+			   unsigned int npages);
 int minihv_shadow_fault(struct minihv_vcpu *vcpu, struct minihv_shadow *sh,
 			const struct minihv_paging *p, u64 gva, u32 error);
 int minihv_read_gva(struct minihv_vcpu *vcpu, const struct minihv_paging *p,
