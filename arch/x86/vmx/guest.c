@@ -10,7 +10,9 @@
  * Every port (unconditional I/O exiting) and every MSR (an all-ones MSR
  * bitmap, or none) exits, so do CPUID, HLT, external interrupts, NMIs,
  * PAUSE loops (pause-loop exiting, where the CPU has it), and the VMX
- * instructions and XSETBV, which raise #UD in the guest.
+ * instructions and XSETBV, which raise #UD in the guest.  Without EPT or
+ * unrestricted guest, paging is shadowed (shadow.c) and real mode runs in
+ * virtual-8086 mode (realmode.c).
  *
  * The VMCS is only touched with preemption disabled and after
  * vmx_load(), which makes it current on this CPU: VMCLEAR on the CPU it
@@ -111,6 +113,10 @@ int vmx_guest_setup(void)
 	/* All ones: every RDMSR and WRMSR exits. */
 	memset(page_address(vmx_msr_bitmap), 0xff, PAGE_SIZE);
 	__set_bit(0, vpid_bitmap);
+	if (vmx_rm_setup()) {
+		vmx_guest_unsetup();
+		return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -121,6 +127,7 @@ void vmx_guest_unsetup(void)
 	vmx_msr_bitmap = NULL;
 	bitmap_free(vpid_bitmap);
 	vpid_bitmap = NULL;
+	vmx_rm_unsetup();
 }
 
 static u16 vpid_alloc(void)
@@ -376,14 +383,6 @@ void vmx_put(void)
  * Segments
  */
 
-enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG_TR };
-
-/* Field encodings: each kind is consecutive in x86 segment order. */
-static unsigned long seg_field(unsigned long es_field, int seg)
-{
-	return es_field + 2 * seg;
-}
-
 /* kvm_segment <-> VMX access rights (bit 16 = unusable). */
 static u32 seg_ar(const struct kvm_segment *k)
 {
@@ -395,14 +394,14 @@ static u32 seg_ar(const struct kvm_segment *k)
 	       (k->db ? VMX_AR_DB_MASK : 0) | (k->g ? VMX_AR_G_MASK : 0);
 }
 
-static void get_seg(int seg, struct kvm_segment *k)
+void vmx_get_seg(int seg, struct kvm_segment *k)
 {
-	u32 ar = vmcs_read(seg_field(GUEST_ES_AR_BYTES, seg));
+	u32 ar = vmcs_read(vmx_seg_field(GUEST_ES_AR_BYTES, seg));
 
 	memset(k, 0, sizeof(*k));
-	k->base = vmcs_read(seg_field(GUEST_ES_BASE, seg));
-	k->limit = vmcs_read(seg_field(GUEST_ES_LIMIT, seg));
-	k->selector = vmcs_read(seg_field(GUEST_ES_SELECTOR, seg));
+	k->base = vmcs_read(vmx_seg_field(GUEST_ES_BASE, seg));
+	k->limit = vmcs_read(vmx_seg_field(GUEST_ES_LIMIT, seg));
+	k->selector = vmcs_read(vmx_seg_field(GUEST_ES_SELECTOR, seg));
 	k->dpl = VMX_AR_DPL(ar);
 	k->unusable = !!(ar & VMX_AR_UNUSABLE_MASK);
 	if (k->unusable)
@@ -417,25 +416,25 @@ static void get_seg(int seg, struct kvm_segment *k)
 	k->unusable = !k->present;
 }
 
-static void set_seg(int seg, const struct kvm_segment *k)
+void vmx_set_seg(int seg, const struct kvm_segment *k)
 {
 	struct kvm_segment s = *k;
 
 	/* As KVM with unrestricted guest: the accessed bit is always set. */
 	if (seg != SEG_LDTR && seg != SEG_TR)
 		s.type |= VMX_AR_TYPE_ACCESSES_MASK;
-	vmcs_write(seg_field(GUEST_ES_SELECTOR, seg), s.selector);
-	vmcs_write(seg_field(GUEST_ES_BASE, seg), s.base);
-	vmcs_write(seg_field(GUEST_ES_LIMIT, seg), s.limit);
-	vmcs_write(seg_field(GUEST_ES_AR_BYTES, seg), seg_ar(&s));
+	vmcs_write(vmx_seg_field(GUEST_ES_SELECTOR, seg), s.selector);
+	vmcs_write(vmx_seg_field(GUEST_ES_BASE, seg), s.base);
+	vmcs_write(vmx_seg_field(GUEST_ES_LIMIT, seg), s.limit);
+	vmcs_write(vmx_seg_field(GUEST_ES_AR_BYTES, seg), seg_ar(&s));
 }
 
 static void init_seg(int seg, u16 selector, u32 ar)
 {
-	vmcs_write(seg_field(GUEST_ES_SELECTOR, seg), selector);
-	vmcs_write(seg_field(GUEST_ES_BASE, seg), 0);
-	vmcs_write(seg_field(GUEST_ES_LIMIT, seg), 0xffff);
-	vmcs_write(seg_field(GUEST_ES_AR_BYTES, seg), ar);
+	vmcs_write(vmx_seg_field(GUEST_ES_SELECTOR, seg), selector);
+	vmcs_write(vmx_seg_field(GUEST_ES_BASE, seg), 0);
+	vmcs_write(vmx_seg_field(GUEST_ES_LIMIT, seg), 0xffff);
+	vmcs_write(vmx_seg_field(GUEST_ES_AR_BYTES, seg), ar);
 }
 
 /* ---------------------------------------------------------------------
@@ -579,8 +578,10 @@ static void vmx_reset_guest(struct minihv_vcpu *vcpu)
 	vcpu->regs[VCPU_RDX] = 0x600;	/* processor signature, as KVM */
 	vmx->entry_rip = vcpu->rip;
 	vmx->need_flush = true;
-	if (!vmx_cfg.ept_ug)
+	if (!vmx_cfg.ept_ug) {
+		vmx_rm_enter(vcpu);	/* the reset state is real mode */
 		vmx_shadow_set_state(vcpu, 0, 0);
+	}
 }
 
 /* Every field, the first time the VMCS is current.  VMCS loaded. */
@@ -698,20 +699,22 @@ void vmx_get_sregs(struct minihv_vcpu *vcpu, struct kvm_sregs *sregs)
 	vmx_sync_crs(vmx);
 	sregs->cr0 = vmx->cr0;
 	sregs->cr4 = vmx->cr4;
-	get_seg(SEG_CS, &sregs->cs);
-	get_seg(SEG_DS, &sregs->ds);
-	get_seg(SEG_ES, &sregs->es);
-	get_seg(SEG_FS, &sregs->fs);
-	get_seg(SEG_GS, &sregs->gs);
-	get_seg(SEG_SS, &sregs->ss);
-	get_seg(SEG_TR, &sregs->tr);
-	get_seg(SEG_LDTR, &sregs->ldt);
+	vmx_get_seg(SEG_CS, &sregs->cs);
+	vmx_get_seg(SEG_DS, &sregs->ds);
+	vmx_get_seg(SEG_ES, &sregs->es);
+	vmx_get_seg(SEG_FS, &sregs->fs);
+	vmx_get_seg(SEG_GS, &sregs->gs);
+	vmx_get_seg(SEG_SS, &sregs->ss);
+	vmx_get_seg(SEG_TR, &sregs->tr);
+	vmx_get_seg(SEG_LDTR, &sregs->ldt);
 	sregs->gdt.base = vmcs_read(GUEST_GDTR_BASE);
 	sregs->gdt.limit = vmcs_read(GUEST_GDTR_LIMIT);
 	sregs->idt.base = vmcs_read(GUEST_IDTR_BASE);
 	sregs->idt.limit = vmcs_read(GUEST_IDTR_LIMIT);
 	sregs->cr3 = vmcs_read(GUEST_CR3);
 	sregs->efer = vmcs_read(GUEST_IA32_EFER);
+	if (vmx->rm.vm86)	/* the VMCS holds v86 segments */
+		vmx_rm_get_segs(vcpu, sregs);
 	vmx_put();
 	if (!vmx_cfg.ept_ug)
 		vmx_shadow_get_sregs(vcpu, sregs);
@@ -746,7 +749,7 @@ static bool seg_usable(const struct kvm_segment *s)
 
 /*
  * What VM entry checks of the segments userspace gives, with unrestricted
- * guest and the accessed bit forced like set_seg() does.
+ * guest and the accessed bit forced like vmx_set_seg() does.
  */
 static bool segs_valid(const struct kvm_sregs *sr, bool ia32e)
 {
@@ -837,14 +840,16 @@ int vmx_set_sregs(struct minihv_vcpu *vcpu, const struct kvm_sregs *sregs)
 		    pdpte);
 	if (!vmx_get(vcpu))
 		return -EIO;
-	set_seg(SEG_CS, &sregs->cs);
-	set_seg(SEG_DS, &sregs->ds);
-	set_seg(SEG_ES, &sregs->es);
-	set_seg(SEG_FS, &sregs->fs);
-	set_seg(SEG_GS, &sregs->gs);
-	set_seg(SEG_SS, &sregs->ss);
-	set_seg(SEG_TR, &sregs->tr);
-	set_seg(SEG_LDTR, &sregs->ldt);
+	if (vmx->rm.vm86)
+		vmx_rm_leave(vcpu, false);
+	vmx_set_seg(SEG_CS, &sregs->cs);
+	vmx_set_seg(SEG_DS, &sregs->ds);
+	vmx_set_seg(SEG_ES, &sregs->es);
+	vmx_set_seg(SEG_FS, &sregs->fs);
+	vmx_set_seg(SEG_GS, &sregs->gs);
+	vmx_set_seg(SEG_SS, &sregs->ss);
+	vmx_set_seg(SEG_TR, &sregs->tr);
+	vmx_set_seg(SEG_LDTR, &sregs->ldt);
 	vmcs_write(GUEST_GDTR_BASE, sregs->gdt.base);
 	vmcs_write(GUEST_GDTR_LIMIT, sregs->gdt.limit);
 	vmcs_write(GUEST_IDTR_BASE, sregs->idt.base);
@@ -860,8 +865,11 @@ int vmx_set_sregs(struct minihv_vcpu *vcpu, const struct kvm_sregs *sregs)
 	vmcs_write(GUEST_CR3, sregs->cr3);
 	vmx_set_efer(vcpu, sregs->efer);
 	write_pdptrs(pdpte);
-	if (!vmx_cfg.ept_ug)
+	if (!vmx_cfg.ept_ug) {
+		if (!(vmx->cr0 & X86_CR0_PE))
+			vmx_rm_enter(vcpu);
 		vmx_shadow_set_state(vcpu, sregs->cr3, sregs->efer);
+	}
 	vmx_put();
 	vmx->apic_base = sregs->apic_base;
 	return 0;
@@ -1286,6 +1294,9 @@ static int exit_exception_nmi(struct minihv_vcpu *vcpu,
 		}
 		return r;
 	}
+	/* Real mode in v86 mode: every exception exits. */
+	if (to_vmx(vcpu)->rm.vm86)
+		return vmx_rm_exception(vcpu, e->intr_info, e->len);
 	return unexpected(vcpu, e);
 }
 
@@ -1649,7 +1660,8 @@ static void vmx_prepare_entry(struct minihv_vcpu *vcpu)
 
 	vmcs_write(GUEST_RSP, vcpu->regs[VCPU_RSP]);
 	vmcs_write(GUEST_RIP, vcpu->rip);
-	vmcs_write(GUEST_RFLAGS, vcpu->rflags);
+	/* VM and IOPL=3 in v86 mode (realmode.c), else nothing. */
+	vmcs_write(GUEST_RFLAGS, vcpu->rflags | vmx->rflags_set);
 	/* An emulated instruction ends STI/MOV SS blocking. */
 	if (vcpu->rip != vmx->entry_rip &&
 	    (vmx->intr_state & (GUEST_INTR_STATE_STI |
@@ -1702,7 +1714,9 @@ static void vmx_read_exit(struct minihv_vcpu *vcpu, struct vmx_exit *e)
 
 	vcpu->regs[VCPU_RSP] = vmcs_read(GUEST_RSP);
 	vcpu->rip = vmcs_read(GUEST_RIP);
-	vcpu->rflags = vmcs_read(GUEST_RFLAGS);
+	/* The guest's own view: v86 mode's VM and IOPL are minihv's. */
+	vcpu->rflags = (vmcs_read(GUEST_RFLAGS) & ~vmx->rflags_set) |
+		       (vcpu->rflags & vmx->rflags_set & X86_EFLAGS_IOPL);
 	vmx->entry_rip = vcpu->rip;
 	vmx->intr_state = vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
 	if (e->reason & VMX_EXIT_REASONS_FAILED_VMENTRY)

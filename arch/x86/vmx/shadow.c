@@ -5,8 +5,8 @@
  *
  * Without unrestricted guest the CPU runs the guest with CR0.PE and
  * CR0.PG set, so the guest's paging-off protected mode runs on an
- * identity shadow tree; real mode (CR0.PE=0) would need vm86 mode and is
- * refused with KVM_EXIT_INTERNAL_ERROR.  The VMCS owns every CR0 and CR4
+ * identity shadow tree, and so does its real mode (CR0.PE=0), in
+ * virtual-8086 mode (realmode.c).  The VMCS owns every CR0 and CR4
  * bit (the guest reads its own values from the read shadows and every
  * write exits), CR3 loads and stores exit, #PF and INVLPG exit.  GUEST_CR0
  * is the guest's CR0 plus PE, PG and WP, GUEST_CR4 the guest's plus PAE,
@@ -55,18 +55,23 @@ static void shadow_paging(struct minihv_vcpu *vcpu, struct minihv_paging *p)
 static void shadow_write_hw(struct minihv_vcpu *vcpu)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	u64 cr0 = vmx->cr0 & ~(u64)(X86_CR0_CD | X86_CR0_NW);
 	u64 cr4 = vmx->cr4 | vmx_cfg.cr4_fixed0 | X86_CR4_PAE;
 	u64 efer = vmx->sp.efer & ~(EFER_LME | EFER_LMA);
 	u32 entry = vmx_cfg.entry;
 
 	if (!(vmx->cr0 & X86_CR0_PG))
 		cr4 &= ~(X86_CR4_SMEP | X86_CR4_SMAP);
+	/* v86 mode: INT n through the IVT; CPL 3 but no alignment checks. */
+	if (vmx->rm.vm86) {
+		cr4 |= X86_CR4_VME;
+		cr0 &= ~X86_CR0_AM;
+	}
 	if (vmx->sp.efer & EFER_LMA) {
 		efer |= EFER_LME | EFER_LMA;
 		entry |= VM_ENTRY_IA32E_MODE;
 	}
-	vmcs_write(GUEST_CR0, ((vmx->cr0 & ~(u64)(X86_CR0_CD | X86_CR0_NW)) |
-			       vmx_cfg.cr0_fixed0 | CR0_PAGING));
+	vmcs_write(GUEST_CR0, cr0 | vmx_cfg.cr0_fixed0 | CR0_PAGING);
 	vmcs_write(CR0_READ_SHADOW, vmx->cr0);
 	vmcs_write(GUEST_CR4, cr4);
 	vmcs_write(CR4_READ_SHADOW, vmx->cr4);
@@ -109,8 +114,9 @@ void vmx_shadow_free(struct minihv_vcpu *vcpu)
 }
 
 /*
- * Before each entry, preemptible: refuse real mode, drop the tree if the
- * slots changed, give it the guest's format, point GUEST_CR3 at it.
+ * Before each entry, preemptible: drop the tree if the slots changed,
+ * give it the guest's format, let real mode prepare its entry (minihv's
+ * TSS, an event delivered through the IVT), point GUEST_CR3 at the tree.
  * Returns 1 to go on, else what vcpu_run returns.
  */
 int vmx_shadow_prepare(struct minihv_vcpu *vcpu)
@@ -121,13 +127,6 @@ int vmx_shadow_prepare(struct minihv_vcpu *vcpu)
 	s64 gen = atomic64_read(&vmx_vm->ept.gen);
 	int r;
 
-	if (!(vmx->cr0 & X86_CR0_PE)) {
-		u64 data[2] = { vmx->cr0, vcpu->rip };
-
-		pr_info_once("real mode needs unrestricted guest (EPT)\n");
-		return minihv_exit_internal(vcpu, KVM_INTERNAL_ERROR_EMULATION,
-					    2, data);
-	}
 	if (sp->gen != gen) {
 		minihv_shadow_zap(&sp->mmu);
 		sp->gen = gen;
@@ -135,6 +134,11 @@ int vmx_shadow_prepare(struct minihv_vcpu *vcpu)
 	r = minihv_shadow_root(&sp->mmu, (sp->efer & EFER_LMA) ? 4 : 3);
 	if (r)
 		return r;
+	if (vmx->rm.vm86) {
+		r = vmx_rm_prepare(vcpu);
+		if (r != 1)
+			return r;
+	}
 	if (sp->mmu.root_pa != sp->loaded_root) {
 		if (!vmx_get(vcpu))
 			return -EIO;
@@ -183,6 +187,16 @@ static int shadow_set_cr0(struct minihv_vcpu *vcpu, u64 val)
 		sp->efer &= ~EFER_LMA;
 	if ((val ^ old) & CR0_PAGING)
 		minihv_shadow_zap(&sp->mmu);
+	/* Into or out of real mode: v86 mode's segments (realmode.c). */
+	if ((val ^ old) & X86_CR0_PE) {
+		if (!vmx_get(vcpu))
+			return -EIO;
+		if (val & X86_CR0_PE)
+			vmx_rm_leave(vcpu, true);
+		else
+			vmx_rm_enter(vcpu);
+		vmx_put();
+	}
 	vmx->cr0 = val;
 	return shadow_update(vcpu);
 }
@@ -218,6 +232,20 @@ static int shadow_set_cr3(struct minihv_vcpu *vcpu, u64 val)
 	vmx->sp.cr3 = val;
 	minihv_shadow_zap(&vmx->sp.mmu);
 	return 0;
+}
+
+/* MOV to CR0/3/4 (real mode's emulator too): 0, -EINVAL for #GP, -EIO. */
+int vmx_shadow_set_cr(struct minihv_vcpu *vcpu, int cr, u64 val)
+{
+	switch (cr) {
+	case 0:
+		return shadow_set_cr0(vcpu, val);
+	case 3:
+		return shadow_set_cr3(vcpu, val);
+	case 4:
+		return shadow_set_cr4(vcpu, val);
+	}
+	return -EINVAL;
 }
 
 /* The CR_ACCESS exit under shadow paging. */

@@ -73,6 +73,22 @@ struct vmx_shadow {
 	bool triple;			/* a #PF hit #DF delivery */
 };
 
+/*
+ * Real mode without unrestricted guest (ept=0): virtual-8086 mode, see
+ * realmode.c.  The VMCS holds v86 segments; the guest's own real-mode
+ * view of them, and its TR, are kept here.
+ */
+struct vmx_rmode {
+	bool vm86;			/* CR0.PE=0: the guest runs in v86 mode */
+	bool unreal;			/* a segment limit above 64 KiB */
+	u8 bad;				/* BIT(SEG_*): v86 cannot hold its base */
+	u16 sel[6];			/* the v86 selectors put in the VMCS */
+	struct kvm_segment seg[6];	/* the guest's ES, CS, SS, DS, FS, GS */
+	struct kvm_segment tr;		/* and TR */
+	bool tss_mapped;		/* minihv's TSS is in the shadow tree */
+	u64 tss_zaps;			/* as of this many zaps */
+};
+
 struct vmx_vcpu {
 	struct minihv_vcpu *vcpu;
 	void *vmcs;
@@ -98,6 +114,8 @@ struct vmx_vcpu {
 	u64 cr0, cr4;
 	bool crs_stale;
 	struct vmx_shadow sp;		/* ept=0 only, see shadow.c */
+	struct vmx_rmode rm;		/* ept=0 only, see realmode.c */
+	u64 rflags_set;			/* forced in GUEST_RFLAGS: v86's VM, IOPL */
 
 	u32 event_inj;			/* VM_ENTRY_INTR_INFO_FIELD to write */
 	u32 event_inj_err;
@@ -108,6 +126,15 @@ struct vmx_vcpu {
 	u32 proc;			/* CPU_BASED_VM_EXEC_CONTROL now */
 	bool irq_window, nmi_window;	/* wanted at the next entry */
 };
+
+/* Segment registers, in the order of the VMCS field encodings. */
+enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG_TR };
+
+/* Field encodings: each kind is consecutive in x86 segment order. */
+static inline unsigned long vmx_seg_field(unsigned long es_field, int seg)
+{
+	return es_field + 2 * seg;
+}
 
 int __vmx_vcpu_run(u64 *regs, bool launched);
 void vmx_vmexit(void);
@@ -150,6 +177,20 @@ int vmx_shadow_set_efer(struct minihv_vcpu *vcpu, u64 data, bool host);
 int vmx_shadow_exit_pf(struct minihv_vcpu *vcpu, u64 cr2, u32 error);
 int vmx_shadow_exit_invlpg(struct minihv_vcpu *vcpu, u64 gva, u32 len);
 void vmx_guest_unsetup(void);
+int vmx_shadow_set_cr(struct minihv_vcpu *vcpu, int cr, u64 val);
+
+/* guest.c: segments in the VMCS <-> kvm_segment.  VMCS loaded. */
+void vmx_get_seg(int seg, struct kvm_segment *k);
+void vmx_set_seg(int seg, const struct kvm_segment *k);
+
+/* realmode.c: real mode in virtual-8086 mode, when vmx_cfg.ept_ug is off. */
+int vmx_rm_setup(void);
+void vmx_rm_unsetup(void);
+void vmx_rm_enter(struct minihv_vcpu *vcpu);
+void vmx_rm_leave(struct minihv_vcpu *vcpu, bool fix);
+void vmx_rm_get_segs(struct minihv_vcpu *vcpu, struct kvm_sregs *sregs);
+int vmx_rm_prepare(struct minihv_vcpu *vcpu);
+int vmx_rm_exception(struct minihv_vcpu *vcpu, u32 intr_info, u32 len);
 
 /*
  * VMX instructions.  A fault (VMX turned off under us by a reboot) is
