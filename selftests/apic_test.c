@@ -50,7 +50,6 @@
 #include "lib/harness.h"
 #include "lib/guest.h"
 #include "lib/apic.h"
-#include "lib/paging.h"
 
 #define DONE_PORT	0x10
 #define AP_CODE_GPA	0x1f000UL	/* SIPI vector 0x1f */
@@ -757,8 +756,6 @@ TEST_F_TIMEOUT(apic, init_sipi_ipi_pingpong, 120)
 	int r;
 
 	SKIP_TCG_SVM_HLT();
-	if (pg_no_real_mode())
-		SKIP(return, "the AP starts in " PG_NO_REAL_MODE_WHY);
 
 	apic_start(self, variant->x2apic, guest_smp, guest_smp_end);
 	gvm_load(self->vm, AP_CODE_GPA, guest_ap16, guest_ap16_end);

@@ -35,7 +35,6 @@
 
 #include "lib/harness.h"
 #include "lib/guest.h"
-#include "lib/paging.h"
 
 #define MMIO_BASE	0xc0000000UL	/* no slot; identity mapped in 64-bit */
 #define MMIO_REAL	0xa0000UL	/* the real-mode hole (es = 0xa000) */
@@ -287,8 +286,6 @@ static void mmio_steps(struct __test_metadata *_metadata, enum gmode mode,
 
 TEST(mmio_real_mode)
 {
-	if (pg_no_real_mode())
-		SKIP(return, PG_NO_REAL_MODE_WHY);
 	mmio_steps(_metadata, GM_REAL, guest_mmio16, guest_mmio16_end, steps16,
 		   ARRAY_SIZE(steps16));
 }

@@ -27,7 +27,6 @@
 
 #include "lib/harness.h"
 #include "lib/guest.h"
-#include "lib/paging.h"
 
 #define PORT_B		0x10
 #define PORT_W		0x12
@@ -234,8 +233,6 @@ static void pio_test(struct __test_metadata *_metadata, enum gmode mode,
 
 TEST(pio_real_mode)
 {
-	if (pg_no_real_mode())
-		SKIP(return, PG_NO_REAL_MODE_WHY);
 	pio_test(_metadata, GM_REAL, guest_pio16, guest_pio16_end);
 }
 

@@ -44,7 +44,6 @@
 
 #include "lib/harness.h"
 #include "lib/guest.h"
-#include "lib/paging.h"
 
 #define SYNC_PORT	0x31
 #define SYNC		"outb %al, $0x31\n"
@@ -99,11 +98,7 @@ GUEST_ASM(guest_hlt32, ".code32", "hlt\n");
 
 TEST(hlt_exit_real_and_32)
 {
-	struct gvcpu *v;
-
-	if (pg_no_real_mode())
-		SKIP(return, PG_NO_REAL_MODE_WHY);
-	v = guest_create(GM_REAL, guest_hlt16, guest_hlt16_end);
+	struct gvcpu *v = guest_create(GM_REAL, guest_hlt16, guest_hlt16_end);
 
 	GUEST_RUN_EXPECT(v, KVM_EXIT_HLT);
 	EXPECT_EQ(1ULL, gvcpu_rip(v));
@@ -517,8 +512,6 @@ TEST(exceptions_reach_guest)
 {
 	exceptions(_metadata, GM_LONG64, guest_exc64, guest_exc64_end, exc64, 4);
 	exceptions(_metadata, GM_PROT32, guest_exc32, guest_exc32_end, exc32, 4);
-	if (pg_no_real_mode())
-		SKIP(return, PG_NO_REAL_MODE_WHY);
 	exceptions(_metadata, GM_REAL, guest_exc16, guest_exc16_end, exc16, 3);
 }
 

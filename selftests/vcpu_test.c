@@ -68,7 +68,6 @@
 
 #include "lib/harness.h"
 #include "lib/guest.h"
-#include "lib/paging.h"
 
 #define OUT_PORT	0x40
 
@@ -238,8 +237,6 @@ TEST_F(vm, mmap_run)
 	}
 
 	/* A guest at 0xfff0 (real mode, CS base 0) that does one out. */
-	if (pg_no_real_mode())
-		SKIP(return, PG_NO_REAL_MODE_WHY);
 	code = mmap(NULL, 0x10000, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
 		    -1, 0);
 	ASSERT_NE(MAP_FAILED, code);
