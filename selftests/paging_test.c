@@ -33,6 +33,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 #include "lib/harness.h"
 #include "lib/guest.h"
@@ -572,6 +573,50 @@ TEST(emulated_access_faults)
 	EXPECT_EQ(2u, (uint32_t)regs.rbx);	/* W, not present */
 	gvcpu_get_sregs(v, &sregs);
 	EXPECT_EQ(0x140000000ULL, sregs.cr2);
+	guest_destroy(v);
+}
+
+/* ---------------------------------------------------------------------
+ * MOV CR3 while an interrupt waits for IF: the interrupt-window exit
+ * must not cost shadow paging its CR3 exits (VMX with ept=0 lost them,
+ * and the guest then ran on its own tables as if they were the host's).
+ * PG_TABLE(0..3): the library's identity map, but PG_VA on frame 0.
+ */
+GUEST_ASM(guest_cr3_window, ".code64",
+	"cli\n"
+	"movl $1, %eax\n" OUTV
+	"movl $0x70000, %eax\n movq %rax, %cr3\n"
+	"movl 0x40000000, %eax\n" OUTV
+	"movq %cr3, %rax\n" OUTV
+	"movl $0x5000, %eax\n movq %rax, %cr3\n"
+	"hlt\n");
+
+TEST(cr3_switch_in_interrupt_window)
+{
+	struct gvcpu *v = guest_create(GM_LONG64, guest_cr3_window,
+				       guest_cr3_window_end);
+	struct kvm_interrupt irq = { .irq = 0x30 };
+	struct pg_trace t;
+	int i;
+
+	gvm_write32(v->vm, PG_FRAME(0), 0xaaaa0001);
+	gvm_write64(v->vm, PG_TABLE(0), PG_TABLE(1) | 3);
+	for (i = 0; i < 4; i++)
+		gvm_write64(v->vm, PG_TABLE(1) + i * 8,
+			    (GUEST_PD_GPA + i * 0x1000) | 3);
+	gvm_write64(v->vm, PG_TABLE(1) + 8, PG_TABLE(2) | 3);
+	gvm_write64(v->vm, PG_TABLE(2), PG_TABLE(3) | 3);
+	gvm_write64(v->vm, PG_TABLE(3), PG_FRAME(0) | 3);
+
+	GUEST_RUN_EXPECT(v, KVM_EXIT_IO);
+	ASSERT_EQ(PG_PORT_VAL, v->run->io.port);
+	EXPECT_FALSE(v->run->if_flag);
+	/* IF=0: it waits, and the hypervisor asks for the window. */
+	ASSERT_EQ(0, ioctl(v->fd, KVM_INTERRUPT, &irq));
+	ASSERT_EQ(0, pg_run(v, &t)) TH_LOG("%s", t.why);
+	ASSERT_EQ(2, t.n) TH_LOG("%s", pg_trace_str(&t));
+	EXPECT_EQ(0xaaaa0001u, t.r[0].val);
+	EXPECT_EQ((uint32_t)PG_TABLE(0), t.r[1].val);
 	guest_destroy(v);
 }
 

@@ -79,12 +79,12 @@ static void shadow_write_hw(struct minihv_vcpu *vcpu)
 	vmcs_write(VM_ENTRY_CONTROLS, entry);
 }
 
-/* From vmx_init_vmcs(), VMCS loaded: the exits shadow paging needs. */
+/*
+ * From vmx_init_vmcs(), VMCS loaded: the exits shadow paging needs, but
+ * CR3 loads and stores and INVLPG, which are in vmx_cfg.proc (vmx.c).
+ */
 void vmx_shadow_init_vmcs(struct minihv_vcpu *vcpu)
 {
-	vmcs_write(CPU_BASED_VM_EXEC_CONTROL, vmx_cfg.proc |
-		   CPU_BASED_CR3_LOAD_EXITING | CPU_BASED_CR3_STORE_EXITING |
-		   CPU_BASED_INVLPG_EXITING);
 	vmcs_write(EXCEPTION_BITMAP, BIT(X86_TRAP_PF));
 	vmcs_write(CR0_GUEST_HOST_MASK, ~0UL);
 	vmcs_write(CR4_GUEST_HOST_MASK, ~0UL);

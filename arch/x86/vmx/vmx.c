@@ -297,10 +297,18 @@ static void vmx_setup_config(void)
 				      SECONDARY_EXEC_PAUSE_LOOP_EXITING, NULL);
 	c->ept_ug = ept && (c->proc2 & SECONDARY_EXEC_ENABLE_EPT) &&
 		    (c->proc2 & SECONDARY_EXEC_UNRESTRICTED_GUEST);
-	/* Otherwise shadow paging (shadow.c), which needs neither. */
-	if (!c->ept_ug)
+	/*
+	 * Otherwise shadow paging (shadow.c), which needs neither, but sees
+	 * every CR3 load and store and every INVLPG: in every VMCS, from
+	 * here, as vmx_prepare_entry() rewrites the controls from these.
+	 */
+	if (!c->ept_ug) {
 		c->proc2 &= ~(SECONDARY_EXEC_ENABLE_EPT |
 			      SECONDARY_EXEC_UNRESTRICTED_GUEST);
+		c->proc |= CPU_BASED_CR3_LOAD_EXITING |
+			   CPU_BASED_CR3_STORE_EXITING |
+			   CPU_BASED_INVLPG_EXITING;
+	}
 	c->rdtscp = c->proc2 & SECONDARY_EXEC_ENABLE_RDTSCP;
 	c->ple = c->proc2 & SECONDARY_EXEC_PAUSE_LOOP_EXITING;
 
