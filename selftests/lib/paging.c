@@ -3,26 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <unistd.h>
-
-#include "hvtest.h"
 #include "paging.h"
-
-bool pg_no_real_mode(void)
-{
-	struct minihv_info info;
-	int fd, r;
-
-	if (dev_is_kvm())
-		return false;
-	fd = hv_open_dev();
-	if (fd < 0)
-		return false;
-	r = hv_get_info(fd, &info);
-	close(fd);
-	return !r && info.vendor == MINIHV_VENDOR_VMX &&
-	       !(info.flags & MINIHV_INFO_TDP);
-}
 
 uint64_t pg_code_gpa(const void *start, const void *label)
 {

@@ -53,13 +53,6 @@ void pg_set_gate64(struct gvm *vm, int vec, uint64_t handler_gpa);
 /* Run until HLT (or anything but a report); 0 if it ended in HLT. */
 int pg_run(struct gvcpu *v, struct pg_trace *t);
 
-/*
- * True on minihv with VMX shadow paging (ept=0, or no EPT/unrestricted
- * guest): real mode needs unrestricted guest there, and is refused.
- */
-bool pg_no_real_mode(void);
-#define PG_NO_REAL_MODE_WHY "real mode needs unrestricted guest (VMX, ept=0)"
-
 /* "port:value ..." of a trace, for logs (static buffer). */
 const char *pg_trace_str(const struct pg_trace *t);
 
