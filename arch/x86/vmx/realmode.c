@@ -549,12 +549,15 @@ static int rm_emulate(struct minihv_vcpu *vcpu)
 	u64 next, val = 0;
 	int r = 0;
 
+	/* Past v86 mode's CS limit: that was the #GP. */
+	if (vcpu->rip > 0xffff)
+		return -ENOENT;
 	if (!vmx_get(vcpu))
 		return -EIO;
 	rm_sync(vmx);
 	vmx_put();
-	n = rm_fetch(vcpu->vm, (u32)(vmx->rm.seg[SEG_CS].base +
-				     (vcpu->rip & 0xffff)), buf);
+	n = rm_fetch(vcpu->vm, (u32)(vmx->rm.seg[SEG_CS].base + vcpu->rip),
+		     buf);
 	if (minihv_decode_sys(&in, buf, n, MINIHV_MODE_16))
 		return -ENOENT;
 	next = (vcpu->rip + in.len) & 0xffff;
