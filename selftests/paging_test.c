@@ -33,7 +33,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 
 #include "lib/harness.h"
 #include "lib/guest.h"
@@ -577,10 +576,11 @@ TEST(emulated_access_faults)
 }
 
 /* ---------------------------------------------------------------------
- * MOV CR3 while an interrupt waits for IF: the interrupt-window exit
- * must not cost shadow paging its CR3 exits (VMX with ept=0 lost them,
- * and the guest then ran on its own tables as if they were the host's).
- * PG_TABLE(0..3): the library's identity map, but PG_VA on frame 0.
+ * MOV CR3 while userspace waits for an interrupt window (IF=0): the
+ * window must not cost shadow paging its CR3 exits (VMX with ept=0 lost
+ * them, and the guest then ran on its own tables as if they were the
+ * host's).  PG_TABLE(0..3): the library's identity map, but PG_VA on
+ * frame 0.
  */
 GUEST_ASM(guest_cr3_window, ".code64",
 	"cli\n"
@@ -595,7 +595,6 @@ TEST(cr3_switch_in_interrupt_window)
 {
 	struct gvcpu *v = guest_create(GM_LONG64, guest_cr3_window,
 				       guest_cr3_window_end);
-	struct kvm_interrupt irq = { .irq = 0x30 };
 	struct pg_trace t;
 	int i;
 
@@ -611,9 +610,10 @@ TEST(cr3_switch_in_interrupt_window)
 	GUEST_RUN_EXPECT(v, KVM_EXIT_IO);
 	ASSERT_EQ(PG_PORT_VAL, v->run->io.port);
 	EXPECT_FALSE(v->run->if_flag);
-	/* IF=0: it waits, and the hypervisor asks for the window. */
-	ASSERT_EQ(0, ioctl(v->fd, KVM_INTERRUPT, &irq));
+	/* IF=0: the hypervisor asks the CPU for the window, and waits. */
+	v->run->request_interrupt_window = 1;
 	ASSERT_EQ(0, pg_run(v, &t)) TH_LOG("%s", t.why);
+	v->run->request_interrupt_window = 0;
 	ASSERT_EQ(2, t.n) TH_LOG("%s", pg_trace_str(&t));
 	EXPECT_EQ(0xaaaa0001u, t.r[0].val);
 	EXPECT_EQ((uint32_t)PG_TABLE(0), t.r[1].val);
