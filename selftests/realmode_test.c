@@ -172,6 +172,26 @@ GUEST_ASM(guest_rm_apic, ".code16",
 	"iret\n");
 GUEST_LABEL(rm_apic_after);
 
+/*
+ * Protected mode with paging off reads and writes its own memory at
+ * 0xfff00000..0xfff02fff, where minihv's v86 TSS sat while the guest was
+ * in real mode (arch/x86/vmx/realmode.c, RM_TSS_LA).
+ */
+GUEST_ASM(guest_rm_tss, ".code16",
+	"cli\n"
+	"lgdtl %ds:0x100\n"
+	"movl %cr0, %eax\n orl $1, %eax\n movl %eax, %cr0\n"
+	"ljmpl $0x18, $(0x10000 + rm_tss32 - guest_rm_tss)\n"
+	".code32\n"
+	"rm_tss32:\n"
+	"movl $0x10, %eax\n mov %ax, %ds\n"
+	"movl 0xfff00000, %eax\n outl %eax, $0x30\n"
+	"movl 0xfff01000, %eax\n outl %eax, $0x30\n"
+	"movl 0xfff02ffc, %eax\n outl %eax, $0x30\n"
+	"movl $0x5a5a5a5a, 0xfff00068\n"
+	"movl 0xfff00068, %eax\n outl %eax, $0x30\n"
+	"hlt\n");
+
 /* minihv on VMX without EPT/unrestricted guest: real mode in v86 mode. */
 static bool vmx_vm86(void)
 {
@@ -345,6 +365,29 @@ TEST(apic_self_ipi_and_hlt)
 	expect_reports(_metadata, &t, want, 3);
 	gvcpu_destroy(v);
 	gvm_destroy(vm);
+}
+
+TEST(protected_mode_memory_where_the_v86_tss_was)
+{
+	struct gvcpu *v = guest_create(GM_REAL, guest_rm_tss, guest_rm_tss_end);
+	const uint32_t want[] = {
+		0x11110000, 0x22220000, 0x33330000, 0x5a5a5a5a,
+	};
+	uint8_t gdtr[6] = { 0xff, 0, 0, 0x10, 0, 0 };	/* 0x1000, 255 */
+	struct rm_run t = { 0 };
+	uint8_t *mem;
+
+	mem = gvm_add_slot(v->vm, 1, 0xfff00000UL, 0x3000, 0);
+	memcpy(mem, &want[0], 4);
+	memcpy(mem + 0x1000, &want[1], 4);
+	memcpy(mem + 0x2ffc, &want[2], 4);
+	gvm_write(v->vm, RM_GDTR_GPA, gdtr, sizeof(gdtr));
+	ASSERT_EQ((uint32_t)KVM_EXIT_HLT, rm_run(v, &t)) {
+		TH_LOG("%s after %d reports", gvcpu_exit_str(v), t.n);
+	}
+	expect_reports(_metadata, &t, want, 4);
+	EXPECT_EQ(0, memcmp(mem + 0x68, &want[3], 4));
+	guest_destroy(v);
 }
 
 TEST(reset_state)
