@@ -325,6 +325,10 @@ int minihv_hw_init(void);
 
 /* uret.c: MSRs that keep the guest's value until a return to userspace. */
 enum minihv_uret {
+	MINIHV_URET_STAR,
+	MINIHV_URET_LSTAR,
+	MINIHV_URET_CSTAR,
+	MINIHV_URET_SFMASK,
 	MINIHV_URET_TSC_AUX,
 	MINIHV_URET_NR
 };

@@ -3,9 +3,11 @@
  * minihv: MSRs that keep the guest's value until the CPU returns to
  * userspace ("user-return MSRs", as KVM has them).
  *
- * Some MSRs matter to the host only in user mode: the SYSCALL targets, and
- * TSC_AUX, which RDTSCP and RDPID read there (the kernel itself does not
- * read it since 5.9).  A backend that must give the guest its own value of
+ * Some MSRs matter to the host only in user mode: the SYSCALL targets and
+ * flag mask (STAR, LSTAR, CSTAR, SFMASK: the return to userspace runs the
+ * notifier before its SYSRET), and TSC_AUX, which RDTSCP and RDPID read
+ * there (the kernel itself does not read it since 5.9).  VMX switches
+ * none of them, SVM only the first four (VMLOAD/VMSAVE).  A backend that must give the guest its own value of
  * one, because the CPU does not switch it, calls minihv_uret_set() before
  * the entry: it writes the MSR only if this CPU holds another value, and
  * arms a user-return notifier that puts the host's back when the CPU next
@@ -30,6 +32,10 @@
 #include "minihv.h"
 
 static const u32 uret_msr[MINIHV_URET_NR] = {
+	[MINIHV_URET_STAR]	= MSR_STAR,
+	[MINIHV_URET_LSTAR]	= MSR_LSTAR,
+	[MINIHV_URET_CSTAR]	= MSR_CSTAR,
+	[MINIHV_URET_SFMASK]	= MSR_SYSCALL_MASK,
 	[MINIHV_URET_TSC_AUX]	= MSR_TSC_AUX,
 };
 

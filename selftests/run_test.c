@@ -15,7 +15,12 @@
  *  - wrmsr/rdmsr of SYSENTER_CS, STAR, LSTAR, KERNEL_GS_BASE round trip
  *    in the guest, are visible to KVM_GET_MSRS, and values set with
  *    KVM_SET_MSRS are seen by the guest; TSC (rdtsc, rdmsr 0x10) never
- *    goes backwards.  When KVM_GET_SUPPORTED_CPUID shows RDTSCP, it works
+ *    goes backwards.  SYSCALL in a 64-bit guest goes where the guest's
+ *    LSTAR points (CS from its STAR, RFLAGS masked by its SFMASK, RCX and
+ *    R11 the return RIP and RFLAGS), after an exit handled in the kernel
+ *    and after one to userspace alike, whose return to user mode has the
+ *    host's values back (this process keeps making system calls).
+ *    When KVM_GET_SUPPORTED_CPUID shows RDTSCP, it works
  *    and returns TSC_AUX as set by KVM_SET_MSRS or the guest's wrmsr.
  *  - rdmsr/wrmsr of an MSR index nobody implements: #GP(0) in the guest;
  *    KVM_GET_MSRS / KVM_SET_MSRS of it return 0 (number of MSRs done).
@@ -52,6 +57,7 @@
 #define MSR_IA32_SYSENTER_CS	0x174
 #define MSR_STAR		0xc0000081
 #define MSR_LSTAR		0xc0000082
+#define MSR_SYSCALL_MASK	0xc0000084
 #define MSR_KERNEL_GS_BASE	0xc0000102
 #define MSR_TSC_AUX		0xc0000103
 #define MSR_UNKNOWN		0xdeadbeef
@@ -258,6 +264,66 @@ TEST(msr_round_trips)
 		gvcpu_set_mode(v, GM_LONG64, GUEST_CODE_GPA);
 		gvcpu_get_regs(v, &regs);
 	}
+	guest_destroy(v);
+}
+
+/*
+ * EFER.SCE, LSTAR, STAR (kernel CS 0x08) and SFMASK (DF) set by the guest,
+ * then SYSCALL three times: before and after an in-kernel exit (CPUID),
+ * and after an exit to userspace.  The handler counts in R14, keeps its
+ * RFLAGS in R12 and returns with JMP *%rcx.
+ */
+GUEST_ASM(guest_syscall, ".code64",
+	"movl $0xc0000080, %ecx\n rdmsr\n orl $1, %eax\n wrmsr\n"
+	"leaq sc_handler(%rip), %rax\n movq %rax, %rdx\n shrq $32, %rdx\n"
+	"movl $0xc0000082, %ecx\n wrmsr\n"
+	"movl $0xc0000081, %ecx\n xorl %eax, %eax\n movl $0x8, %edx\n"
+	"wrmsr\n"
+	"movl $0xc0000084, %ecx\n movl $0x400, %eax\n xorl %edx, %edx\n"
+	"wrmsr\n"
+	"xorl %r14d, %r14d\n"
+	"std\n syscall\n"
+	"xorl %eax, %eax\n cpuid\n"
+	"std\n syscall\n"
+	"sc_after2:\n"
+	SYNC
+	"std\n syscall\n"
+	"sc_after3:\n"
+	SYNC
+	"hlt\n"
+	"sc_handler:\n"
+	"incl %r14d\n pushfq\n popq %r12\n movq %r11, %r13\n"
+	"movq %cs, %r15\n cld\n jmp *%rcx\n");
+GUEST_LABEL(sc_after2);
+GUEST_LABEL(sc_after3);
+GUEST_LABEL(sc_handler);
+
+TEST(syscall_through_the_guests_msrs)
+{
+	struct gvcpu *v = guest_create(GM_LONG64, guest_syscall,
+				       guest_syscall_end);
+	uint64_t handler = GUEST_CODE_GPA + (sc_handler - guest_syscall);
+	struct kvm_regs regs;
+	uint64_t val;
+
+	run_sync(_metadata, v, &regs);
+	EXPECT_EQ(2ULL, regs.r14);
+	EXPECT_EQ(GUEST_CODE_GPA + (uint64_t)(sc_after2 - guest_syscall),
+		  regs.rcx);
+	EXPECT_EQ(0x400ULL, regs.r13 & 0x400);	/* DF when it called */
+	EXPECT_EQ(0ULL, regs.r12 & 0x400);	/* masked by SFMASK */
+	EXPECT_EQ(0x08ULL, regs.r15);
+	/* This process made system calls since: the host's MSRs are back. */
+	ASSERT_EQ(1, gvcpu_get_msr(v, MSR_LSTAR, &val));
+	EXPECT_EQ(handler, val);
+	ASSERT_EQ(1, gvcpu_get_msr(v, MSR_SYSCALL_MASK, &val));
+	EXPECT_EQ(0x400ULL, val);
+	run_sync(_metadata, v, &regs);
+	EXPECT_EQ(3ULL, regs.r14);
+	EXPECT_EQ(GUEST_CODE_GPA + (uint64_t)(sc_after3 - guest_syscall),
+		  regs.rcx);
+	EXPECT_EQ(0ULL, regs.r12 & 0x400);
+	GUEST_RUN_EXPECT(v, KVM_EXIT_HLT);
 	guest_destroy(v);
 }
 

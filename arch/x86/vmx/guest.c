@@ -902,7 +902,7 @@ static unsigned long msr_field(u32 index)
 	}
 }
 
-/* The MSRs VMX leaves alone: swapped around each entry. */
+/* The MSRs VMX leaves alone: vmx_load_guest_msrs() puts them in. */
 static u64 *msr_slot(struct vmx_vcpu *vmx, u32 index)
 {
 	switch (index) {
@@ -1620,35 +1620,30 @@ static void vmx_restore_host(const struct vmx_host_state *h)
 }
 
 /*
- * The syscall MSRs, and TSC_AUX for RDTSCP when it differs from the
- * host's (the host CPU's number, the guest's is its vCPU's): the guest's
- * in, around the entry.  IRQs off.
+ * The MSRs VMX does not switch, the guest's in for the entry.  IRQs off.
+ *
+ * KERNEL_GS_BASE is the host task's user GS base, which a context switch
+ * saves from the MSR: swapped around every entry.  The syscall MSRs, and
+ * TSC_AUX for RDTSCP, only matter to the host in user mode: the guest's
+ * stay loaded until this CPU returns to userspace (kmod/uret.c), so a
+ * round trip handled in the kernel writes none of them.
  */
 static void vmx_load_guest_msrs(struct vmx_vcpu *vmx)
 {
-	struct vmx_cpu *vc = this_cpu_ptr(&vmx_cpu);
-
 	wrmsrl(MSR_KERNEL_GS_BASE, vmx->kernel_gs_base);
-	wrmsrl(MSR_STAR, vmx->star);
-	wrmsrl(MSR_LSTAR, vmx->lstar);
-	wrmsrl(MSR_CSTAR, vmx->cstar);
-	wrmsrl(MSR_SYSCALL_MASK, vmx->sfmask);
-	if (vmx_cfg.rdtscp && vmx->tsc_aux != vc->host_tsc_aux)
-		wrmsrl(MSR_TSC_AUX, vmx->tsc_aux);
+	minihv_uret_set(MINIHV_URET_STAR, vmx->star);
+	minihv_uret_set(MINIHV_URET_LSTAR, vmx->lstar);
+	minihv_uret_set(MINIHV_URET_CSTAR, vmx->cstar);
+	minihv_uret_set(MINIHV_URET_SFMASK, vmx->sfmask);
+	if (vmx_cfg.rdtscp)
+		minihv_uret_set(MINIHV_URET_TSC_AUX, vmx->tsc_aux);
 }
 
+/* After the exit, IRQs off: what the guest may have changed unseen. */
 static void vmx_put_guest_msrs(struct vmx_vcpu *vmx)
 {
-	struct vmx_cpu *vc = this_cpu_ptr(&vmx_cpu);
-
 	/* SWAPGS is the only way the guest changes one without an exit. */
 	rdmsrl(MSR_KERNEL_GS_BASE, vmx->kernel_gs_base);
-	wrmsrl(MSR_STAR, vc->host_star);
-	wrmsrl(MSR_LSTAR, vc->host_lstar);
-	wrmsrl(MSR_CSTAR, vc->host_cstar);
-	wrmsrl(MSR_SYSCALL_MASK, vc->host_sfmask);
-	if (vmx_cfg.rdtscp && vmx->tsc_aux != vc->host_tsc_aux)
-		wrmsrl(MSR_TSC_AUX, vc->host_tsc_aux);
 }
 
 /* Before entry, VMCS loaded: registers, events, flushes. */

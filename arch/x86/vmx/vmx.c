@@ -101,13 +101,6 @@ static int vmx_cpu_enable(void)
 		cr4_clear_bits(X86_CR4_VMXE);
 		return -EIO;
 	}
-	/* The syscall MSRs VMX does not switch: the host's, for after exits. */
-	rdmsrl(MSR_STAR, this_cpu_ptr(&vmx_cpu)->host_star);
-	rdmsrl(MSR_LSTAR, this_cpu_ptr(&vmx_cpu)->host_lstar);
-	rdmsrl(MSR_CSTAR, this_cpu_ptr(&vmx_cpu)->host_cstar);
-	rdmsrl(MSR_SYSCALL_MASK, this_cpu_ptr(&vmx_cpu)->host_sfmask);
-	if (vmx_cfg.rdtscp)
-		rdmsrl(MSR_TSC_AUX, this_cpu_ptr(&vmx_cpu)->host_tsc_aux);
 	__this_cpu_write(vmx_cpu.current_vcpu, NULL);
 	__this_cpu_write(vmx_cpu.on, true);
 	return 0;

@@ -50,8 +50,6 @@ struct vmx_cpu {
 	bool on;			/* in VMX operation (VMXON done) */
 	struct list_head loaded;	/* vmx_vcpu.loaded_node, VMCSs active here */
 	struct vmx_vcpu *current_vcpu;	/* whose VMCS is current (VMPTRLD) */
-	u64 host_star, host_lstar, host_cstar, host_sfmask;
-	u64 host_tsc_aux;
 };
 
 DECLARE_PER_CPU(struct vmx_cpu, vmx_cpu);
