@@ -19,7 +19,7 @@
 # vCPUs with the in-kernel local APIC, the "tick" and "ipi" rows of the
 # exit-cost tables.
 #
-# One boot of the SVM lab's machine (QEMU TCG, -cpu qemu64,+svm,+npt,+rdtscp)
+# One boot of the SVM lab's machine (QEMU TCG, -cpu qemu64,+svm,+npt,+rdtscp,+smep,+smap)
 # under -icount shift=0 runs build/bench/exit_bench against
 # /dev/minihv, then against build/bench/minihv-notrace.ko (the same module
 # with its tracepoints compiled out: MINIHV_NO_TRACE=1), then rmmod

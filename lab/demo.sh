@@ -5,7 +5,7 @@
 # command and powers off, with --stats (on /dev/minihv; on /dev/kvm, the
 # same launcher, while minihv lacks the in-kernel local APIC it needs).
 top=$(cd "$(dirname "$0")/.." && pwd)
-echo "demo: booting the SVM lab (QEMU TCG, -cpu qemu64,+svm,+npt,+rdtscp, 2 CPUs)..."
+echo "demo: booting the SVM lab (QEMU TCG, -cpu qemu64,+svm,+npt,+rdtscp,+smep,+smap, 2 CPUs)..."
 exec "$top/lab/lab.sh" svm --files "$top/build/bench/exit_bench" --cmd '
 set -x
 uname -r

@@ -4,7 +4,7 @@
 #   lab/lab.sh LAB [--cmd 'CMD'] [--files 'PATH...'] [--timeout SECS]
 #                  [--shell] [--quiet] [--icount]
 #
-# LAB: svm (QEMU TCG, -cpu qemu64,+svm,+npt,+rdtscp, 2 CPUs), novirt (QEMU TCG
+# LAB: svm (QEMU TCG, -cpu qemu64,+svm,+npt,+rdtscp,+smep,+smap, 2 CPUs), novirt (QEMU TCG
 # without SVM/VMX), vmx (Bochs, corei7_haswell_4770, 1 CPU) or vmx-smp
 # (the same with 2 CPUs: twice as slow, for what needs two CPUs).  The base
 # initramfs (build/lab/base.cpio, made by `make`) already holds minihv.ko,
@@ -38,7 +38,7 @@ while [ $# -gt 0 ]; do
 done
 
 case "$lab" in
-svm)	boot=qemu; cpu=qemu64,+svm,+npt,+rdtscp; cpus=2; : "${timeout:=1200}" ;;
+svm)	boot=qemu; cpu=qemu64,+svm,+npt,+rdtscp,+smep,+smap; cpus=2; : "${timeout:=1200}" ;;
 novirt)	boot=qemu; cpu=qemu64,-svm,-vmx; cpus=2; : "${timeout:=300}" ;;
 vmx)	boot=bochs; cpu=corei7_haswell_4770; cpus=1; : "${timeout:=1500}"; megs=768 ;;
 vmx-smp) boot=bochs; cpu=corei7_haswell_4770; cpus=2; : "${timeout:=1500}"; megs=768 ;;
