@@ -20,6 +20,10 @@
  *    slot: ENOENT; slot id >= KVM_CAP_NR_MEMSLOTS or address space >= 2:
  *    EINVAL; (address space 1, SMM, has no slots here: ENOENT); a bad
  *    buffer: EFAULT.
+ *  - With the guest writing all the time on another CPU (no exits), a
+ *    page whose content changed between two snapshots of memory, each
+ *    taken right after a log, is in the log before the second snapshot or
+ *    in the next one: no write escapes the log.
  *  - Turning logging on gives an empty log; a slot that moves while it
  *    logs keeps its log.  After the move, KVM maps a page the host can
  *    write writable on the guest's first access, a read too, and logs it
@@ -27,10 +31,15 @@
  *    (minihv does not); the rounds after are exact again.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "lib/harness.h"
 #include "lib/guest.h"
@@ -66,6 +75,15 @@ GUEST_ASM(guest_ins, ".code64",
 	"movl $4, %ecx\n movw $0x31, %dx\n cld\n rep insb\n"
 	"outb %al, $0x30\n"
 	"hlt\n");
+
+/* Forever, no exits: page i % RBX gets i (i from 1), RDI the slot. */
+GUEST_ASM(guest_churn, ".code64",
+	"movl $1, %edx\n"
+	"1: xorl %ecx, %ecx\n"
+	"2: movq %rcx, %rax\n shlq $12, %rax\n"
+	"movq %rdx, 8(%rdi,%rax)\n"
+	"incq %rdx\n incl %ecx\n cmpl %ebx, %ecx\n jb 2b\n"
+	"jmp 1b\n");
 
 struct dl {
 	struct gvcpu *v;
@@ -286,6 +304,109 @@ TEST(toggle_and_move)
 	dl_round(_metadata, &d, DL_GPA2, seven, 7);
 	expect_log(_metadata, &d, seven, 5);
 	dl_destroy(&d);
+}
+
+#define CHURN_LOGS	100
+
+static void nop_handler(int sig)
+{
+}
+
+/* This thread on CPU @cpu only. */
+static int pin_self(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set);
+}
+
+static void *churn_vcpu(void *arg)
+{
+	struct gvcpu *v = arg;
+
+	/* Not the CPU of the thread that takes the logs (see below). */
+	if (pin_self(1))
+		return (void *)-2L;
+	/* Only the signal of the end gets it back: -1, EINTR. */
+	return (void *)(long)ioctl(v->fd, KVM_RUN, 0);
+}
+
+static void snapshot(const struct dl *d, uint64_t *m)
+{
+	int i;
+
+	for (i = 0; i < DL_PAGES; i++)
+		m[i] = __atomic_load_n((uint64_t *)(d->mem + i * 4096UL + 8),
+				       __ATOMIC_SEQ_CST);
+}
+
+static bool in_log(const uint64_t *log, int page)
+{
+	return log[page / 64] & (1ULL << (page % 64));
+}
+
+TEST(concurrent_writes_never_escape)
+{
+	struct sigaction sa = { .sa_handler = nop_handler };
+	uint64_t (*log)[DL_WORDS], (*mem)[DL_PAGES];
+	long changed = 0, logged = 0;
+	struct kvm_regs regs;
+	pthread_t t;
+	struct dl d;
+	void *ret;
+	int k, p;
+
+	if (hv_online_cpus() < 2)
+		SKIP(return, "needs two CPUs (the guest spins without exits)");
+	log = calloc(CHURN_LOGS, sizeof(*log));
+	mem = calloc(CHURN_LOGS, sizeof(*mem));
+	ASSERT_TRUE(log && mem);
+	dl_create(_metadata, &d, guest_churn, guest_churn_end,
+		  KVM_MEM_LOG_DIRTY_PAGES);
+	gvcpu_get_regs(d.v, &regs);
+	regs.rdi = DL_GPA;
+	regs.rbx = DL_PAGES;
+	gvcpu_set_regs(d.v, &regs);
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+	/*
+	 * Each thread on its own CPU: Bochs delivers no timer interrupt to a
+	 * CPU that runs a spinning guest (labs.rst), so a thread sleeping
+	 * there would never wake; kicks from the other CPU get through.
+	 */
+	ASSERT_EQ(0, pin_self(0));
+	ASSERT_EQ(0, pthread_create(&t, NULL, churn_vcpu, d.v));
+	for (k = 0; k < CHURN_LOGS; k++) {
+		usleep(1000);
+		ASSERT_EQ(0, get_log(d.v->vm, DL_SLOT, log[k]));
+		snapshot(&d, mem[k]);
+	}
+	d.v->run->immediate_exit = 1;
+	pthread_kill(t, SIGUSR1);
+	pthread_join(t, &ret);
+	EXPECT_EQ(-1L, (long)ret);
+
+	for (k = 1; k + 1 < CHURN_LOGS; k++) {
+		for (p = 0; p < DL_PAGES; p++) {
+			if (mem[k][p] == mem[k - 1][p])
+				continue;
+			changed++;
+			EXPECT_TRUE(in_log(log[k], p) || in_log(log[k + 1], p)) {
+				TH_LOG("log %d: page %d went %#llx -> %#llx unlogged",
+				       k, p, (unsigned long long)mem[k - 1][p],
+				       (unsigned long long)mem[k][p]);
+				break;
+			}
+			logged++;
+		}
+	}
+	TH_LOG("%ld page changes between snapshots, all logged: %ld",
+	       changed, logged);
+	EXPECT_GT(changed, 0);
+	dl_destroy(&d);
+	free(log);
+	free(mem);
 }
 
 TEST_HARNESS_MAIN
