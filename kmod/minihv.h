@@ -55,7 +55,21 @@ struct minihv_memslot {
 	u64 npages;
 	u64 uaddr;
 	struct page **pages;
+	unsigned long *dirty;	/* KVM_MEM_LOG_DIRTY_PAGES: a bit a page */
 };
+
+/*
+ * May a mapping of @gfn (in @s) be writable now?  Not in a read-only slot;
+ * in a slot that logs dirty pages, only once the page is logged, so that
+ * the guest's first write after KVM_GET_DIRTY_LOG faults (and is logged).
+ */
+static inline bool minihv_slot_map_writable(const struct minihv_memslot *s,
+					    u64 gfn)
+{
+	if (s->flags & KVM_MEM_READONLY)
+		return false;
+	return !s->dirty || test_bit(gfn - s->base_gfn, s->dirty);
+}
 
 /* Exit counters by reason, for debugfs (vendor-defined reasons). */
 #define MINIHV_NR_EXIT_STATS	MINIHV_STATS_NR_REASONS
@@ -350,6 +364,7 @@ struct page *minihv_gfn_to_page(struct minihv_vm *vm, u64 gfn,
 				bool *writable);
 int minihv_read_guest(struct minihv_vm *vm, u64 gpa, void *data,
 		      unsigned int len);
+void minihv_mark_dirty(struct minihv_vm *vm, u64 gfn);
 int minihv_write_guest(struct minihv_vm *vm, u64 gpa, const void *data,
 		       unsigned int len);
 void minihv_vm_put(struct minihv_vm *vm);

@@ -97,6 +97,7 @@ static int gpte_set(struct minihv_vm *vm, u64 gpa, unsigned int size,
 	page = minihv_gfn_to_page(vm, gpa >> PAGE_SHIFT, &writable);
 	if (!page || !writable)
 		return 0;
+	minihv_mark_dirty(vm, gpa >> PAGE_SHIFT);
 	va = kmap_local_page(page) + offset_in_page(gpa);
 	if (size == 8)
 		ok = cmpxchg((u64 *)va, old, old | bits) == old;
@@ -626,7 +627,7 @@ static u64 shadow_spte(struct minihv_vm *vm, struct minihv_memslot **slot,
 		*slot = s;
 	}
 	spte = page_to_phys(s->pages[gfn - s->base_gfn]) | _PAGE_PRESENT;
-	if (write && !(s->flags & KVM_MEM_READONLY) && dirty)
+	if (write && dirty && minihv_slot_map_writable(s, gfn))
 		spte |= _PAGE_RW;
 	if (user)
 		spte |= _PAGE_USER;
@@ -731,9 +732,10 @@ int minihv_shadow_fault(struct minihv_vcpu *vcpu, struct minihv_shadow *sh,
 			const struct minihv_paging *p, u64 gva, u32 error)
 {
 	u32 access = error & (PFERR_W | PFERR_U | PFERR_I);
+	struct minihv_memslot *slot;
 	struct minihv_walk w;
-	bool slot_writable, write, user;
-	struct page *page;
+	bool write, user;
+	u64 gfn;
 	u64 *sptep, spte;
 	int r;
 
@@ -756,13 +758,17 @@ int minihv_shadow_fault(struct minihv_vcpu *vcpu, struct minihv_shadow *sh,
 					    3, data);
 	}
 
-	page = minihv_gfn_to_page(vcpu->vm, w.gpa >> PAGE_SHIFT,
-				  &slot_writable);
-	if (!page || ((access & PFERR_W) && !slot_writable)) {
+	gfn = w.gpa >> PAGE_SHIFT;
+	slot = minihv_gfn_to_slot(vcpu->vm, gfn);
+	if (!slot || ((access & PFERR_W) &&
+		      (slot->flags & KVM_MEM_READONLY))) {
 		trace_minihv_page_fault(vcpu, MINIHV_PF_SHADOW, gva, error,
 					MINIHV_PF_MMIO);
 		return minihv_handle_mmio(vcpu, w.gpa);
 	}
+	/* The write goes ahead through a writable entry: log it. */
+	if ((access & PFERR_W) && slot->dirty)
+		set_bit(gfn - slot->base_gfn, slot->dirty);
 
 	write = w.write;
 	user = w.user;
@@ -776,8 +782,8 @@ int minihv_shadow_fault(struct minihv_vcpu *vcpu, struct minihv_shadow *sh,
 		write = true;
 		user = false;
 	}
-	spte = page_to_phys(page) | _PAGE_PRESENT;
-	if (write && slot_writable && w.dirty)
+	spte = page_to_phys(slot->pages[gfn - slot->base_gfn]) | _PAGE_PRESENT;
+	if (write && w.dirty && minihv_slot_map_writable(slot, gfn))
 		spte |= _PAGE_RW;
 	if (user)
 		spte |= _PAGE_USER;

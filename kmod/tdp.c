@@ -124,8 +124,9 @@ out:
 
 /*
  * Map all the RAM of the aligned 2 MiB region around @gpa: each page a
- * memslot backs, writable as its slot is; holes (MMIO, the local APIC
- * page) stay unmapped.  One nested fault per region instead of one per
+ * memslot backs, writable as its slot is (and, where the slot logs dirty
+ * pages, once the page is logged: minihv_slot_map_writable()); holes
+ * (MMIO, the local APIC page) stay unmapped.  One nested fault per region instead of one per
  * page: fewer exits, and fewer exits in the middle of an event delivery
  * (an interrupt's push onto a fresh stack page), which QEMU TCG's nested
  * SVM has been seen to deliver twice (Documentation/labs.rst).  Slot pages
@@ -136,16 +137,18 @@ int minihv_tdp_map_around(struct minihv_tdp *tdp, struct minihv_vm *vm,
 			  u64 gpa)
 {
 	u64 gfn = (gpa >> PAGE_SHIFT) & ~511ULL, end = gfn + 512;
-	struct page *page;
-	bool writable;
+	struct minihv_memslot *s = NULL;
 	int r;
 
 	for (; gfn < end; gfn++) {
-		page = minihv_gfn_to_page(vm, gfn, &writable);
-		if (!page)
-			continue;
-		r = minihv_tdp_map(tdp, gfn << PAGE_SHIFT, page_to_phys(page),
-				   writable);
+		if (!s || gfn - s->base_gfn >= s->npages) {
+			s = minihv_gfn_to_slot(vm, gfn);
+			if (!s)
+				continue;
+		}
+		r = minihv_tdp_map(tdp, gfn << PAGE_SHIFT,
+				   page_to_phys(s->pages[gfn - s->base_gfn]),
+				   minihv_slot_map_writable(s, gfn));
 		if (r)
 			return r;
 	}

@@ -55,7 +55,10 @@
  * count) only for what minihv implements, 0 for everything else, including
  * numbers no kernel knows.  KVM_CAP_COALESCED_MMIO (the page offset in
  * KVM), KVM_CAP_SET_TSS_ADDR and KVM_CAP_GET_MSR_FEATURES are among the
- * unsupported ones, and so is dirty logging (KVM_MEM_LOG_DIRTY_PAGES).
+ * unsupported ones, and so are the dirty ring and manual dirty-log
+ * protection (KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2): dirty logging itself,
+ * KVM_MEM_LOG_DIRTY_PAGES and KVM_GET_DIRTY_LOG, has no capability in
+ * KVM either, it is always there.
  */
 long minihv_check_extension(long ext)
 {
@@ -98,6 +101,12 @@ void minihv_vm_kick_all(struct minihv_vm *vm)
 		if (vcpu)
 			minihv_vcpu_kick(vcpu);
 	}
+}
+
+/* The dirty bitmap's size, as KVM_GET_DIRTY_LOG copies it: whole longs. */
+static size_t dirty_bytes(u64 npages)
+{
+	return BITS_TO_LONGS(npages) * sizeof(long);
 }
 
 /*
@@ -228,9 +237,8 @@ static struct minihv_memslot *slot_swap(struct minihv_vm *vm, u32 id,
 /*
  * KVM_SET_USER_MEMORY_REGION, with KVM 6.1's semantics and errnos
  * (kvm_vm_ioctl_set_memory_region(), __kvm_set_memory_region(),
- * check_memory_region_flags()), except that KVM_MEM_LOG_DIRTY_PAGES is
- * refused with -EINVAL: minihv has no dirty logging.
- *   - flags other than KVM_MEM_READONLY: -EINVAL
+ * check_memory_region_flags()).
+ *   - flags other than KVM_MEM_READONLY and KVM_MEM_LOG_DIRTY_PAGES: -EINVAL
  *   - slot id (low 16 bits) >= MINIHV_MAX_MEMSLOTS, or an address space
  *     (high 16 bits) other than 0: -EINVAL
  *   - memory_size, guest_phys_addr or userspace_addr not page aligned, a
@@ -241,7 +249,9 @@ static struct minihv_memslot *slot_swap(struct minihv_vm *vm, u32 id,
  *   - size 0 on a slot that does not exist: -EINVAL
  *   - existing slot: a different userspace_addr or size, or toggling
  *     KVM_MEM_READONLY: -EINVAL; the same everything: 0, nothing done;
- *     a different guest_phys_addr: the slot moves (same pinned pages)
+ *     a different guest_phys_addr: the slot moves (same pinned pages);
+ *     KVM_MEM_LOG_DIRTY_PAGES toggled: a new (empty) log, or none; a
+ *     slot that keeps logging keeps its log across a move
  *   - create or move onto guest frames of another slot: -EEXIST
  *   - pinning: -ENOMEM over RLIMIT_MEMLOCK; pin_user_pages()'s error
  *     (-EFAULT for an unmapped range, ...) otherwise
@@ -256,7 +266,7 @@ static int set_memory_region(struct minihv_vm *vm,
 
 	if (id >= MINIHV_MAX_MEMSLOTS)
 		return -EINVAL;
-	if (mem->flags & ~KVM_MEM_READONLY)
+	if (mem->flags & ~(KVM_MEM_READONLY | KVM_MEM_LOG_DIRTY_PAGES))
 		return -EINVAL;
 	if (mem->memory_size & (PAGE_SIZE - 1))
 		return -EINVAL;
@@ -288,6 +298,7 @@ static int set_memory_region(struct minihv_vm *vm,
 		old = slot_swap(vm, id, NULL);
 		/* No vCPU can reach the pages now: out of slots_lock. */
 		slot_unpin(vm, old);
+		kvfree(old->dirty);
 		kfree(old);
 		mutex_unlock(&vm->lock);
 		return 0;
@@ -299,12 +310,9 @@ static int set_memory_region(struct minihv_vm *vm,
 		    npages != old->npages ||
 		    ((mem->flags ^ old->flags) & KVM_MEM_READONLY))
 			goto out_unlock;
-		/*
-		 * READONLY is the only flag and cannot change, so the only
-		 * change left is a move.
-		 */
+		/* Left: a move, logging turned on or off, or both. */
 		r = 0;
-		if (base_gfn == old->base_gfn)
+		if (base_gfn == old->base_gfn && mem->flags == old->flags)
 			goto out_unlock;
 	}
 
@@ -322,12 +330,27 @@ static int set_memory_region(struct minihv_vm *vm,
 	new->npages = npages;
 	new->uaddr = mem->userspace_addr;
 
+	/*
+	 * An empty log write-protects every page: slot_swap() drops every
+	 * mapping, and a page is mapped writable again only once logged.
+	 */
+	if (new->flags & KVM_MEM_LOG_DIRTY_PAGES) {
+		new->dirty = old ? old->dirty : NULL;
+		if (!new->dirty)
+			new->dirty = kvzalloc(dirty_bytes(npages),
+					      GFP_KERNEL_ACCOUNT);
+		if (!new->dirty) {
+			kfree(new);
+			goto out_unlock;
+		}
+	}
 	if (old) {
-		/* Move: the new slot takes over the old one's pinned pages. */
+		/* The new slot takes over the old one's pinned pages. */
 		new->pages = old->pages;
 	} else {
 		r = slot_pin(vm, new);
 		if (r) {
+			kvfree(new->dirty);
 			kfree(new);
 			goto out_unlock;
 		}
@@ -335,7 +358,10 @@ static int set_memory_region(struct minihv_vm *vm,
 
 	old = slot_swap(vm, id, new);
 	mutex_unlock(&vm->lock);
-	kfree(old);	/* a move: its pages are new's now */
+	/* Its pages are new's now, and so is its log if logging goes on. */
+	if (old && old->dirty != new->dirty)
+		kvfree(old->dirty);
+	kfree(old);
 	return 0;
 
 out_unlock:
@@ -396,14 +422,15 @@ static int guest_copy(struct minihv_vm *vm, u64 gpa, void *data,
 	while (len) {
 		unsigned int off = offset_in_page(gpa);
 		unsigned int n = min_t(unsigned int, len, PAGE_SIZE - off);
-		bool writable;
-		struct page *page;
+		u64 gfn = gpa >> PAGE_SHIFT;
+		struct minihv_memslot *s = minihv_gfn_to_slot(vm, gfn);
 		void *va;
 
-		page = minihv_gfn_to_page(vm, gpa >> PAGE_SHIFT, &writable);
-		if (!page || (write && !writable))
+		if (!s || (write && (s->flags & KVM_MEM_READONLY)))
 			return -EFAULT;
-		va = kmap_local_page(page);
+		if (write && s->dirty)
+			set_bit(gfn - s->base_gfn, s->dirty);
+		va = kmap_local_page(s->pages[gfn - s->base_gfn]);
 		if (write)
 			memcpy(va + off, data, n);
 		else
@@ -434,6 +461,23 @@ int minihv_read_guest(struct minihv_vm *vm, u64 gpa, void *data,
 }
 
 /**
+ * minihv_mark_dirty() - the guest's page @gfn was written (by minihv for it)
+ * @vm:		the VM
+ * @gfn:	guest frame number, in a writable slot or none
+ *
+ * Logs it if its slot logs dirty pages.  Called with vm->slots_lock held
+ * (read), which KVM_GET_DIRTY_LOG takes for write; atomic against other
+ * vCPUs.
+ */
+void minihv_mark_dirty(struct minihv_vm *vm, u64 gfn)
+{
+	struct minihv_memslot *s = minihv_gfn_to_slot(vm, gfn);
+
+	if (s && s->dirty)
+		set_bit(gfn - s->base_gfn, s->dirty);
+}
+
+/**
  * minihv_write_guest() - write guest physical memory
  * @vm:		the VM
  * @gpa:	guest physical address
@@ -442,6 +486,8 @@ int minihv_read_guest(struct minihv_vm *vm, u64 gpa, void *data,
  *
  * Called with vm->slots_lock held (read).  Nothing is written past the
  * first byte that fails, but the bytes before it are.
+ *
+ * Logs the pages written in a slot that logs dirty pages.
  *
  * Return: 0, or -EFAULT if part of the range is in no slot or in a
  * read-only one.
@@ -481,6 +527,7 @@ void minihv_vm_put(struct minihv_vm *vm)
 		if (!vm->slots[i])
 			continue;
 		slot_unpin(vm, vm->slots[i]);
+		kvfree(vm->slots[i]->dirty);
 		kfree(vm->slots[i]);
 		vm->slots[i] = NULL;
 	}
@@ -489,6 +536,62 @@ void minihv_vm_put(struct minihv_vm *vm)
 	kfree(vm);
 	minihv_hw_put();
 	/* The module reference went with the last file's fops. */
+}
+
+/*
+ * KVM_GET_DIRTY_LOG, as KVM without manual protection: the slot's log
+ * (one bit per page, from the slot's first page, in whole longs) is
+ * copied out and cleared, and the pages it held are write-protected
+ * again, so their next write is logged.  Errors as KVM's: a slot id or
+ * address space out of range -EINVAL, no such slot (address space 1,
+ * KVM's SMM one, has none) or one that does not log -ENOENT, a bad buffer -EFAULT (the log is cleared all the same).
+ *
+ * Write-protection drops every nested (and shadow) mapping of the VM,
+ * with every vCPU out of the guest as for a slot change: simple and
+ * correct; the guest then faults its working set back in.  An empty log
+ * needs none of it: its pages are still write-protected.
+ */
+static long get_dirty_log(struct minihv_vm *vm, const struct kvm_dirty_log *log)
+{
+	u32 id = (u16)log->slot;
+	struct minihv_memslot *s;
+	unsigned long *snap;
+	size_t n;
+	long r;
+
+	/* KVM has a second address space (SMM), empty here: -ENOENT. */
+	if ((log->slot >> 16) >= 2 || id >= MINIHV_MAX_MEMSLOTS)
+		return -EINVAL;
+	mutex_lock(&vm->lock);
+	s = (log->slot >> 16) ? NULL : vm->slots[id];
+	r = -ENOENT;
+	if (!s || !s->dirty)
+		goto out_unlock;
+	n = dirty_bytes(s->npages);
+	r = -ENOMEM;
+	snap = kvzalloc(n, GFP_KERNEL_ACCOUNT);
+	if (!snap)
+		goto out_unlock;
+	/* vCPUs set bits under slots_lock (read): a racy look is enough. */
+	if (!bitmap_empty(s->dirty, s->npages)) {
+		atomic_inc(&vm->slots_writer);
+		minihv_vm_kick_all(vm);
+		down_write(&vm->slots_lock);
+		memcpy(snap, s->dirty, n);
+		memset(s->dirty, 0, n);
+		if (minihv_ops->vm_zap)
+			minihv_ops->vm_zap(vm);
+		up_write(&vm->slots_lock);
+		atomic_dec(&vm->slots_writer);
+	}
+	mutex_unlock(&vm->lock);
+	r = copy_to_user(log->dirty_bitmap, snap, n) ? -EFAULT : 0;
+	kvfree(snap);
+	return r;
+
+out_unlock:
+	mutex_unlock(&vm->lock);
+	return r;
 }
 
 /*
@@ -556,6 +659,13 @@ static long minihv_vm_ioctl(struct file *filp, unsigned int ioctl,
 		if (copy_from_user(&mem, argp, sizeof(mem)))
 			return -EFAULT;
 		return set_memory_region(vm, &mem);
+	}
+	case KVM_GET_DIRTY_LOG: {
+		struct kvm_dirty_log log;
+
+		if (copy_from_user(&log, argp, sizeof(log)))
+			return -EFAULT;
+		return get_dirty_log(vm, &log);
 	}
 	case MINIHV_GET_STATS:
 		return minihv_get_stats(vm, argp);

@@ -33,8 +33,8 @@
  * After any change made while the vCPU is outside
  * KVM_RUN, the guest sees the new mapping on its next access: moved
  * memory at its new GPA, the old GPA (and a deleted slot's) as MMIO.
- * KVM_MEM_LOG_DIRTY_PAGES is always accepted by KVM (skipped on minihv if
- * it refuses it with EINVAL); KVM_MEM_READONLY needs KVM_CAP_READONLY_MEM.
+ * KVM_MEM_LOG_DIRTY_PAGES is always accepted (dirtylog_test tests the
+ * log); KVM_MEM_READONLY needs KVM_CAP_READONLY_MEM.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -333,12 +333,9 @@ TEST_F(slot, unmapped_hva_accepted)
 TEST_F(slot, dirty_log_flag)
 {
 	uint64_t hva = (uintptr_t)self->mem;
-	int r;
 
-	r = set_region(self->vm, 1, KVM_MEM_LOG_DIRTY_PAGES, SLOT_GPA, SLOT_SIZE, hva);
-	if (r == -EINVAL && !dev_is_kvm())
-		SKIP(return, "minihv refuses KVM_MEM_LOG_DIRTY_PAGES");
-	ASSERT_EQ(0, r);
+	ASSERT_EQ(0, set_region(self->vm, 1, KVM_MEM_LOG_DIRTY_PAGES, SLOT_GPA,
+				SLOT_SIZE, hva));
 	EXPECT_MEM(self->v, SLOT_GPA, 0x11110000);
 	/* Toggling it is a flags-only change. */
 	EXPECT_EQ(0, set_region(self->vm, 1, 0, SLOT_GPA, SLOT_SIZE, hva));

@@ -882,6 +882,9 @@ static int exit_npf(struct minihv_vcpu *vcpu)
 				mmio ? MINIHV_PF_MMIO : MINIHV_PF_MAPPED);
 	if (mmio)
 		return minihv_handle_mmio(vcpu, gpa);
+	/* A write maps the page writable: log it (dirty logging). */
+	if (write)
+		minihv_mark_dirty(vcpu->vm, gpa >> PAGE_SHIFT);
 	if (minihv_tdp_map_around(&svm_vm->npt, vcpu->vm, gpa))
 		return -ENOMEM;
 	return 1;

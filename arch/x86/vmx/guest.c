@@ -1464,6 +1464,9 @@ static int exit_ept_violation(struct minihv_vcpu *vcpu,
 				mmio ? MINIHV_PF_MMIO : MINIHV_PF_MAPPED);
 	if (mmio)
 		return minihv_handle_mmio(vcpu, e->gpa);
+	/* A write maps the page writable: log it (dirty logging). */
+	if (write)
+		minihv_mark_dirty(vcpu->vm, e->gpa >> PAGE_SHIFT);
 	/* All the RAM of the 2 MiB region: one exit instead of up to 512. */
 	if (minihv_tdp_map_around(&vmx_vm->ept, vcpu->vm, e->gpa))
 		return -ENOMEM;
