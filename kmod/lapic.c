@@ -266,14 +266,25 @@ static bool match_dest(struct minihv_lapic *dst, u32 dest, bool logical,
  * Deliver an interrupt message to the VM's APICs.  @src: the sending
  * APIC for IPIs (shorthands), NULL for MSIs.  Returns how many APICs got
  * it (KVM_SIGNAL_MSI's answer).
+ *
+ * Lowest priority goes to one of the matching enabled APICs chosen by
+ * vector hashing, KVM's default (its vector_hashing parameter): the
+ * (vector mod count)-th, in vCPU order.  KVM orders a logical destination
+ * by logical ID bit instead, the same when the IDs follow the vCPU
+ * numbers, as Linux and the tests set them.  Nobody's TPR is looked at.
+ * A physical broadcast (0xff) with lowest priority is delivered as fixed,
+ * to every APIC, as KVM does.
  */
 static int deliver(struct minihv_vm *vm, struct minihv_lapic *src, u32 icr,
 		   u32 dest, bool x2)
 {
-	int i, n = atomic_read(&vm->online_vcpus), hits = 0;
+	int i, n = atomic_read(&vm->online_vcpus), hits = 0, nc = 0;
+	struct minihv_lapic *cand[MINIHV_MAX_VCPUS];
 	u32 sh = icr & ICR_SH_MASK;
 	bool lowest = (icr & ICR_DM_MASK) == ICR_DM_LOWEST;
 
+	if (lowest && !sh && !(icr & ICR_LOGICAL) && dest == 0xff)
+		lowest = false;
 	if (src && sh == ICR_SH_SELF) {
 		accept_irq(src, icr);
 		return 1;
@@ -295,11 +306,17 @@ static int deliver(struct minihv_vm *vm, struct minihv_lapic *src, u32 icr,
 		} else if (!match_dest(dst, dest, icr & ICR_LOGICAL, x2)) {
 			continue;
 		}
+		if (lowest) {
+			if (hw_enabled(dst) && sw_enabled(dst))
+				cand[nc++] = dst;
+			continue;
+		}
 		accept_irq(dst, icr);
 		hits++;
-		/* Lowest priority: the first match takes it. */
-		if (lowest)
-			break;
+	}
+	if (nc) {
+		accept_irq(cand[(icr & 0xff) % nc], icr);
+		hits = 1;
 	}
 	return hits;
 }

@@ -199,6 +199,76 @@ TEST(lapic_state_mp_state)
 }
 
 /*
+ * Lowest-priority MSIs: one APIC takes each, by KVM's vector hashing (its
+ * default): the (vector mod n)-th of the n matching enabled APICs, in
+ * logical ID order (flat logical: LDR bit i = vCPU i).  A physical
+ * broadcast (0xff) with lowest priority is taken as fixed, by every APIC
+ * (KVM says "phys broadcast and lowest prio" in its log and does that).
+ * Set up with KVM_SET_LAPIC (xAPIC
+ * flat model, software-enabled), read back from each vCPU's IRR; the
+ * vCPUs never run.
+ */
+TEST(lowest_priority_vector_hashing)
+{
+	static const struct {
+		uint32_t dest;		/* 8 bits */
+		bool logical;
+		uint8_t vec;
+		int want;		/* the vCPU that gets it, -1: all */
+	} c[] = {
+		{ 0x7, true, 0x40, 1 },	/* 64 % 3 = 1 */
+		{ 0x7, true, 0x41, 2 },
+		{ 0x7, true, 0x42, 0 },
+		{ 0x6, true, 0x43, 2 },	/* vCPUs 1, 2: 67 % 2 = 1 */
+		{ 0x6, true, 0x44, 1 },
+		{ 0x1, true, 0x47, 0 },	/* one match */
+		{ 0xff, false, 0x45, -1 },	/* broadcast: fixed */
+		{ 0x2, false, 0x4b, 2 },	/* physical ID 2 */
+	};
+	struct gvm *vm = apic_vm_create(guest_idle, guest_idle_end, false);
+	struct kvm_lapic_state s;
+	uint32_t *r = (uint32_t *)s.regs;
+	struct gvcpu *v[3];
+	size_t i;
+	int j;
+
+	for (j = 0; j < 3; j++) {
+		v[j] = apic_vcpu_create(vm, j, GUEST_CODE_GPA);
+		ASSERT_EQ(0, ioctl(v[j]->fd, KVM_GET_LAPIC, &s));
+		r[0xf0 / 4] = 0x1ff;			/* SVR: enabled */
+		r[0xe0 / 4] = 0xffffffff;		/* DFR: flat */
+		r[0xd0 / 4] = (1U << j) << 24;		/* LDR */
+		ASSERT_EQ(0, ioctl(v[j]->fd, KVM_SET_LAPIC, &s));
+	}
+	for (i = 0; i < ARRAY_SIZE(c); i++) {
+		struct kvm_msi msi = {
+			.address_lo = XAPIC_BASE | c[i].dest << 12 |
+				      (c[i].logical ? 4 : 0),
+			.data = c[i].vec | 0x100,	/* lowest priority */
+		};
+
+		EXPECT_EQ(c[i].want < 0 ? 3 : 1,
+			  ioctl(vm->fd, KVM_SIGNAL_MSI, &msi)) {
+			TH_LOG("case %zu: %s", i, strerror(errno));
+		}
+		for (j = 0; j < 3; j++) {
+			uint32_t irr;
+
+			ASSERT_EQ(0, ioctl(v[j]->fd, KVM_GET_LAPIC, &s));
+			irr = r[(0x200 + 0x10 * (c[i].vec / 32)) / 4];
+			EXPECT_EQ(j == c[i].want || c[i].want < 0,
+				  !!(irr & (1U << (c[i].vec % 32)))) {
+				TH_LOG("case %zu (vector %#x): vCPU %d IRR %#x, want vCPU %d",
+				       i, c[i].vec, j, irr, c[i].want);
+			}
+		}
+	}
+	for (j = 2; j > 0; j--)
+		gvcpu_destroy(v[j]);
+	guest_destroy(v[0]);
+}
+
+/*
  * KVM_INTERRUPT (the userspace PIC), without an in-kernel APIC: injected
  * when userspace sees ready_for_interrupt_injection, or after asking
  * for the interrupt window (KVM_EXIT_IRQ_WINDOW_OPEN).
