@@ -67,7 +67,7 @@ for lab in $LABS; do
 	dir=$top/build/lab/$lab
 	# Bochs with two CPUs is slow: there, only what needs two CPUs.
 	pattern=$T
-	[ "$lab" = vmx-smp ] && pattern=${T:-migrate_test hotplug_test apic_test}
+	[ "$lab" = vmx-smp ] && pattern=${T:-migrate_test hotplug_test apic_test dirtylog_test}
 	"$top/lab/lab.sh" "$lab" --quiet \
 		--cmd "PAGING=$PAGING sh /minihv/selftests/run.sh '$pattern'"
 	cat "$dir/output.txt"
