@@ -13,6 +13,7 @@
 #include <linux/kvm.h>
 #include <asm/mtrr.h>
 #include <linux/mutex.h>
+#include <linux/percpu.h>
 #include <linux/refcount.h>
 #include <linux/rwsem.h>
 #include <linux/types.h>
@@ -350,7 +351,24 @@ void minihv_uret_init(void);
 bool minihv_uret_usable(enum minihv_uret slot);
 void minihv_uret_cpu_init(void);
 void minihv_uret_cpu_drop(void);
-void minihv_uret_set(enum minihv_uret slot, u64 val);
+void __minihv_uret_set(enum minihv_uret slot, u64 val);
+DECLARE_PER_CPU(u64 [MINIHV_URET_NR], minihv_uret_curr);
+
+/**
+ * minihv_uret_set() - the guest's value of a user-return MSR, for the entry
+ * @slot:	which MSR (minihv_uret_usable() must say yes)
+ * @val:	the guest's value (valid: the caller checked it)
+ *
+ * Preemption off.  Writes the MSR only if this CPU holds another value:
+ * inline, as on the way into the guest that test is all that usually
+ * runs (one per-CPU load and a compare).
+ */
+static __always_inline void minihv_uret_set(enum minihv_uret slot, u64 val)
+{
+	if (likely(this_cpu_read(minihv_uret_curr[slot]) == val))
+		return;
+	__minihv_uret_set(slot, val);
+}
 void minihv_hw_exit(void);
 int minihv_hw_get(void);
 void minihv_hw_put(void);

@@ -43,16 +43,18 @@ struct uret_cpu {
 	struct user_return_notifier urn;
 	bool registered;
 	u64 host[MINIHV_URET_NR];
-	u64 curr[MINIHV_URET_NR];
 };
 
 static DEFINE_PER_CPU(struct uret_cpu, uret_cpu);
+/* What each MSR holds on this CPU: minihv_uret_set()'s inline test. */
+DEFINE_PER_CPU(u64 [MINIHV_URET_NR], minihv_uret_curr);
 static bool uret_usable[MINIHV_URET_NR];
 
 /* The host's values back; IRQs on or off, on the CPU concerned. */
 static void uret_restore(struct user_return_notifier *urn)
 {
 	struct uret_cpu *u = container_of(urn, struct uret_cpu, urn);
+	u64 *curr = this_cpu_ptr(minihv_uret_curr);
 	unsigned long flags;
 	int i;
 
@@ -63,9 +65,9 @@ static void uret_restore(struct user_return_notifier *urn)
 	}
 	local_irq_restore(flags);
 	for (i = 0; i < MINIHV_URET_NR; i++) {
-		if (u->curr[i] != u->host[i]) {
+		if (curr[i] != u->host[i]) {
 			wrmsrl(uret_msr[i], u->host[i]);
-			u->curr[i] = u->host[i];
+			curr[i] = u->host[i];
 		}
 	}
 }
@@ -89,13 +91,14 @@ bool minihv_uret_usable(enum minihv_uret slot)
 void minihv_uret_cpu_init(void)
 {
 	struct uret_cpu *u = this_cpu_ptr(&uret_cpu);
+	u64 *curr = this_cpu_ptr(minihv_uret_curr);
 	int i;
 
 	u->urn.on_user_return = uret_restore;
 	for (i = 0; i < MINIHV_URET_NR; i++) {
 		if (uret_usable[i])
 			rdmsrl(uret_msr[i], u->host[i]);
-		u->curr[i] = u->host[i];
+		curr[i] = u->host[i];
 	}
 }
 
@@ -105,21 +108,16 @@ void minihv_uret_cpu_drop(void)
 	uret_restore(&this_cpu_ptr(&uret_cpu)->urn);
 }
 
-/**
- * minihv_uret_set() - the guest's value of a user-return MSR, for the entry
- * @slot:	which MSR (minihv_uret_usable() must say yes)
- * @val:	the guest's value (valid: the caller checked it)
- *
- * Preemption off.  Writes the MSR only if this CPU holds another value.
+/*
+ * minihv_uret_set()'s slow path (minihv.h): this CPU holds another value.
+ * Preemption off.
  */
-void minihv_uret_set(enum minihv_uret slot, u64 val)
+void __minihv_uret_set(enum minihv_uret slot, u64 val)
 {
 	struct uret_cpu *u = this_cpu_ptr(&uret_cpu);
 
-	if (likely(u->curr[slot] == val))
-		return;
 	wrmsrl(uret_msr[slot], val);
-	u->curr[slot] = val;
+	this_cpu_write(minihv_uret_curr[slot], val);
 	if (!u->registered) {
 		u->registered = true;
 		user_return_notifier_register(&u->urn);

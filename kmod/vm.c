@@ -543,8 +543,9 @@ void minihv_vm_put(struct minihv_vm *vm)
  * (one bit per page, from the slot's first page, in whole longs) is
  * copied out and cleared, and the pages it held are write-protected
  * again, so their next write is logged.  Errors as KVM's: a slot id or
- * address space out of range -EINVAL, no such slot (address space 1,
- * KVM's SMM one, has none) or one that does not log -ENOENT, a bad buffer -EFAULT (the log is cleared all the same).
+ * address space out of range -EINVAL; no such slot (address space 1,
+ * KVM's SMM one, has none) or one that does not log -ENOENT; a bad
+ * buffer -EFAULT (the log is cleared all the same).
  *
  * Write-protection drops every nested (and shadow) mapping of the VM,
  * with every vCPU out of the guest as for a slot change: simple and
