@@ -72,6 +72,18 @@ static inline bool minihv_slot_map_writable(const struct minihv_memslot *s,
 	return !s->dirty || test_bit(gfn - s->base_gfn, s->dirty);
 }
 
+/*
+ * The guest's page @gfn of writable slot @s is written (by the guest
+ * through a writable mapping, or by minihv for it): logged if the slot
+ * logs dirty pages.  vm->slots_lock held (read), which KVM_GET_DIRTY_LOG
+ * takes for write; atomic against other vCPUs.
+ */
+static inline void minihv_slot_mark_dirty(struct minihv_memslot *s, u64 gfn)
+{
+	if (s->dirty)
+		set_bit(gfn - s->base_gfn, s->dirty);
+}
+
 /* Exit counters by reason, for debugfs (vendor-defined reasons). */
 #define MINIHV_NR_EXIT_STATS	MINIHV_STATS_NR_REASONS
 
@@ -382,7 +394,6 @@ struct page *minihv_gfn_to_page(struct minihv_vm *vm, u64 gfn,
 				bool *writable);
 int minihv_read_guest(struct minihv_vm *vm, u64 gpa, void *data,
 		      unsigned int len);
-void minihv_mark_dirty(struct minihv_vm *vm, u64 gfn);
 int minihv_write_guest(struct minihv_vm *vm, u64 gpa, const void *data,
 		       unsigned int len);
 void minihv_vm_put(struct minihv_vm *vm);

@@ -89,16 +89,15 @@ static int gpte_read(struct minihv_vm *vm, u64 gpa, unsigned int size,
 static int gpte_set(struct minihv_vm *vm, u64 gpa, unsigned int size,
 		    u64 old, u64 bits)
 {
-	struct page *page;
-	bool writable;
+	u64 gfn = gpa >> PAGE_SHIFT;
+	struct minihv_memslot *s = minihv_gfn_to_slot(vm, gfn);
 	void *va;
 	bool ok;
 
-	page = minihv_gfn_to_page(vm, gpa >> PAGE_SHIFT, &writable);
-	if (!page || !writable)
+	if (!s || (s->flags & KVM_MEM_READONLY))
 		return 0;
-	minihv_mark_dirty(vm, gpa >> PAGE_SHIFT);
-	va = kmap_local_page(page) + offset_in_page(gpa);
+	minihv_slot_mark_dirty(s, gfn);
+	va = kmap_local_page(s->pages[gfn - s->base_gfn]) + offset_in_page(gpa);
 	if (size == 8)
 		ok = cmpxchg((u64 *)va, old, old | bits) == old;
 	else
@@ -767,8 +766,8 @@ int minihv_shadow_fault(struct minihv_vcpu *vcpu, struct minihv_shadow *sh,
 		return minihv_handle_mmio(vcpu, w.gpa);
 	}
 	/* The write goes ahead through a writable entry: log it. */
-	if ((access & PFERR_W) && slot->dirty)
-		set_bit(gfn - slot->base_gfn, slot->dirty);
+	if (access & PFERR_W)
+		minihv_slot_mark_dirty(slot, gfn);
 
 	write = w.write;
 	user = w.user;

@@ -6,7 +6,7 @@
  * the physical address in bits 51:12; they differ only in the permission
  * and memory-type bits, which the backend gives as ready-made masks.  The
  * tree is built lazily, of 4 KiB mappings, all those of the faulting 2 MiB
- * region per nested page fault or EPT violation (minihv_tdp_map_around()),
+ * region per nested page fault or EPT violation (minihv_tdp_fault()),
  * and torn down whole when the memory slots change (minihv_tdp_zap()).
  *
  * Locking: tdp->lock serializes map and zap.  Entries are written with
@@ -21,6 +21,7 @@
 
 #include "minihv.h"
 #include "tdp.h"
+#include "trace.h"
 
 #define TDP_ADDR_MASK	GENMASK_ULL(51, 12)
 #define TDP_PRESENT	0x7ULL	/* NPT: P (bit 0); EPT: R|W|X (bits 2:0) */
@@ -126,14 +127,15 @@ out:
  * Map all the RAM of the aligned 2 MiB region around @gpa: each page a
  * memslot backs, writable as its slot is (and, where the slot logs dirty
  * pages, once the page is logged: minihv_slot_map_writable()); holes
- * (MMIO, the local APIC page) stay unmapped.  One nested fault per region instead of one per
- * page: fewer exits, and fewer exits in the middle of an event delivery
- * (an interrupt's push onto a fresh stack page), which QEMU TCG's nested
- * SVM has been seen to deliver twice (Documentation/labs.rst).  Slot pages
- * stay pinned for the slot's life and a slot change zaps the table, so no
- * entry outlives its page.  Process context, vm->slots_lock held (read).
+ * (MMIO, the local APIC page) stay unmapped.  One nested fault per region
+ * instead of one per page: fewer exits, and fewer exits in the middle of
+ * an event delivery (an interrupt's push onto a fresh stack page), which
+ * QEMU TCG's nested SVM has been seen to deliver twice
+ * (Documentation/labs.rst).  Slot pages stay pinned for the slot's life
+ * and a slot change zaps the table, so no entry outlives its page.
+ * Process context, vm->slots_lock held (read).
  */
-int minihv_tdp_map_around(struct minihv_tdp *tdp, struct minihv_vm *vm,
+static int tdp_map_around(struct minihv_tdp *tdp, struct minihv_vm *vm,
 			  u64 gpa)
 {
 	u64 gfn = (gpa >> PAGE_SHIFT) & ~511ULL, end = gfn + 512;
@@ -153,4 +155,37 @@ int minihv_tdp_map_around(struct minihv_tdp *tdp, struct minihv_vm *vm,
 			return r;
 	}
 	return 0;
+}
+
+/**
+ * minihv_tdp_fault() - a nested page fault (NPT) or EPT violation
+ * @vcpu:	the vCPU that took it
+ * @tdp:	its VM's table
+ * @gpa:	the guest-physical address
+ * @write:	the access was a write
+ * @info:	the backend's own description of the fault, for the tracepoint
+ *		(EXITINFO1, the exit qualification)
+ *
+ * Outside every slot, or a write to a read-only slot: MMIO, for the common
+ * emulation.  Otherwise a write is logged (dirty logging: the page is then
+ * mapped writable) and the RAM of the 2 MiB region is mapped.
+ *
+ * Return: as an exit handler.
+ */
+int minihv_tdp_fault(struct minihv_vcpu *vcpu, struct minihv_tdp *tdp,
+		     u64 gpa, bool write, u64 info)
+{
+	u64 gfn = gpa >> PAGE_SHIFT;
+	struct minihv_memslot *s = minihv_gfn_to_slot(vcpu->vm, gfn);
+	bool mmio = !s || (write && (s->flags & KVM_MEM_READONLY));
+
+	trace_minihv_page_fault(vcpu, MINIHV_PF_TDP, gpa, info,
+				mmio ? MINIHV_PF_MMIO : MINIHV_PF_MAPPED);
+	if (mmio)
+		return minihv_handle_mmio(vcpu, gpa);
+	if (write)
+		minihv_slot_mark_dirty(s, gfn);
+	if (tdp_map_around(tdp, vcpu->vm, gpa))
+		return -ENOMEM;
+	return 1;
 }

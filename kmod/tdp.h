@@ -8,7 +8,7 @@
 #include <linux/types.h>
 
 struct page;
-struct minihv_vm;
+struct minihv_vcpu;
 
 struct minihv_tdp {
 	struct mutex lock;
@@ -27,7 +27,7 @@ int minihv_tdp_init(struct minihv_tdp *tdp, int levels, u64 table_bits,
 void minihv_tdp_destroy(struct minihv_tdp *tdp);
 void minihv_tdp_zap(struct minihv_tdp *tdp);
 int minihv_tdp_map(struct minihv_tdp *tdp, u64 gpa, u64 hpa, bool writable);
-int minihv_tdp_map_around(struct minihv_tdp *tdp, struct minihv_vm *vm,
-			  u64 gpa);
+int minihv_tdp_fault(struct minihv_vcpu *vcpu, struct minihv_tdp *tdp,
+		     u64 gpa, bool write, u64 info);
 
 #endif /* MINIHV_TDP_H */

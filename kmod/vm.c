@@ -428,8 +428,8 @@ static int guest_copy(struct minihv_vm *vm, u64 gpa, void *data,
 
 		if (!s || (write && (s->flags & KVM_MEM_READONLY)))
 			return -EFAULT;
-		if (write && s->dirty)
-			set_bit(gfn - s->base_gfn, s->dirty);
+		if (write)
+			minihv_slot_mark_dirty(s, gfn);
 		va = kmap_local_page(s->pages[gfn - s->base_gfn]);
 		if (write)
 			memcpy(va + off, data, n);
@@ -458,23 +458,6 @@ int minihv_read_guest(struct minihv_vm *vm, u64 gpa, void *data,
 		      unsigned int len)
 {
 	return guest_copy(vm, gpa, data, len, false);
-}
-
-/**
- * minihv_mark_dirty() - the guest's page @gfn was written (by minihv for it)
- * @vm:		the VM
- * @gfn:	guest frame number, in a writable slot or none
- *
- * Logs it if its slot logs dirty pages.  Called with vm->slots_lock held
- * (read), which KVM_GET_DIRTY_LOG takes for write; atomic against other
- * vCPUs.
- */
-void minihv_mark_dirty(struct minihv_vm *vm, u64 gfn)
-{
-	struct minihv_memslot *s = minihv_gfn_to_slot(vm, gfn);
-
-	if (s && s->dirty)
-		set_bit(gfn - s->base_gfn, s->dirty);
 }
 
 /**

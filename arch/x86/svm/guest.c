@@ -870,24 +870,9 @@ static int exit_ud(struct minihv_vcpu *vcpu)
 static int exit_npf(struct minihv_vcpu *vcpu)
 {
 	struct vmcb_control_area *c = &to_svm(vcpu)->vmcb->control;
-	struct svm_vm *svm_vm = to_svm_vm(vcpu->vm);
-	u64 gpa = c->exit_info_2;
-	bool write = c->exit_info_1 & NPF_WRITE;
-	struct page *page;
-	bool writable, mmio;
 
-	page = minihv_gfn_to_page(vcpu->vm, gpa >> PAGE_SHIFT, &writable);
-	mmio = !page || (write && !writable);
-	trace_minihv_page_fault(vcpu, MINIHV_PF_TDP, gpa, c->exit_info_1,
-				mmio ? MINIHV_PF_MMIO : MINIHV_PF_MAPPED);
-	if (mmio)
-		return minihv_handle_mmio(vcpu, gpa);
-	/* A write maps the page writable: log it (dirty logging). */
-	if (write)
-		minihv_mark_dirty(vcpu->vm, gpa >> PAGE_SHIFT);
-	if (minihv_tdp_map_around(&svm_vm->npt, vcpu->vm, gpa))
-		return -ENOMEM;
-	return 1;
+	return minihv_tdp_fault(vcpu, &to_svm_vm(vcpu->vm)->npt, c->exit_info_2,
+				c->exit_info_1 & NPF_WRITE, c->exit_info_1);
 }
 
 static int exit_invalid(struct minihv_vcpu *vcpu)

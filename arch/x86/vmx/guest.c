@@ -1453,24 +1453,8 @@ static int exit_invlpg(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
 static int exit_ept_violation(struct minihv_vcpu *vcpu,
 			      const struct vmx_exit *e)
 {
-	struct vmx_vm *vmx_vm = to_vmx_vm(vcpu->vm);
-	bool write = e->qual & EPT_VIOLATION_ACC_WRITE;
-	struct page *page;
-	bool writable, mmio;
-
-	page = minihv_gfn_to_page(vcpu->vm, e->gpa >> PAGE_SHIFT, &writable);
-	mmio = !page || (write && !writable);
-	trace_minihv_page_fault(vcpu, MINIHV_PF_TDP, e->gpa, e->qual,
-				mmio ? MINIHV_PF_MMIO : MINIHV_PF_MAPPED);
-	if (mmio)
-		return minihv_handle_mmio(vcpu, e->gpa);
-	/* A write maps the page writable: log it (dirty logging). */
-	if (write)
-		minihv_mark_dirty(vcpu->vm, e->gpa >> PAGE_SHIFT);
-	/* All the RAM of the 2 MiB region: one exit instead of up to 512. */
-	if (minihv_tdp_map_around(&vmx_vm->ept, vcpu->vm, e->gpa))
-		return -ENOMEM;
-	return 1;
+	return minihv_tdp_fault(vcpu, &to_vmx_vm(vcpu->vm)->ept, e->gpa,
+				e->qual & EPT_VIOLATION_ACC_WRITE, e->qual);
 }
 
 static int exit_ept_misconfig(struct minihv_vcpu *vcpu,
