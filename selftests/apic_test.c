@@ -769,23 +769,6 @@ static void *watchdog(void *arg)
 	return NULL;
 }
 
-static void dump_vcpu(struct __test_metadata *_metadata, struct gvcpu *v)
-{
-	struct kvm_lapic_state s;
-	struct kvm_mp_state mp = { 0 };
-	struct kvm_regs regs;
-	uint32_t *r = (uint32_t *)s.regs;
-
-	gvcpu_get_regs(v, &regs);
-	ioctl(v->fd, KVM_GET_MP_STATE, &mp);
-	memset(&s, 0, sizeof(s));
-	ioctl(v->fd, KVM_GET_LAPIC, &s);
-	TH_LOG("vcpu %d: mp %u rip %#llx rflags %#llx IRR[2] %#x ISR[2] %#x PPR %#x",
-	       v->id, mp.mp_state, (unsigned long long)regs.rip,
-	       (unsigned long long)regs.rflags, r[0x220 / 4], r[0x120 / 4],
-	       r[0xa0 / 4]);
-}
-
 static void *ap_thread(void *arg)
 {
 	struct ap *ap = arg;
@@ -852,8 +835,8 @@ TEST_F_TIMEOUT(apic, init_sipi_ipi_pingpong, 120)
 		TH_LOG("pings %llu pongs %llu", (unsigned long long)
 		       apic_count(self->vm, 0x45), (unsigned long long)
 		       apic_count(self->vm, 0x46));
-		dump_vcpu(_metadata, self->v);
-		dump_vcpu(_metadata, ap.v);
+		TH_LOG("%s", apic_vcpu_state(self->v));
+		TH_LOG("%s", apic_vcpu_state(ap.v));
 	}
 	ASSERT_EQ(0, r);
 	EXPECT_EQ(0, ap.err);

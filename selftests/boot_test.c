@@ -607,17 +607,18 @@ TEST(multiboot_debug_exit)
 }
 
 /*
- * SIGTERM ends a busy guest: exit 128 + 15, and it says why.  The guest
- * loops on OUTs to port 0x80 (exits), not on a bare jmp: Bochs gives a
- * spinning guest no host timer interrupt, so nothing could stop it there
- * (Documentation/labs.rst).
+ * A busy raw guest for --raw: it loops on OUTs to port 0x80 (exits), not
+ * on a bare jmp: Bochs gives a spinning guest no host timer interrupt, so
+ * nothing could stop it there (Documentation/labs.rst).
  */
+static const uint8_t busy_code[] = {
+	0xe6, 0x80,		/* 1: out %al, $0x80 */
+	0xeb, 0xfc,		/* jmp 1b */
+};
+
+/* SIGTERM ends a busy guest: exit 128 + 15, and it says why. */
 TEST(sigterm)
 {
-	static const uint8_t code[] = {
-		0xe6, 0x80,		/* 1: out %al, $0x80 */
-		0xeb, 0xfc,		/* jmp 1b */
-	};
 	char path[] = "/tmp/boot_test_spin.XXXXXX";
 	const char *const argv[] = { launcher(), "run", "--dev", hv_dev_path(),
 				     "-k", path, "--raw", "0x100000", "-m", "16",
@@ -626,7 +627,7 @@ TEST(sigterm)
 
 	if (!hv_path_exists(hv_dev_path()))
 		SKIP(return, "%s missing", hv_dev_path());
-	ASSERT_EQ(0, write_image(path, code, sizeof(code)));
+	ASSERT_EQ(0, write_image(path, busy_code, sizeof(busy_code)));
 	r = launch_term(argv, 2);
 	printf("# sigterm on %s: exit %d after %.1fs\n", hv_dev_path(),
 	       r.status, r.secs);
@@ -688,10 +689,6 @@ static void thread_cpus(pid_t pid, const char *name, char *buf, size_t size)
  */
 TEST(pin_vcpu_threads)
 {
-	static const uint8_t code[] = {
-		0xe6, 0x80,		/* 1: out %al, $0x80 */
-		0xeb, 0xfc,		/* jmp 1b */
-	};
 	char path[] = "/tmp/boot_test_pin.XXXXXX";
 	const char *const argv[] = { launcher(), "run", "--dev", hv_dev_path(),
 				     "-k", path, "--raw", "0x100000", "-m", "16",
@@ -704,7 +701,7 @@ TEST(pin_vcpu_threads)
 		SKIP(return, "%s missing", hv_dev_path());
 	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
 		SKIP(return, "one CPU online: nothing to pin to");
-	ASSERT_EQ(0, write_image(path, code, sizeof(code)));
+	ASSERT_EQ(0, write_image(path, busy_code, sizeof(busy_code)));
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {

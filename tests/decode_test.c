@@ -152,7 +152,17 @@ static const char *mode_name(int mode)
 	return mode == M16 ? "16" : mode == M32 ? "32" : "64";
 }
 
-static void run_case(const struct dcase *c)
+/* A decoder under test: its entry point, its summary, its TAP name. */
+struct decoder {
+	int (*decode)(struct minihv_insn *insn, const u8 *buf,
+		      unsigned int len, enum minihv_dec_mode mode);
+	void (*summarize)(char *p, size_t n, int err,
+			  const struct minihv_insn *in);
+	const char *name;
+};
+
+/* Decode @c with @d: the summary, then the same bytes, then fewer. */
+static void run_case(const struct decoder *d, const struct dcase *c)
 {
 	unsigned char buf[64], *copy;
 	char got[256], name[256], diag[600], again[256];
@@ -161,8 +171,8 @@ static void run_case(const struct dcase *c)
 	int err, ok;
 
 	n = parse_hex(c->hex, buf);
-	err = minihv_decode(&in, buf, n, c->mode);
-	summarize(got, sizeof(got), err, &in);
+	err = d->decode(&in, buf, n, c->mode);
+	d->summarize(got, sizeof(got), err, &in);
 	ok = !strcmp(got, c->want);
 	snprintf(diag, sizeof(diag), "want \"%s\" got \"%s\"", c->want, got);
 	if (ok && !err) {
@@ -170,9 +180,9 @@ static void run_case(const struct dcase *c)
 		for (l = in.len; ok && l > 0; l--) {
 			copy = malloc(l);
 			memcpy(copy, buf, l);
-			err = minihv_decode(&in2, copy, l, c->mode);
+			err = d->decode(&in2, copy, l, c->mode);
 			free(copy);
-			summarize(again, sizeof(again), err, &in2);
+			d->summarize(again, sizeof(again), err, &in2);
 			if (l == in.len)
 				ok = !strcmp(again, got) &&
 				     !memcmp(&in, &in2, sizeof(in));
@@ -184,8 +194,8 @@ static void run_case(const struct dcase *c)
 					 again);
 		}
 	}
-	snprintf(name, sizeof(name), "decode%s [%s] -> %s", mode_name(c->mode),
-		 c->hex, c->want);
+	snprintf(name, sizeof(name), "%s%s [%s] -> %s", d->name,
+		 mode_name(c->mode), c->hex, c->want);
 	tap(ok, name, diag);
 }
 
@@ -503,39 +513,6 @@ static void summarize_sys(char *p, size_t n, int err,
 	}
 }
 
-/* As run_case(), with minihv_decode_sys(). */
-static void run_sys_case(const struct dcase *c)
-{
-	unsigned char buf[64], *copy;
-	char got[256], name[256], diag[600], again[256];
-	struct minihv_insn in, in2;
-	unsigned int n, l;
-	int err, ok;
-
-	n = parse_hex(c->hex, buf);
-	err = minihv_decode_sys(&in, buf, n, c->mode);
-	summarize_sys(got, sizeof(got), err, &in);
-	ok = !strcmp(got, c->want);
-	snprintf(diag, sizeof(diag), "want \"%s\" got \"%s\"", c->want, got);
-	for (l = err ? 0 : in.len; ok && l > 0; l--) {
-		copy = malloc(l);
-		memcpy(copy, buf, l);
-		err = minihv_decode_sys(&in2, copy, l, c->mode);
-		free(copy);
-		summarize_sys(again, sizeof(again), err, &in2);
-		if (l == in.len)
-			ok = !strcmp(again, got) && !memcmp(&in, &in2, sizeof(in));
-		else
-			ok = err == MINIHV_DEC_E_TRUNC;
-		if (!ok)
-			snprintf(diag, sizeof(diag), "decoding %u bytes gave \"%s\"",
-				 l, again);
-	}
-	snprintf(name, sizeof(name), "decode_sys%s [%s] -> %s",
-		 mode_name(c->mode), c->hex, c->want);
-	tap(ok, name, diag);
-}
-
 static const struct dcase sys_cases[] = {
 	/* What Linux's AP trampoline and verify_cpu execute in real mode */
 	{ M16, "0f 09", "2 wbinvd o2 a2 s0" },
@@ -729,13 +706,18 @@ static void helper_tests(void)
 
 int main(void)
 {
+	static const struct decoder mmio = {
+		minihv_decode, summarize, "decode"
+	}, sys = {
+		minihv_decode_sys, summarize_sys, "decode_sys"
+	};
 	unsigned int i, n = sizeof(cases) / sizeof(cases[0]);
 
 	for (i = 0; i < n; i++)
-		run_case(&cases[i]);
+		run_case(&mmio, &cases[i]);
 	n = sizeof(sys_cases) / sizeof(sys_cases[0]);
 	for (i = 0; i < n; i++)
-		run_sys_case(&sys_cases[i]);
+		run_case(&sys, &sys_cases[i]);
 	/* Each decoder refuses the other's instructions. */
 	n = sizeof(cases) / sizeof(cases[0]);
 	for (i = 0; i < n; i++) {

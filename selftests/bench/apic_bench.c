@@ -272,19 +272,7 @@ static void set_r8_r10(struct gvcpu *v, uint64_t r8, uint64_t r10)
 /* A vCPU's state, for a loop that did not finish. */
 static void dump_vcpu(struct gvcpu *v)
 {
-	struct kvm_lapic_state s;
-	struct kvm_mp_state mp = { 0 };
-	struct kvm_regs regs;
-	uint32_t *r = (uint32_t *)s.regs;
-
-	gvcpu_get_regs(v, &regs);
-	ioctl(v->fd, KVM_GET_MP_STATE, &mp);
-	memset(&s, 0, sizeof(s));
-	ioctl(v->fd, KVM_GET_LAPIC, &s);
-	printf("# vcpu %d: mp %u rip %#llx rflags %#llx IRR[2] %#x ISR[2] %#x PPR %#x\n",
-	       v->id, mp.mp_state, (unsigned long long)regs.rip,
-	       (unsigned long long)regs.rflags, r[0x220 / 4], r[0x120 / 4],
-	       r[0xa0 / 4]);
+	printf("# %s\n", apic_vcpu_state(v));
 }
 
 /* Host TSC cycles per ns, over about 20 ms. */

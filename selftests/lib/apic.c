@@ -3,6 +3,7 @@
  * apic: local APIC helpers for the selftests; see apic.h.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <x86intrin.h>
@@ -160,4 +161,24 @@ uint64_t apic_stamp(struct gvm *vm, int vec)
 uint64_t apic_rdtsc(void)
 {
 	return __rdtsc();
+}
+
+const char *apic_vcpu_state(struct gvcpu *v)
+{
+	static char buf[160];
+	struct kvm_lapic_state s;
+	struct kvm_mp_state mp = { 0 };
+	struct kvm_regs regs;
+	uint32_t *r = (uint32_t *)s.regs;
+
+	gvcpu_get_regs(v, &regs);
+	ioctl(v->fd, KVM_GET_MP_STATE, &mp);
+	memset(&s, 0, sizeof(s));
+	ioctl(v->fd, KVM_GET_LAPIC, &s);
+	snprintf(buf, sizeof(buf),
+		 "vcpu %d: mp %u rip %#llx rflags %#llx IRR[2] %#x ISR[2] %#x PPR %#x",
+		 v->id, mp.mp_state, (unsigned long long)regs.rip,
+		 (unsigned long long)regs.rflags, r[0x220 / 4], r[0x120 / 4],
+		 r[0xa0 / 4]);
+	return buf;
 }

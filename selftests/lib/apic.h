@@ -86,4 +86,10 @@ uint64_t apic_stamp(struct gvm *vm, int vec);
 /* Host TSC (same rate as the guest's). */
 uint64_t apic_rdtsc(void);
 
+/*
+ * One line on vCPU @v for a loop that did not finish: MP state, RIP,
+ * RFLAGS, the IRR/ISR word of vectors 0x40-0x5f, PPR (static buffer).
+ */
+const char *apic_vcpu_state(struct gvcpu *v);
+
 #endif /* _APIC_H */
