@@ -282,6 +282,27 @@ int minihv_exit_shutdown(struct minihv_vcpu *vcpu)
 	return 0;
 }
 
+/**
+ * minihv_exit_triple_fault() - a triple fault found in software
+ * @vcpu:	the vCPU, with @vcpu->triple_fault set
+ *
+ * The backends' exception merging (->inject_page_fault) finds a fault
+ * during a #DF's delivery on every paging mode: the shadow MMU's walks and
+ * the emulator's with nested paging alike.  The run loop calls this
+ * before the next entry: the vCPU gets the state the hardware's shutdown
+ * exit gives it (INIT's, with no event pending) and userspace
+ * KVM_EXIT_SHUTDOWN.
+ *
+ * Return: 0 (exit to userspace).
+ */
+int minihv_exit_triple_fault(struct minihv_vcpu *vcpu)
+{
+	vcpu->triple_fault = false;
+	vcpu->emul_pf = false;
+	minihv_ops->vcpu_reset(vcpu);
+	return minihv_exit_shutdown(vcpu);
+}
+
 /* Called with preemption enabled: the CPU is only indicative. */
 int minihv_exit_fail_entry(struct minihv_vcpu *vcpu, u64 reason)
 {

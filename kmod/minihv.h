@@ -204,6 +204,13 @@ struct minihv_vcpu {
 	u32 emul_pf_error;
 	u64 emul_pf_gva;
 
+	/*
+	 * A fault while a #DF was being delivered, found in software (the
+	 * backends' exception merging, on any paging mode): the run loop
+	 * ends it in KVM_EXIT_SHUTDOWN before the next entry.
+	 */
+	bool triple_fault;
+
 	/* Statistics (written by the vCPU only, read lock-free). */
 	u64 exits[MINIHV_NR_EXIT_STATS];
 	struct minihv_vcpu_stats *stats;
@@ -463,6 +470,7 @@ int minihv_handle_mmio(struct minihv_vcpu *vcpu, u64 gpa);
 bool minihv_insn_is_hlt(struct minihv_vcpu *vcpu);
 int minihv_handle_hlt(struct minihv_vcpu *vcpu, u64 next_rip);
 int minihv_exit_shutdown(struct minihv_vcpu *vcpu);
+int minihv_exit_triple_fault(struct minihv_vcpu *vcpu);
 int minihv_exit_fail_entry(struct minihv_vcpu *vcpu, u64 reason);
 int minihv_exit_internal(struct minihv_vcpu *vcpu, u32 suberror,
 			 unsigned int ndata, const u64 *data);
@@ -486,6 +494,12 @@ static inline void minihv_queue_ud(struct minihv_vcpu *vcpu)
 static inline void minihv_queue_gp(struct minihv_vcpu *vcpu, u32 error)
 {
 	minihv_ops->queue_exception(vcpu, 13, true, error);
+}
+
+/* A fault hit the delivery of a #DF: shut down (minihv_exit_triple_fault). */
+static inline void minihv_request_triple_fault(struct minihv_vcpu *vcpu)
+{
+	vcpu->triple_fault = true;
 }
 
 #endif /* MINIHV_MINIHV_H */

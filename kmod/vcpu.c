@@ -86,6 +86,11 @@ static int vcpu_run_loop(struct minihv_vcpu *vcpu)
 
 	down_read(&vm->slots_lock);
 	for (;;) {
+		/* Set by an exit handler, or by minihv_complete_pending(). */
+		if (unlikely(vcpu->triple_fault)) {
+			r = minihv_exit_triple_fault(vcpu);
+			break;
+		}
 		if (signal_pending(current)) {
 			vcpu->run->exit_reason = KVM_EXIT_INTR;
 			r = -EINTR;

@@ -838,12 +838,6 @@ static int exit_shutdown(struct minihv_vcpu *vcpu)
 	return minihv_exit_shutdown(vcpu);
 }
 
-/* A triple fault found by software (shadow paging): as a shutdown exit. */
-int svm_triple_fault(struct minihv_vcpu *vcpu)
-{
-	return exit_shutdown(vcpu);
-}
-
 /*
  * VMMCALL: minihv's hypercalls (uapi/minihv.h).  MINIHV_HC_NOP returns 0
  * in RAX and is handled without leaving the kernel (benchmarks use it);

@@ -185,8 +185,9 @@ int svm_shadow_set_efer(struct minihv_vcpu *vcpu, u64 data, bool host)
  *
  * A fault while another #PF or a contributory exception was being
  * delivered is a #DF, one while a #DF was being delivered a triple fault
- * (see svm_shadow_exit_pf).  An external interrupt whose delivery faulted
- * stays pending in V_IRQ: the guest takes it after its #PF handler.
+ * (with either paging: the run loop ends it, minihv_exit_triple_fault()).
+ * An external interrupt whose delivery faulted stays pending in V_IRQ:
+ * the guest takes it after its #PF handler.
  */
 void svm_inject_page_fault(struct minihv_vcpu *vcpu, u64 cr2, u32 error)
 {
@@ -199,7 +200,7 @@ void svm_inject_page_fault(struct minihv_vcpu *vcpu, u64 cr2, u32 error)
 
 		if (vec == X86_TRAP_DF) {
 			svm->event_inj = 0;
-			svm->sp.triple = true;
+			minihv_request_triple_fault(vcpu);
 			return;
 		}
 		if (vec == X86_TRAP_PF || vec == X86_TRAP_DE ||
@@ -569,16 +570,10 @@ int svm_shadow_exit_pf(struct minihv_vcpu *vcpu)
 	struct svm_vcpu *svm = to_svm(vcpu);
 	struct vmcb_control_area *c = &svm->vmcb->control;
 	struct minihv_paging p;
-	int r;
 
 	shadow_paging(vcpu, &p);
-	r = minihv_shadow_fault(vcpu, &svm->sp.mmu, &p, c->exit_info_2,
-				c->exit_info_1);
-	if (svm->sp.triple) {
-		svm->sp.triple = false;
-		return svm_triple_fault(vcpu);
-	}
-	return r;
+	return minihv_shadow_fault(vcpu, &svm->sp.mmu, &p, c->exit_info_2,
+				   c->exit_info_1);
 }
 
 /* INVLPG m: that page, or the whole tree if the address is not known. */

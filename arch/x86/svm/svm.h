@@ -40,7 +40,6 @@ struct svm_shadow {
 	u64 cr4;
 	u64 efer;			/* without SVME */
 	s64 gen;			/* of the memory slots, last synced */
-	bool triple;			/* a #PF hit #DF delivery */
 };
 
 /* Per vCPU. */
@@ -86,7 +85,6 @@ void svm_request_window(struct minihv_vcpu *vcpu, bool nmi);
 void svm_vcpu_reset(struct minihv_vcpu *vcpu);
 const char *svm_exit_name(unsigned int reason);
 void svm_inject_page_fault(struct minihv_vcpu *vcpu, u64 cr2, u32 error);
-int svm_triple_fault(struct minihv_vcpu *vcpu);
 
 /* shadow.c: shadow paging, when svm_npt is off. */
 void svm_shadow_init(struct minihv_vcpu *vcpu);

@@ -1137,7 +1137,7 @@ void vmx_inject_page_fault(struct minihv_vcpu *vcpu, u64 cr2, u32 error)
 
 		if (vec == 8) {
 			vmx->event_inj = 0;
-			vmx->sp.triple = true;
+			minihv_request_triple_fault(vcpu);
 			return;
 		}
 		if (vec == 14 || vec == 0 || (vec >= 10 && vec <= 13)) {
@@ -1268,9 +1268,6 @@ static int exit_nop(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
 	return 1;
 }
 
-static int exit_triple_fault(struct minihv_vcpu *vcpu,
-			     const struct vmx_exit *e);
-
 static int exit_exception_nmi(struct minihv_vcpu *vcpu,
 			      const struct vmx_exit *e)
 {
@@ -1279,20 +1276,14 @@ static int exit_exception_nmi(struct minihv_vcpu *vcpu,
 		return 1;
 	/* #PF: only intercepted for shadow paging. */
 	if (!vmx_cfg.ept_ug && (e->intr_info & INTR_INFO_VECTOR_MASK) == 14) {
-		struct vmx_vcpu *vmx = to_vmx(vcpu);
 		u32 error;
-		int r;
 
 		if (!vmx_get(vcpu))
 			return -EIO;
 		error = vmcs_read(VM_EXIT_INTR_ERROR_CODE);
 		vmx_put();
-		r = vmx_shadow_exit_pf(vcpu, e->qual, error);
-		if (vmx->sp.triple) {
-			vmx->sp.triple = false;
-			return exit_triple_fault(vcpu, e);
-		}
-		return r;
+		/* A triple fault it finds ends in the run loop. */
+		return vmx_shadow_exit_pf(vcpu, e->qual, error);
 	}
 	/* Real mode in v86 mode: every exception exits. */
 	if (to_vmx(vcpu)->rm.vm86)

@@ -68,7 +68,6 @@ struct vmx_shadow {
 	u64 efer;
 	u64 loaded_root;		/* in GUEST_CR3 */
 	s64 gen;			/* of the memory slots, last synced */
-	bool triple;			/* a #PF hit #DF delivery */
 };
 
 /*
