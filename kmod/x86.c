@@ -9,6 +9,7 @@
 #define pr_fmt(fmt) "minihv: " fmt
 
 #include <linux/kvm.h>
+#include <asm/cpufeature.h>
 #include <asm/msr-index.h>
 #include <asm/pgtable.h>
 #include <asm/processor.h>
@@ -38,12 +39,46 @@ bool minihv_cr0_valid(u64 cr0)
 	return true;
 }
 
+/*
+ * The CR4 bits of features the host CPU does not have (as KVM's
+ * __cr4_reserved_bits()): the CPU refuses them at VM entry, a failed
+ * entry, so a guest's MOV to CR4 gets #GP and KVM_SET_SREGS -EINVAL, as
+ * on the CPU itself.
+ */
+static u64 cr4_host_reserved(void)
+{
+	static const struct {
+		u16 feature;
+		u64 bits;
+	} need[] = {
+		{ X86_FEATURE_VME, X86_CR4_VME | X86_CR4_PVI },
+		{ X86_FEATURE_DE, X86_CR4_DE },
+		{ X86_FEATURE_PSE, X86_CR4_PSE },
+		{ X86_FEATURE_PAE, X86_CR4_PAE },
+		{ X86_FEATURE_MCE, X86_CR4_MCE },
+		{ X86_FEATURE_PGE, X86_CR4_PGE },
+		{ X86_FEATURE_FXSR, X86_CR4_OSFXSR },
+		{ X86_FEATURE_XMM, X86_CR4_OSXMMEXCPT },
+		{ X86_FEATURE_FSGSBASE, X86_CR4_FSGSBASE },
+		{ X86_FEATURE_XSAVE, X86_CR4_OSXSAVE },
+		{ X86_FEATURE_SMEP, X86_CR4_SMEP },
+		{ X86_FEATURE_SMAP, X86_CR4_SMAP },
+	};
+	u64 reserved = 0;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(need); i++)
+		if (!boot_cpu_has(need[i].feature))
+			reserved |= need[i].bits;
+	/* Guest 5-level paging only where the host has it. */
+	if (!pgtable_l5_enabled())
+		reserved |= X86_CR4_LA57;
+	return reserved;
+}
+
 bool minihv_cr4_valid(u64 cr4)
 {
-	if (cr4 & ~(u64)CR4_ALLOWED)
-		return false;
-	/* Guest 5-level paging only where the host has it. */
-	return !(cr4 & X86_CR4_LA57) || pgtable_l5_enabled();
+	return !(cr4 & ~(u64)CR4_ALLOWED) && !(cr4 & cr4_host_reserved());
 }
 
 /*

@@ -1036,6 +1036,64 @@ static void svm_load_asid(struct minihv_vcpu *vcpu, int cpu)
 	c->asid = svm->asid;
 }
 
+/* The 10 segments from ES to TR follow each other in the save area. */
+static_assert(offsetof(struct vmcb_save_area, tr) -
+	      offsetof(struct vmcb_save_area, es) ==
+	      9 * sizeof(struct vmcb_seg));
+
+static struct vmcb_seg *save_segs(struct vmcb_save_area *s)
+{
+	return (struct vmcb_seg *)((char *)s +
+				   offsetof(struct vmcb_save_area, es));
+}
+
+static void svm_save_entry(struct svm_vcpu *svm)
+{
+	struct vmcb_save_area *s = &svm->vmcb->save;
+	struct svm_entry_save *e = &svm->entry;
+
+	memcpy(e->seg, save_segs(s), sizeof(e->seg));
+	e->efer = s->efer;
+	e->cr0 = s->cr0;
+	e->cr2 = s->cr2;
+	e->cr3 = s->cr3;
+	e->cr4 = s->cr4;
+	e->dr6 = s->dr6;
+	e->dr7 = s->dr7;
+	e->cpl = s->cpl;
+	e->event_inj = svm->event_inj;
+	e->event_inj_err = svm->event_inj_err;
+}
+
+/*
+ * VMRUN refused the state (VMEXIT_INVALID): nothing ran.  The save area
+ * gets back what was entered with, RAX/RSP/RIP/RFLAGS stay the vCPU's,
+ * and the event that was to be injected is still to be.
+ */
+static void svm_entry_failed(struct minihv_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct vmcb_save_area *s = &svm->vmcb->save;
+	struct svm_entry_save *e = &svm->entry;
+
+	memcpy(save_segs(s), e->seg, sizeof(e->seg));
+	s->efer = e->efer;
+	s->cr0 = e->cr0;
+	s->cr2 = e->cr2;
+	s->cr3 = e->cr3;
+	s->cr4 = e->cr4;
+	s->dr6 = e->dr6;
+	s->dr7 = e->dr7;
+	s->cpl = e->cpl;
+	s->rax = vcpu->regs[VCPU_RAX];
+	s->rsp = vcpu->regs[VCPU_RSP];
+	s->rip = vcpu->rip;
+	s->rflags = vcpu->rflags;
+	svm->event_inj = e->event_inj;
+	svm->event_inj_err = e->event_inj_err;
+	svm->vmcb->control.event_inj = 0;
+}
+
 /*
  * One round trip: enter the guest, come back, handle the exit.  Called
  * with vcpu->mutex and slots_lock (read) held, preemption enabled, the
@@ -1065,6 +1123,7 @@ int svm_vcpu_run(struct minihv_vcpu *vcpu)
 	/* An emulated instruction ends the STI/MOV SS shadow. */
 	if (vcpu->rip != svm->exit_rip)
 		c->int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
+	svm_save_entry(svm);
 
 	preempt_disable();
 	svm_load_asid(vcpu, smp_processor_id());
@@ -1099,15 +1158,19 @@ int svm_vcpu_run(struct minihv_vcpu *vcpu)
 	local_irq_enable();
 	preempt_enable();
 
+	code = c->exit_code | (u64)c->exit_code_hi << 32;
+	if (code == (u64)SVM_EXIT_ERR)
+		code = (u32)SVM_EXIT_ERR;
+	if (unlikely(code == (u32)SVM_EXIT_ERR)) {
+		/* Not the guest's state: never read it back. */
+		svm_entry_failed(vcpu);
+		return svm_handle_exit(vcpu, code);
+	}
 	vcpu->regs[VCPU_RAX] = vmcb->save.rax;
 	vcpu->regs[VCPU_RSP] = vmcb->save.rsp;
 	vcpu->rip = vmcb->save.rip;
 	vcpu->rflags = vmcb->save.rflags;
 	svm->exit_rip = vcpu->rip;
 	svm_sync_events(vcpu);
-
-	code = c->exit_code | (u64)c->exit_code_hi << 32;
-	if (code == (u64)SVM_EXIT_ERR)
-		code = (u32)SVM_EXIT_ERR;
 	return svm_handle_exit(vcpu, code);
 }

@@ -42,6 +42,27 @@ struct svm_shadow {
 	s64 gen;			/* of the memory slots, last synced */
 };
 
+/*
+ * What a VMRUN that fails its consistency checks (VMEXIT_INVALID) may have
+ * overwritten in the save area: QEMU's TCG stores its current state there,
+ * by then the host's (RIP, RSP, CR3, segments).  Copied before each VMRUN
+ * and put back after a failed one (see svm_vcpu_run()), so that userspace
+ * reads the refused guest state, never the host's.
+ */
+struct svm_entry_save {
+	struct vmcb_seg seg[10];	/* ES CS SS DS FS GS GDTR LDTR IDTR TR */
+	u64 efer;
+	u64 cr0;
+	u64 cr2;
+	u64 cr3;
+	u64 cr4;
+	u64 dr6;
+	u64 dr7;
+	u8 cpl;
+	u32 event_inj;
+	u32 event_inj_err;
+};
+
 /* Per vCPU. */
 struct svm_vcpu {
 	struct vmcb *vmcb;
@@ -61,6 +82,7 @@ struct svm_vcpu {
 	u64 nmi_iret_rip;		/* ... this RIP */
 	bool nmi_step;			/* TF set to see the IRET retire */
 	struct svm_shadow sp;		/* npt=0 only, see shadow.c */
+	struct svm_entry_save entry;	/* the state of the last VMRUN */
 };
 
 void __svm_vcpu_run(u64 vmcb_pa, u64 *regs, u64 host_save_pa);
