@@ -558,6 +558,20 @@ static const struct dcase sys_cases[] = {
 	{ M16, "0f a2", "E:OPCODE" },		/* CPUID exits itself */
 	{ M16, "0f 01 16 40", "E:TRUNC" },
 	{ M16, "66 66 66 66 66 66 66 66 66 66 66 66 66 66 0f 09", "E:LONG" },
+	/*
+	 * What SVM's shadow paging decodes (arch/x86/svm/shadow.c): 15 bytes
+	 * at most, never a byte past them, however long the input is.
+	 */
+	{ M64, "3e 3e 3e 3e 3e 3e 3e 3e 3e 3e 3e 3e 0f 22 e0",
+	  "15 movtocr o8 a8 s0 c4 r0" },
+	{ M64, "3e 3e 3e 3e 3e 3e 3e 3e 3e 3e 3e 3e 3e 0f 22 e0 c3", "E:LONG" },
+	{ M64, "0f 01 bc 24 00 00 00 40",
+	  "8 invlpg o4 a8 s0 m=ss:r4+0x40000000" },
+	{ M64, "3e 3e 3e 3e 3e 3e 3e 3e 3e 3e 3e 3e 0f 01 bc 24 00 00 00 40 c3",
+	  "E:LONG" },
+	{ M64, "3e 3e 3e 3e 3e 3e 3e 3e 3e 3e 3e 0f 01 bc 24 00 00 00 40",
+	  "E:LONG" },
+	{ M64, "3e 3e 3e 3e 3e 3e 3e 3e 3e 3e 3e 3e 3e 3e 3e 3e 3e", "E:LONG" },
 };
 
 static void decode1(struct minihv_insn *in, int mode, const char *hex)

@@ -12,16 +12,14 @@
  *
  * Without decode assists (the lab's QEMU has none) the exits say neither
  * which register a MOV CR uses nor the INVLPG address, so the instruction
- * is fetched and decoded: MOV to/from CR0/3/4, CLTS, LMSW and SMSW with a
- * register operand, INVLPG with its memory operand's address (32/64-bit
- * addressing; otherwise it drops the whole shadow tree, which is always
- * allowed).
+ * is fetched and decoded by kmod/decode.c (minihv_decode_sys()): MOV
+ * to/from CR0/3/4, CLTS, LMSW and SMSW with a register operand, INVLPG
+ * with its memory operand's address.
  */
 #define pr_fmt(fmt) "minihv: " fmt
 
 #include <linux/kernel.h>
 #include <linux/mm.h>
-#include <asm/unaligned.h>
 #include <asm/processor.h>
 #include <asm/processor-flags.h>
 #include <asm/svm.h>
@@ -217,218 +215,135 @@ void svm_inject_page_fault(struct minihv_vcpu *vcpu, u64 cr2, u32 error)
  * Decoding the intercepted instruction
  */
 
-struct shadow_insn {
-	u8 op;			/* second opcode byte (after 0F) */
-	u8 modrm;
-	u8 reg;			/* ModRM.reg | REX.R << 3 */
-	u8 rm;			/* ModRM.rm | REX.B << 3 */
-	u8 len;
-	bool mode64;
-	bool has_ea;		/* @ea is the memory operand's linear address */
-	u64 ea;
-};
-
-static bool mode64(struct minihv_vcpu *vcpu)
+/* The guest's paging controls: its own view, with either paging. */
+static void guest_paging(struct minihv_vcpu *vcpu, struct minihv_paging *p)
 {
-	struct svm_vcpu *svm = to_svm(vcpu);
+	struct vmcb_save_area *s = &to_svm(vcpu)->vmcb->save;
 
-	return (svm->sp.efer & EFER_LMA) && (svm->vmcb->save.cs.attrib & SEG_L);
+	if (!svm_npt) {
+		shadow_paging(vcpu, p);
+		return;
+	}
+	p->cr0 = s->cr0;
+	p->cr3 = s->cr3;
+	p->cr4 = s->cr4;
+	p->efer = s->efer & ~EFER_SVME;
+	p->rflags = vcpu->rflags;
 }
 
-/* Bytes of a memory operand after the opcode: ModRM, SIB, displacement. */
-static unsigned int modrm_len(const u8 *b, unsigned int asz)
+static enum minihv_dec_mode dec_mode(struct minihv_vcpu *vcpu,
+				     const struct minihv_paging *p)
 {
-	unsigned int mod = b[0] >> 6, rm = b[0] & 7, len = 1;
+	u16 attrib = to_svm(vcpu)->vmcb->save.cs.attrib;
 
-	if (asz == 2) {
-		if (mod == 0 && rm == 6)
-			return 3;
-		return 1 + (mod == 1 ? 1 : mod == 2 ? 2 : 0);
-	}
-	if (mod != 3 && rm == 4) {
-		len++;
-		if (mod == 0 && (b[1] & 7) == 5)
-			len += 4;
-	}
-	if (mod == 0 && rm == 5)
-		len += 4;
-	else if (mod == 1)
-		len += 1;
-	else if (mod == 2)
-		len += 4;
-	return len;
+	if ((p->efer & EFER_LMA) && (attrib & SEG_L))
+		return MINIHV_MODE_64;
+	if (attrib & SEG_DB)
+		return MINIHV_MODE_32;
+	return MINIHV_MODE_16;
 }
 
 /*
- * The linear address of the memory operand whose ModRM is at @b (32- or
- * 64-bit addressing; 16-bit is not done), with segment override @seg
- * (a prefix byte, or 0).  False if it cannot say.
+ * Fetch and decode (kmod/decode.c, minihv_decode_sys()) the instruction
+ * at CS:RIP, for the exits without decode assists (shadow paging's, MOV
+ * DR's): the bytes of its page, and of the next one only if the
+ * instruction goes on there.  The decoder never reads past the bytes
+ * fetched.  The guest may have rewritten the instruction since the exit
+ * (another vCPU, a DMA): a fetch fault is its #PF, more than 15 bytes its
+ * #GP, as the CPU would give them.  Returns 0, 1 if an exception was
+ * queued, or a negative decode error.
  */
-static bool modrm_ea(struct minihv_vcpu *vcpu, const u8 *b, unsigned int asz,
-		     u8 rex, u8 seg, u64 next_rip, bool mode64, u64 *la)
+int svm_decode_insn(struct minihv_vcpu *vcpu, struct minihv_insn *in)
 {
 	struct vmcb_save_area *s = &to_svm(vcpu)->vmcb->save;
-	unsigned int mod = b[0] >> 6, rm = b[0] & 7, off = 1;
-	int base = -1, index = -1, scale = 0;
-	bool rip_rel = false, stack = false;
-	u64 ea = 0, sbase;
-
-	if (asz == 2 || mod == 3)
-		return false;
-	if (rm == 4) {
-		u8 sib = b[1];
-
-		off++;
-		scale = sib >> 6;
-		index = ((sib >> 3) & 7) | ((rex & 2) << 2);
-		if (index == 4)
-			index = -1;
-		base = (sib & 7) | ((rex & 1) << 3);
-		if ((sib & 7) == 5 && mod == 0)
-			base = -1;
-	} else if (rm == 5 && mod == 0) {
-		rip_rel = mode64;
-	} else {
-		base = rm | ((rex & 1) << 3);
-	}
-	if (mod == 1)
-		ea = (s64)(s8)b[off];
-	else if (mod == 2 || (mod == 0 && (base < 0 || rip_rel || rm == 5)))
-		ea = (s64)(s32)get_unaligned((u32 *)&b[off]);
-	if (base >= 0) {
-		ea += vcpu->regs[base];
-		stack = base == VCPU_RSP || base == VCPU_RBP;
-	}
-	if (index >= 0)
-		ea += vcpu->regs[index] << scale;
-	if (rip_rel)
-		ea += next_rip;
-	if (asz == 4)
-		ea = (u32)ea;
-
-	switch (seg) {
-	case 0x26:
-		sbase = s->es.base;
-		break;
-	case 0x2e:
-		sbase = s->cs.base;
-		break;
-	case 0x36:
-		sbase = s->ss.base;
-		break;
-	case 0x64:
-		sbase = s->fs.base;
-		break;
-	case 0x65:
-		sbase = s->gs.base;
-		break;
-	case 0x3e:
-		sbase = s->ds.base;
-		break;
-	default:
-		sbase = stack ? s->ss.base : s->ds.base;
-	}
-	if (mode64 && seg != 0x64 && seg != 0x65)
-		sbase = 0;
-	*la = mode64 ? sbase + ea : (u32)(sbase + ea);
-	return true;
-}
-
-/*
- * Fetch and decode the 0F-prefixed instruction at RIP.  Returns 0, 1 if
- * a #PF was injected (the fetch faulted), or -EOPNOTSUPP.
- */
-static int shadow_decode(struct minihv_vcpu *vcpu, struct shadow_insn *in)
-{
-	struct vmcb_save_area *s = &to_svm(vcpu)->vmcb->save;
+	u32 access = PFERR_I | (s->cpl == 3 ? PFERR_U : 0);
+	enum minihv_dec_mode mode;
+	u8 b[MINIHV_INSN_MAX];
 	struct minihv_paging p;
 	struct minihv_walk w;
-	unsigned int i = 0, n, asz;
-	u8 b[MINIHV_INSN_MAX + 4] = { };
-	u8 rex = 0, seg = 0;
-	bool asz_override = false;
+	unsigned int n;
 	u64 la;
 	int r;
 
-	shadow_paging(vcpu, &p);
-	in->mode64 = mode64(vcpu);
+	guest_paging(vcpu, &p);
+	mode = dec_mode(vcpu, &p);
 	la = s->cs.base + vcpu->rip;
-	if (!in->mode64)
+	if (mode != MINIHV_MODE_64)
 		la = (u32)la;
 	n = min_t(unsigned int, MINIHV_INSN_MAX,
 		  PAGE_SIZE - offset_in_page(la));
-	r = minihv_read_gva(vcpu, &p, la, b, n,
-			    PFERR_I | (s->cpl == 3 ? PFERR_U : 0), &w);
+	r = minihv_read_gva(vcpu, &p, la, b, n, access, &w);
+	if (!r) {
+		r = minihv_decode_sys(in, b, n, mode);
+		if (r != MINIHV_DEC_E_TRUNC || n == MINIHV_INSN_MAX)
+			goto out;
+		/* It goes on in the next page. */
+		la += n;
+		if (mode != MINIHV_MODE_64)
+			la = (u32)la;
+		r = minihv_read_gva(vcpu, &p, la, b + n, MINIHV_INSN_MAX - n,
+				    access, &w);
+		if (!r)
+			r = minihv_decode_sys(in, b, MINIHV_INSN_MAX, mode);
+	}
 	if (r == -EFAULT) {
-		svm_inject_page_fault(vcpu, w.gva, w.error);
+		minihv_ops->inject_page_fault(vcpu, w.gva, w.error);
 		return 1;
 	}
-	if (r)
+	if (r && r != MINIHV_DEC_E_LONG)
 		return -EOPNOTSUPP;
-	/* The rest, if it is there: a short instruction does not need it. */
-	if (n < MINIHV_INSN_MAX)
-		minihv_read_gva(vcpu, &p, in->mode64 ? la + n : (u32)(la + n),
-				b + n, MINIHV_INSN_MAX - n,
-				PFERR_I | (s->cpl == 3 ? PFERR_U : 0), &w);
-
-	for (; i < MINIHV_INSN_MAX; i++) {
-		if (b[i] == 0x67)
-			asz_override = true;
-		else if (b[i] == 0x26 || b[i] == 0x2e || b[i] == 0x36 ||
-			 b[i] == 0x3e || b[i] == 0x64 || b[i] == 0x65)
-			seg = b[i];
-		else if (b[i] != 0x26 && b[i] != 0x2e && b[i] != 0x36 &&
-			 b[i] != 0x3e && b[i] != 0x64 && b[i] != 0x65 &&
-			 b[i] != 0x66 && b[i] != 0xf0 && b[i] != 0xf2 &&
-			 b[i] != 0xf3)
-			break;
+out:
+	if (r == MINIHV_DEC_E_LONG) {
+		minihv_queue_gp(vcpu, 0);
+		return 1;
 	}
-	if (in->mode64 && (b[i] & 0xf0) == 0x40)
-		rex = b[i++];
-	if (i > MINIHV_INSN_MAX - 3 || b[i] != 0x0f)
-		return -EOPNOTSUPP;
-	in->op = b[i + 1];
-	in->has_ea = false;
-	in->modrm = b[i + 2];
-	in->reg = ((in->modrm >> 3) & 7) | ((rex & 4) << 1);
-	in->rm = (in->modrm & 7) | ((rex & 1) << 3);
-	if (in->mode64)
-		asz = asz_override ? 4 : 8;
-	else if (s->cs.attrib & SEG_DB)
-		asz = asz_override ? 2 : 4;
-	else
-		asz = asz_override ? 4 : 2;
-	switch (in->op) {
-	case 0x06:			/* CLTS */
-		in->len = i + 2;
+	return r;
+}
+
+/* The linear address of INVLPG's operand (limits are not checked). */
+static u64 shadow_ea(struct minihv_vcpu *vcpu, const struct minihv_insn *in)
+{
+	struct vmcb_save_area *s = &to_svm(vcpu)->vmcb->save;
+	u64 off = minihv_insn_ea(in, &in->mem, vcpu->regs,
+				 minihv_insn_next_rip(in, vcpu->rip));
+	const struct vmcb_seg *seg;
+
+	switch (in->mem.seg) {
+	case MINIHV_SEG_ES:
+		seg = &s->es;
 		break;
-	case 0x20:			/* MOV r, CRn */
-	case 0x22:			/* MOV CRn, r */
-		in->len = i + 3;
+	case MINIHV_SEG_CS:
+		seg = &s->cs;
 		break;
-	case 0x01:			/* group 7: INVLPG, LMSW, SMSW */
-		in->len = i + 2 + modrm_len(&b[i + 2], asz);
-		in->has_ea = modrm_ea(vcpu, &b[i + 2], asz, rex, seg,
-				      vcpu->rip + in->len, in->mode64,
-				      &in->ea);
+	case MINIHV_SEG_SS:
+		seg = &s->ss;
+		break;
+	case MINIHV_SEG_FS:
+		seg = &s->fs;
+		break;
+	case MINIHV_SEG_GS:
+		seg = &s->gs;
 		break;
 	default:
-		return -EOPNOTSUPP;
+		seg = &s->ds;
 	}
-	return 0;
+	if (in->mode != MINIHV_MODE_64)
+		return (u32)(seg->base + off);
+	if (in->mem.seg == MINIHV_SEG_FS || in->mem.seg == MINIHV_SEG_GS)
+		return seg->base + off;
+	return off;
 }
 
-static u64 gpr_read(struct minihv_vcpu *vcpu, const struct shadow_insn *in)
+static u64 gpr_read(struct minihv_vcpu *vcpu, const struct minihv_insn *in)
 {
-	u64 v = vcpu->regs[in->rm];
-
-	return in->mode64 ? v : (u32)v;
+	return minihv_reg_get(vcpu->regs, in->rm, in->opsize, false);
 }
 
-static void gpr_write(struct minihv_vcpu *vcpu, const struct shadow_insn *in,
+static void gpr_write(struct minihv_vcpu *vcpu, const struct minihv_insn *in,
 		      u64 v)
 {
-	vcpu->regs[in->rm] = in->mode64 ? v : (u32)v;
+	vcpu->regs[in->rm] = minihv_reg_put(vcpu->regs[in->rm], v, in->opsize,
+					    false);
 }
 
 static int shadow_unsupported(struct minihv_vcpu *vcpu, int r)
@@ -506,62 +421,64 @@ static int shadow_set_cr3(struct minihv_vcpu *vcpu, u64 val)
 int svm_shadow_exit_cr(struct minihv_vcpu *vcpu)
 {
 	struct svm_shadow *sp = &to_svm(vcpu)->sp;
-	struct shadow_insn in;
+	struct minihv_insn in;
 	u64 val;
 	int r;
 
-	r = shadow_decode(vcpu, &in);
+	r = svm_decode_insn(vcpu, &in);
 	if (r > 0)
 		return 1;
 	if (r)
 		return shadow_unsupported(vcpu, r);
 
 	switch (in.op) {
-	case 0x06:
+	case MINIHV_OP_CLTS:
 		r = shadow_set_cr0(vcpu, sp->cr0 & ~X86_CR0_TS);
 		break;
-	case 0x20:
-		if (in.reg == 0)
+	case MINIHV_OP_MOV_FROM_CR:
+		if (in.ctl == 0)
 			val = sp->cr0;
-		else if (in.reg == 3)
+		else if (in.ctl == 3)
 			val = sp->cr3;
-		else if (in.reg == 4)
+		else if (in.ctl == 4)
 			val = sp->cr4;
 		else
-			return shadow_unsupported(vcpu, in.reg);
+			return shadow_unsupported(vcpu, in.ctl);
 		gpr_write(vcpu, &in, val);
 		break;
-	case 0x22:
+	case MINIHV_OP_MOV_TO_CR:
 		val = gpr_read(vcpu, &in);
-		if (in.reg == 0)
+		if (in.ctl == 0)
 			r = shadow_set_cr0(vcpu, val);
-		else if (in.reg == 3)
+		else if (in.ctl == 3)
 			r = shadow_set_cr3(vcpu, val);
-		else if (in.reg == 4)
+		else if (in.ctl == 4)
 			r = shadow_set_cr4(vcpu, val);
 		else
-			return shadow_unsupported(vcpu, in.reg);
+			return shadow_unsupported(vcpu, in.ctl);
 		break;
-	case 0x01:
-		if ((in.modrm >> 6) != 3)
-			return shadow_unsupported(vcpu, in.modrm);
-		if (((in.modrm >> 3) & 7) == 4) {		/* SMSW */
-			gpr_write(vcpu, &in, (u32)sp->cr0);
-		} else if (((in.modrm >> 3) & 7) == 6) {	/* LMSW */
-			val = gpr_read(vcpu, &in) & 0xf;
-			/* LMSW sets PE but never clears it. */
-			val |= sp->cr0 & X86_CR0_PE;
-			r = shadow_set_cr0(vcpu, (sp->cr0 & ~0xfULL) | val);
-		} else {
-			return shadow_unsupported(vcpu, in.modrm);
-		}
+	case MINIHV_OP_SMSW:
+		if (in.rm < 0)
+			return shadow_unsupported(vcpu, in.op);
+		gpr_write(vcpu, &in, (u32)sp->cr0);
 		break;
+	case MINIHV_OP_LMSW:
+		if (in.rm < 0)
+			return shadow_unsupported(vcpu, in.op);
+		val = vcpu->regs[in.rm] & 0xf;
+		/* LMSW sets PE but never clears it. */
+		val |= sp->cr0 & X86_CR0_PE;
+		r = shadow_set_cr0(vcpu, (sp->cr0 & ~0xfULL) | val);
+		break;
+	default:
+		/* Not what made the exit: the guest rewrote it since. */
+		return shadow_unsupported(vcpu, in.op);
 	}
 	if (r) {
 		minihv_queue_gp(vcpu, 0);
 		return 1;
 	}
-	vcpu->rip += in.len;
+	vcpu->rip = minihv_insn_next_rip(&in, vcpu->rip);
 	return 1;
 }
 
@@ -576,23 +493,19 @@ int svm_shadow_exit_pf(struct minihv_vcpu *vcpu)
 				   c->exit_info_1);
 }
 
-/* INVLPG m: that page, or the whole tree if the address is not known. */
+/* INVLPG m: that page. */
 int svm_shadow_exit_invlpg(struct minihv_vcpu *vcpu)
 {
 	struct svm_shadow *sp = &to_svm(vcpu)->sp;
-	struct shadow_insn in;
+	struct minihv_insn in;
 	int r;
 
-	r = shadow_decode(vcpu, &in);
+	r = svm_decode_insn(vcpu, &in);
 	if (r > 0)
 		return 1;
-	if (r || in.op != 0x01 || ((in.modrm >> 3) & 7) != 7 ||
-	    (in.modrm >> 6) == 3)
-		return shadow_unsupported(vcpu, r);
-	if (in.has_ea)
-		minihv_shadow_invlpg(&sp->mmu, in.ea);
-	else
-		minihv_shadow_zap(&sp->mmu);
-	vcpu->rip += in.len;
+	if (r || in.op != MINIHV_OP_INVLPG)
+		return shadow_unsupported(vcpu, r ? r : in.op);
+	minihv_shadow_invlpg(&sp->mmu, shadow_ea(vcpu, &in));
+	vcpu->rip = minihv_insn_next_rip(&in, vcpu->rip);
 	return 1;
 }

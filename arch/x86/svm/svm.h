@@ -119,6 +119,8 @@ int svm_shadow_set_efer(struct minihv_vcpu *vcpu, u64 data, bool host);
 int svm_shadow_exit_cr(struct minihv_vcpu *vcpu);
 int svm_shadow_exit_pf(struct minihv_vcpu *vcpu);
 int svm_shadow_exit_invlpg(struct minihv_vcpu *vcpu);
+struct minihv_insn;
+int svm_decode_insn(struct minihv_vcpu *vcpu, struct minihv_insn *in);
 int svm_guest_setup(void);
 void svm_guest_unsetup(void);
 
