@@ -167,7 +167,7 @@ static int hw_cpu_offline(unsigned int cpu)
  * Reboot and kexec: VMX blocks INIT, so every CPU must leave VMX operation
  * before the machine is reset or another kernel takes over.  Refuse new
  * VMs from here on.  (Crashes take the kernel's emergency path instead,
- * see the VMX backend's emergency callback.)
+ * see the backends' emergency callbacks.)
  */
 static int hw_reboot(struct notifier_block *nb, unsigned long code, void *v)
 {

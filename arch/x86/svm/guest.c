@@ -23,6 +23,7 @@
 #include <linux/mm.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
+#include <asm/asm.h>
 #include <asm/debugreg.h>
 #include <asm/fpu/api.h>
 #include <asm/msr.h>
@@ -42,20 +43,29 @@
 static struct page *svm_iopm, *svm_msrpm;
 static bool svm_tsc_aux;	/* the host has TSC_AUX: the guest gets its own */
 
-static inline void clgi(void)
+/*
+ * The SVM instructions #UD once SVM is off (EFER.SVME clear: reboot or a
+ * crash turned it off under this CPU): each goes on after a fault, as in
+ * vmenter.S, and svm_vcpu_run() finds out that the VMRUN did not happen.
+ */
+static inline void svm_clgi(void)
 {
-	asm volatile("clgi" ::: "memory");
+	asm volatile("1: clgi\n2:\n" _ASM_EXTABLE(1b, 2b) ::: "memory");
 }
 
-static inline void stgi(void)
+static inline void svm_stgi(void)
 {
-	asm volatile("stgi" ::: "memory");
+	asm volatile("1: stgi\n2:\n" _ASM_EXTABLE(1b, 2b) ::: "memory");
 }
 
 static inline void svm_vmsave(u64 pa)
 {
-	asm volatile("vmsave %%rax" : : "a" (pa) : "memory");
+	asm volatile("1: vmsave %%rax\n2:\n" _ASM_EXTABLE(1b, 2b)
+		     : : "a" (pa) : "memory");
 }
+
+/* In the VMCB's exit code until a VMRUN writes its own there. */
+#define SVM_EXIT_NOT_RUN	0xfffffffeU
 
 /* Instruction lengths for exits that have no next RIP. */
 #define LEN_CPUID	2
@@ -1095,6 +1105,21 @@ static void svm_entry_failed(struct minihv_vcpu *vcpu)
 }
 
 /*
+ * VMRUN faulted and the guest did not run: SVM was turned off under this
+ * CPU (a reboot or crash in progress: no more entries), or, with SVM still
+ * on, a minihv bug.  Either way this KVM_RUN ends in -EIO.
+ */
+static int svm_vmrun_faulted(struct minihv_vcpu *vcpu)
+{
+	u64 efer;
+
+	svm_entry_failed(vcpu);
+	rdmsrl(MSR_EFER, efer);
+	WARN_ONCE(efer & EFER_SVME, "minihv: VMRUN faulted with SVM on\n");
+	return -EIO;
+}
+
+/*
  * One round trip: enter the guest, come back, handle the exit.  Called
  * with vcpu->mutex and slots_lock (read) held, preemption enabled, the
  * guest's FPU state current.
@@ -1126,8 +1151,14 @@ int svm_vcpu_run(struct minihv_vcpu *vcpu)
 	svm_save_entry(svm);
 
 	preempt_disable();
-	svm_load_asid(vcpu, smp_processor_id());
 	local_irq_disable();
+	/* SVM went off on this CPU (reboot) since the VM was made. */
+	if (unlikely(!__this_cpu_read(svm_cpu.on))) {
+		local_irq_enable();
+		preempt_enable();
+		return -EIO;
+	}
+	svm_load_asid(vcpu, smp_processor_id());
 	/*
 	 * TSC_AUX (RDTSCP, RDPID): SVM does not switch it; the guest's stays
 	 * loaded until this CPU returns to userspace (kmod/uret.c).
@@ -1144,20 +1175,23 @@ int svm_vcpu_run(struct minihv_vcpu *vcpu)
 		return 1;
 	}
 	svm->event_inj = 0;	/* now in the VMCB for this entry */
+	c->exit_code = SVM_EXIT_NOT_RUN;
 	minihv_stats_entry(vcpu);
-	clgi();
+	svm_clgi();
 	/* What VMRUN leaves alone: FS/GS/TR/LDTR, syscall MSRs... */
 	host_save_pa = page_to_phys(this_cpu_read(svm_cpu.host_save));
 	svm_vmsave(host_save_pa);
 	__svm_vcpu_run(svm->vmcb_pa, vcpu->regs, host_save_pa);
 	minihv_guest_exit(vcpu);
-	stgi();
+	svm_stgi();
 	/* #VMEXIT disabled the host's breakpoints (DR7 = 0x400). */
 	if (hw_breakpoint_active())
 		hw_breakpoint_restore();
 	local_irq_enable();
 	preempt_enable();
 
+	if (unlikely(c->exit_code == SVM_EXIT_NOT_RUN))
+		return svm_vmrun_faulted(vcpu);
 	code = c->exit_code | (u64)c->exit_code_hi << 32;
 	if (code == (u64)SVM_EXIT_ERR)
 		code = (u32)SVM_EXIT_ERR;

@@ -4,9 +4,14 @@
  *
  * Turning SVM on for a CPU is two MSR writes: EFER.SVME, and VM_HSAVE_PA,
  * the page where VMRUN saves the host state it switches.  Neither needs
- * anything else to be undone, and the kernel's own emergency paths (crash,
- * emergency reboot) already clear EFER.SVME on every CPU
- * (cpu_emergency_disable_virtualization()).
+ * anything else to be undone.  The kernel's own emergency paths (crash,
+ * emergency reboot) clear EFER.SVME on every CPU
+ * (cpu_emergency_disable_virtualization(), which on 6.1 does it for SVM
+ * whoever uses it); minihv also fills the emergency callback slot while it
+ * has SVM on, as for VMX, so that its per-CPU state says SVM is off too.
+ * A vCPU finds SVM off before it enters (svm_cpu.on, with IRQs off), and
+ * an SVM instruction that faults because SVM went off under it is caught
+ * by its exception-table fixup (vmenter.S, guest.c).
  */
 #define pr_fmt(fmt) "minihv: " fmt
 
@@ -19,6 +24,7 @@
 #include <asm/msr.h>
 #include <asm/pgtable.h>
 #include <asm/processor.h>
+#include <asm/reboot.h>
 #include <asm/svm.h>
 #include <asm/virtext.h>
 
@@ -34,6 +40,7 @@ module_param(npt, bool, 0444);
 MODULE_PARM_DESC(npt, "Use nested page tables when the CPU has them (default 1; 0 = shadow paging)");
 
 static u32 svm_cpuid_eax, svm_cpuid_ebx, svm_cpuid_edx;
+static bool svm_emergency_registered;
 DEFINE_PER_CPU(struct svm_cpu, svm_cpu);
 u32 svm_max_asid;
 bool svm_npt;
@@ -95,13 +102,47 @@ static int svm_cpu_enable(void)
 	/* Force a new ASID generation, with a full flush, at first use. */
 	__this_cpu_write(svm_cpu.next_asid, svm_max_asid + 1);
 	__this_cpu_inc(svm_cpu.asid_generation);
+	__this_cpu_write(svm_cpu.on, true);
 	return 0;
 }
 
 static void svm_cpu_disable(void)
 {
+	__this_cpu_write(svm_cpu.on, false);
 	/* VM_HSAVE_PA to 0, STGI, EFER.SVME off. */
 	cpu_svm_disable();
+}
+
+/* Crash or emergency reboot, any context, on every CPU (NMI). */
+static void svm_emergency_disable(void)
+{
+	__this_cpu_write(svm_cpu.on, false);
+	cpu_emergency_svm_disable();
+}
+
+/*
+ * The one emergency callback slot: kvm_intel fills it, and later kernels'
+ * kvm_amd too, while kvm.ko is loaded: then minihv leaves it alone (filling
+ * a taken slot WARNs), and the kernel turns SVM off by itself.
+ */
+static void svm_hw_first(void)
+{
+	void *kvm_present = __symbol_get("kvm_rebooting");
+
+	if (kvm_present) {
+		__symbol_put("kvm_rebooting");
+		return;
+	}
+	cpu_emergency_register_virt_callback(svm_emergency_disable);
+	svm_emergency_registered = true;
+}
+
+static void svm_hw_last(void)
+{
+	if (!svm_emergency_registered)
+		return;
+	cpu_emergency_unregister_virt_callback(svm_emergency_disable);
+	svm_emergency_registered = false;
 }
 
 static void svm_fill_info(struct minihv_info *info)
@@ -127,6 +168,8 @@ static const struct minihv_vendor_ops svm_ops = {
 	.unsetup	= svm_unsetup,
 	.cpu_enable	= svm_cpu_enable,
 	.cpu_disable	= svm_cpu_disable,
+	.hw_first	= svm_hw_first,
+	.hw_last	= svm_hw_last,
 	.fill_info	= svm_fill_info,
 	.exit_name	= svm_exit_name,
 	.vm_init	= svm_vm_init,

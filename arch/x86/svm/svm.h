@@ -17,6 +17,7 @@ struct svm_cpu {
 	struct page *host_save;		/* VMSAVE area for the host */
 	u32 next_asid;			/* ASID allocator, see guest.c */
 	u64 asid_generation;
+	bool on;			/* EFER.SVME set by minihv */
 };
 
 DECLARE_PER_CPU(struct svm_cpu, svm_cpu);

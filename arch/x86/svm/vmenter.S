@@ -20,6 +20,12 @@
  *   - speculation barriers for a guest that may be hostile (RET untrain,
  *     IBPB when the kernel asks for it on VM exits, RSB fill) before any
  *     RET, and the guest's values scrubbed from the registers.
+ *
+ * Each SVM instruction has an exception-table fixup that goes on after
+ * it: if SVM was turned off under this CPU (reboot, crash: EFER.SVME
+ * cleared), VMLOAD/VMRUN/VMSAVE raise #UD, and then nothing ran.  The
+ * caller sees it (VMRUN left the VMCB's exit code as it set it) and says
+ * whether SVM was really off (svm_vcpu_run()).
  */
 #include <linux/linkage.h>
 #include <asm/asm.h>
@@ -44,7 +50,8 @@ SYM_FUNC_START(__svm_vcpu_run)
 	push	%rdi		/* vmcb_pa */
 
 	mov	%rdi, %rax
-	vmload	%rax
+1:	vmload	%rax
+2:
 
 	mov	%rsi, %rax
 	GUEST_GPRS_LOAD
@@ -57,18 +64,20 @@ SYM_FUNC_START(__svm_vcpu_run)
 	 */
 	sti
 	pop	%rax		/* vmcb_pa */
-	vmrun	%rax
-	cli
+3:	vmrun	%rax
+4:	cli
 
 	/* The VMCB's PA is back in RAX: VMRUN saved it in VM_HSAVE_PA. */
-	vmsave	%rax
+5:	vmsave	%rax
+6:
 
 	pop	%rax		/* regs */
 	GUEST_GPRS_SAVE
 
 	/* Host FS/GS/TR... back: percpu data is reachable again. */
 	pop	%rax		/* host_save_pa */
-	vmload	%rax
+7:	vmload	%rax
+8:
 
 	/* No guest-trained return prediction survives into the host. */
 	UNTRAIN_RET
@@ -85,4 +94,9 @@ SYM_FUNC_START(__svm_vcpu_run)
 	pop	%r15
 	pop	%rbp
 	RET
+
+	_ASM_EXTABLE(1b, 2b)
+	_ASM_EXTABLE(3b, 4b)
+	_ASM_EXTABLE(5b, 6b)
+	_ASM_EXTABLE(7b, 8b)
 SYM_FUNC_END(__svm_vcpu_run)
