@@ -6,7 +6,13 @@
  * The VMCB intercepts every port (a 12 KiB IOPM of ones) and every MSR (an
  * 8 KiB MSRPM of ones, shared by all vCPUs), CPUID, HLT, shutdown,
  * physical interrupts, NMIs and SMIs, and every SVM instruction and a few
- * others the guest must not run (they raise #UD in the guest).  Guest
+ * others the guest must not run (they raise #UD in the guest).  As
+ * kvm_amd, also what would reach host state: the debug registers (SVM
+ * switches only DR6/DR7: DR0-3 are kept here and loaded only around a
+ * VMRUN whose DR7 enables a breakpoint), RDPMC (no virtual PMU: the host's
+ * counters are not the guest's), WBINVD (a no-op for the guest: it would
+ * flush every cache of the host) and #MC, which is the host's: its
+ * handler runs, the guest never sees it.  Guest
  * memory is mapped by the nested page tables (kmod/tdp.c), filled one page
  * per nested page fault; a fault on a GPA outside every memory slot (or a
  * write to a read-only slot) is MMIO, decoded and sent to userspace by the
@@ -26,6 +32,7 @@
 #include <asm/asm.h>
 #include <asm/debugreg.h>
 #include <asm/fpu/api.h>
+#include <asm/mce.h>
 #include <asm/msr.h>
 #include <asm/pgtable.h>
 #include <asm/processor-flags.h>
@@ -34,6 +41,7 @@
 #include <asm/trapnr.h>
 
 #include "svm.h"
+#include "kmod/decode.h"
 #include "kmod/stats.h"
 #include "kmod/trace.h"
 
@@ -72,6 +80,8 @@ static inline void svm_vmsave(u64 pa)
 #define LEN_HLT		1
 #define LEN_RDWRMSR	2
 #define LEN_VMMCALL	3
+#define LEN_RDPMC	2
+#define LEN_WBINVD	2
 
 #define DR6_RESET	0xffff0ff0ULL
 #define DR7_RESET	0x400ULL
@@ -196,11 +206,21 @@ static void svm_init_vmcb(struct minihv_vcpu *vcpu)
 		INTERCEPT_VMLOAD, INTERCEPT_VMSAVE, INTERCEPT_STGI,
 		INTERCEPT_CLGI, INTERCEPT_SKINIT, INTERCEPT_MONITOR,
 		INTERCEPT_MWAIT, INTERCEPT_XSETBV, INTERCEPT_RDPRU,
+		INTERCEPT_RDPMC, INTERCEPT_WBINVD,
+		INTERCEPT_EXCEPTION_OFFSET + X86_TRAP_MC,
 	};
 	int i;
 
 	for (i = 0; i < ARRAY_SIZE(intercepts); i++)
 		c->intercepts[intercepts[i] / 32] |= BIT(intercepts[i] % 32);
+	/* Every read and write of DR0-DR7. */
+	for (i = 0; i < 8; i++) {
+		c->intercepts[(INTERCEPT_DR0_READ + i) / 32] |=
+			BIT((INTERCEPT_DR0_READ + i) % 32);
+		c->intercepts[(INTERCEPT_DR0_WRITE + i) / 32] |=
+			BIT((INTERCEPT_DR0_WRITE + i) % 32);
+	}
+	memset(svm->db, 0, sizeof(svm->db));
 	c->iopm_base_pa = page_to_phys(svm_iopm);
 	c->msrpm_base_pa = page_to_phys(svm_msrpm);
 	c->int_ctl = V_INTR_MASKING_MASK;
@@ -864,6 +884,105 @@ static int exit_vmmcall(struct minihv_vcpu *vcpu)
 	return 1;
 }
 
+/* The guest's CR4, whatever the paging. */
+static u64 svm_guest_cr4(struct minihv_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+
+	return svm_npt ? svm->vmcb->save.cr4 : svm->sp.cr4;
+}
+
+#define DR6_VOLATILE	0xe80fULL	/* B0-B3, BD, BS, BT */
+#define DR6_FIXED_1	0xffff07f0ULL
+#define DR7_VOLATILE	0xffff2bffULL
+#define DR7_BP_ENABLES	0xffULL
+
+/*
+ * MOV from/to DRn, decoded (no decode assists).  DR0-3 live here, DR6/DR7
+ * in the VMCB, with the architecture's fixed bits; DR4/DR5 are DR6/DR7
+ * unless CR4.DE (then #UD); a value above 32 bits in DR6/DR7 is #GP.
+ */
+static int exit_dr(struct minihv_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct vmcb_save_area *s = &svm->vmcb->save;
+	struct minihv_insn in;
+	unsigned int dr;
+	u64 val;
+	int r;
+
+	r = svm_decode_insn(vcpu, &in);
+	if (r > 0)
+		return 1;
+	if (r || (in.op != MINIHV_OP_MOV_FROM_DR &&
+		  in.op != MINIHV_OP_MOV_TO_DR)) {
+		u64 data[2] = { vcpu->rip, r ? r : in.op };
+
+		return minihv_exit_internal(vcpu, KVM_INTERNAL_ERROR_EMULATION,
+					    2, data);
+	}
+	dr = in.ctl;
+	if (dr == 4 || dr == 5) {
+		if (svm_guest_cr4(vcpu) & X86_CR4_DE)
+			dr = 8;
+		else
+			dr += 2;
+	}
+	if (dr > 7) {
+		minihv_queue_ud(vcpu);
+		return 1;
+	}
+	if (s->cpl) {
+		minihv_queue_gp(vcpu, 0);
+		return 1;
+	}
+	if (in.op == MINIHV_OP_MOV_FROM_DR) {
+		val = dr < 4 ? svm->db[dr] : dr == 6 ? s->dr6 : s->dr7;
+		vcpu->regs[in.rm] = minihv_reg_put(vcpu->regs[in.rm], val,
+						   in.opsize, false);
+	} else {
+		val = minihv_reg_get(vcpu->regs, in.rm, in.opsize, false);
+		if (dr < 4) {
+			svm->db[dr] = val;
+		} else if (val >> 32) {
+			minihv_queue_gp(vcpu, 0);
+			return 1;
+		} else if (dr == 6) {
+			s->dr6 = (val & DR6_VOLATILE) | DR6_FIXED_1;
+		} else {
+			s->dr7 = (val & DR7_VOLATILE) | DR7_RESET;
+		}
+	}
+	vcpu->rip = minihv_insn_next_rip(&in, vcpu->rip);
+	return 1;
+}
+
+/*
+ * RDPMC: there is no virtual PMU.  The four legacy counters an AMD guest
+ * always has read 0; any other index, or CPL > 0 without CR4.PCE, #GP.
+ */
+static int exit_rdpmc(struct minihv_vcpu *vcpu)
+{
+	u32 index = vcpu->regs[VCPU_RCX];
+
+	if (index >= 4 || (to_svm(vcpu)->vmcb->save.cpl &&
+			   !(svm_guest_cr4(vcpu) & X86_CR4_PCE))) {
+		minihv_queue_gp(vcpu, 0);
+		return 1;
+	}
+	vcpu->regs[VCPU_RAX] = 0;
+	vcpu->regs[VCPU_RDX] = 0;
+	vcpu->rip += LEN_RDPMC;
+	return 1;
+}
+
+/* WBINVD: nothing to write back for the guest (no device DMA here). */
+static int exit_wbinvd(struct minihv_vcpu *vcpu)
+{
+	vcpu->rip += LEN_WBINVD;
+	return 1;
+}
+
 /* SVM instructions, MONITOR/MWAIT, XSETBV...: not for this guest. */
 static int exit_ud(struct minihv_vcpu *vcpu)
 {
@@ -897,6 +1016,12 @@ static int (*const svm_exit_handlers[])(struct minihv_vcpu *vcpu) = {
 	[SVM_EXIT_EXCP_BASE + X86_TRAP_DB] = exit_db,
 	[SVM_EXIT_INVLPG]	= svm_shadow_exit_invlpg,
 
+	[SVM_EXIT_READ_DR0 ... SVM_EXIT_READ_DR7] = exit_dr,
+	[SVM_EXIT_WRITE_DR0 ... SVM_EXIT_WRITE_DR7] = exit_dr,
+	/* Handled before IRQs came back on (svm_vcpu_run()). */
+	[SVM_EXIT_EXCP_BASE + X86_TRAP_MC] = exit_nop,
+	[SVM_EXIT_RDPMC]	= exit_rdpmc,
+	[SVM_EXIT_WBINVD]	= exit_wbinvd,
 	[SVM_EXIT_INTR]		= exit_nop,
 	[SVM_EXIT_NMI]		= exit_nop,
 	[SVM_EXIT_SMI]		= exit_nop,
@@ -1104,6 +1229,17 @@ static void svm_entry_failed(struct minihv_vcpu *vcpu)
 	svm->vmcb->control.event_inj = 0;
 }
 
+/* A machine check in the guest: the host's handler takes it (as KVM). */
+static void svm_handle_mce(void)
+{
+#ifdef CONFIG_X86_MCE
+	/* As a user-mode #MC: the guest, not the kernel, was interrupted. */
+	struct pt_regs regs = { .cs = 3, .flags = X86_EFLAGS_IF };
+
+	do_machine_check(&regs);
+#endif
+}
+
 /*
  * VMRUN faulted and the guest did not run: SVM was turned off under this
  * CPU (a reboot or crash in progress: no more entries), or, with SVM still
@@ -1176,6 +1312,14 @@ int svm_vcpu_run(struct minihv_vcpu *vcpu)
 	}
 	svm->event_inj = 0;	/* now in the VMCB for this entry */
 	c->exit_code = SVM_EXIT_NOT_RUN;
+	/* The guest's breakpoint addresses, only while its DR7 uses them. */
+	if (unlikely(vmcb->save.dr7 & DR7_BP_ENABLES)) {
+		set_debugreg(svm->db[0], 0);
+		set_debugreg(svm->db[1], 1);
+		set_debugreg(svm->db[2], 2);
+		set_debugreg(svm->db[3], 3);
+		svm->db_loaded = true;
+	}
 	minihv_stats_entry(vcpu);
 	svm_clgi();
 	/* What VMRUN leaves alone: FS/GS/TR/LDTR, syscall MSRs... */
@@ -1184,9 +1328,22 @@ int svm_vcpu_run(struct minihv_vcpu *vcpu)
 	__svm_vcpu_run(svm->vmcb_pa, vcpu->regs, host_save_pa);
 	minihv_guest_exit(vcpu);
 	svm_stgi();
-	/* #VMEXIT disabled the host's breakpoints (DR7 = 0x400). */
-	if (hw_breakpoint_active())
+	/* #MC: the host's, handled by the host as if it had taken it. */
+	if (unlikely(c->exit_code == SVM_EXIT_EXCP_BASE + X86_TRAP_MC))
+		svm_handle_mce();
+	/*
+	 * #VMEXIT disabled the host's breakpoints (DR7 = 0x400); no guest
+	 * breakpoint address stays in DR0-3 either.
+	 */
+	if (hw_breakpoint_active()) {
 		hw_breakpoint_restore();
+	} else if (unlikely(svm->db_loaded)) {
+		set_debugreg(0, 0);
+		set_debugreg(0, 1);
+		set_debugreg(0, 2);
+		set_debugreg(0, 3);
+	}
+	svm->db_loaded = false;
 	local_irq_enable();
 	preempt_enable();
 

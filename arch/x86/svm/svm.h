@@ -84,6 +84,8 @@ struct svm_vcpu {
 	bool nmi_step;			/* TF set to see the IRET retire */
 	struct svm_shadow sp;		/* npt=0 only, see shadow.c */
 	struct svm_entry_save entry;	/* the state of the last VMRUN */
+	u64 db[4];			/* the guest's DR0-3 (see exit_dr()) */
+	bool db_loaded;			/* in the CPU for this entry */
 };
 
 void __svm_vcpu_run(u64 vmcb_pa, u64 *regs, u64 host_save_pa);
