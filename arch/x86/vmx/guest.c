@@ -45,6 +45,7 @@
 #include <asm/desc.h>
 #include <asm/fpu/api.h>
 #include <asm/msr.h>
+#include <asm/nospec-branch.h>
 #include <asm/pgtable.h>
 #include <asm/processor-flags.h>
 #include <asm/segment.h>
@@ -313,6 +314,16 @@ static void vmx_set_host_cpu_state(int cpu)
 }
 
 /*
+ * Another vCPU's VMCS became current here: what the last guest trained in
+ * the indirect branch predictors must not steer this one (or another VM),
+ * where the host uses IBPB (X86_FEATURE_USE_IBPB), as KVM does.
+ */
+static void vmx_ibpb_switch(void)
+{
+	indirect_branch_prediction_barrier();
+}
+
+/*
  * Make the vCPU's VMCS current on this CPU.  Preemption off, IRQs on (the
  * VMCLEAR on another CPU is an IPI).  Returns false if VMX is off here.
  */
@@ -330,6 +341,7 @@ static bool vmx_load(struct minihv_vcpu *vcpu)
 			if (!vmcs_load(vmx->vmcs_pa))
 				return false;
 			vc->current_vcpu = vmx;
+			vmx_ibpb_switch();
 		}
 		return true;
 	}
@@ -351,6 +363,7 @@ static bool vmx_load(struct minihv_vcpu *vcpu)
 		return false;
 	}
 	vc->current_vcpu = vmx;
+	vmx_ibpb_switch();
 	list_add(&vmx->loaded_node, &vc->loaded);
 	vmx->launched = false;
 	WRITE_ONCE(vmx->cpu, cpu);
@@ -1775,7 +1788,8 @@ int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 		native_write_cr2(vmx->cr2);
 
 	minihv_stats_entry(vcpu);
-	r = __vmx_vcpu_run(vcpu->regs, vmx->launched);
+	minihv_l1d_flush();
+	r = __vmx_vcpu_run(vcpu->regs, vmx->launched, vcpu->spec_ctrl);
 	minihv_guest_exit(vcpu);
 	vmx->event_inj = 0;	/* delivered, or back in IDT vectoring */
 
