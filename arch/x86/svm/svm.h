@@ -64,7 +64,8 @@ struct svm_vcpu {
 	struct svm_shadow sp;		/* npt=0 only, see shadow.c */
 };
 
-void __svm_vcpu_run(u64 vmcb_pa, u64 *regs, u64 host_save_pa);
+void __svm_vcpu_run(u64 vmcb_pa, u64 *regs, u64 host_save_pa,
+		    u64 spec_ctrl);
 
 int svm_vm_init(struct minihv_vm *vm);
 void svm_vm_destroy(struct minihv_vm *vm);
