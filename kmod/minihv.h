@@ -174,6 +174,11 @@ struct minihv_vcpu {
 	} mtrr;
 	u64 tsc_offset;
 	u64 spec_ctrl;			/* IA32_SPEC_CTRL (kmod/spec.c) */
+	struct minihv_l1d {		/* L1D flush "cond" (kmod/spec.c) */
+		bool req;		/* flush at the next entry */
+		int cpu;		/* of the last entry */
+		unsigned long switches;	/* the task's context switches then */
+	} l1d;
 
 	u32 mp_state;
 
@@ -436,17 +441,26 @@ static inline void minihv_guest_exit(struct minihv_vcpu *vcpu)
 DECLARE_STATIC_KEY_FALSE(minihv_l1d_flush_key);
 int minihv_l1d_flush_setup(bool ept);
 void minihv_l1d_flush_unsetup(void);
-void __minihv_l1d_flush(void);
+void __minihv_l1d_flush(struct minihv_vcpu *vcpu);
 void minihv_spec_fill_info(struct minihv_info *info);
 int minihv_spec_get_msr(struct minihv_vcpu *vcpu, u32 index, u64 *data);
 int minihv_spec_set_msr(struct minihv_vcpu *vcpu, u32 index, u64 data,
 			bool host);
 
 /* Right before VM entry, IRQs off: L1TF (VMX with EPT). */
-static __always_inline void minihv_l1d_flush(void)
+static __always_inline void minihv_l1d_flush(struct minihv_vcpu *vcpu)
 {
 	if (static_branch_unlikely(&minihv_l1d_flush_key))
-		__minihv_l1d_flush();
+		__minihv_l1d_flush(vcpu);
+}
+
+/*
+ * Whether entries flush the L1D: then, after an exit whose handler may
+ * touch more than the vCPU's own state, the backend sets vcpu->l1d.req.
+ */
+static __always_inline bool minihv_l1d_flush_on(void)
+{
+	return static_branch_unlikely(&minihv_l1d_flush_key);
 }
 
 /* kmod/cpuid.c */

@@ -10,8 +10,14 @@
  *     one at host data) when the CPU has the bug, does not say it may be
  *     skipped (ARCH_CAP_SKIP_VMENTRY_L1DFLUSH) and the host mitigates
  *     L1TF (l1tf_mitigation not "off").  IA32_FLUSH_CMD where the CPU
- *     has it, else by reading a 64 KiB buffer.  KVM's default ("cond")
- *     skips the flush after exits it audited; minihv flushes always.
+ *     has it, else by reading a 64 KiB buffer.  As KVM's default, "cond"
+ *     (host l1tf=flush*): only when host code may have brought other
+ *     data into the L1D since the last entry: a KVM_RUN from userspace,
+ *     an exit the backend does not list as clean (vmx_exit_keeps_l1d():
+ *     CPUID, VMCALL, MSRs, HLT, PAUSE, windows, interrupts...), another
+ *     CPU, a context switch of the vCPU's task, or an interrupt or
+ *     softirq on this CPU (the kernel's per-CPU flag KVM reads too).
+ *     Host l1tf=full or full,force: before every entry.
  *   - MDS/TAA/MMIO stale data: VERW before entry where the kernel clears
  *     CPU buffers on return to user (vmenter.S: CLEAR_CPU_BUFFERS on VMX,
  *     VM_CLEAR_CPU_BUFFERS on SVM, as KVM).  The MMIO-only case
@@ -33,7 +39,9 @@
 #include <linux/jump_label.h>
 #include <linux/kvm.h>
 #include <linux/mm.h>
+#include <linux/sched.h>
 #include <asm/cpufeature.h>
+#include <asm/hardirq.h>
 #include <asm/msr.h>
 #include <asm/nospec-branch.h>
 #include <asm/processor.h>
@@ -41,6 +49,7 @@
 #include "minihv.h"
 
 DEFINE_STATIC_KEY_FALSE(minihv_l1d_flush_key);
+static DEFINE_STATIC_KEY_FALSE(l1d_flush_cond);
 
 /* The software L1D flush: more than any L1D there is (KVM's size). */
 #define L1D_BUF_ORDER	4
@@ -85,18 +94,38 @@ int minihv_l1d_flush_setup(bool ept)
 		/* Not zeros: no page of it may be shared or deduplicated. */
 		memset(page_address(l1d_buf), 0x5a, L1D_BUF_SIZE);
 	}
+	if (l1tf_mitigation != L1TF_MITIGATION_FULL &&
+	    l1tf_mitigation != L1TF_MITIGATION_FULL_FORCE)
+		static_branch_enable(&l1d_flush_cond);
 	static_branch_enable(&minihv_l1d_flush_key);
-	pr_info("L1TF: L1D flush on VM entry (%s)\n",
-		l1d_buf ? "software" : "IA32_FLUSH_CMD");
+	pr_info("L1TF: L1D flush on VM entry (%s, %s)\n",
+		l1d_buf ? "software" : "IA32_FLUSH_CMD",
+		static_key_enabled(&l1d_flush_cond) ? "conditional" : "always");
 	return 0;
 }
 
 void minihv_l1d_flush_unsetup(void)
 {
 	static_branch_disable(&minihv_l1d_flush_key);
+	static_branch_disable(&l1d_flush_cond);
 	if (l1d_buf)
 		__free_pages(l1d_buf, L1D_BUF_ORDER);
 	l1d_buf = NULL;
+}
+
+/* "cond": whether host code may have filled the L1D since the last entry. */
+static bool l1d_flush_needed(struct minihv_vcpu *vcpu)
+{
+	unsigned long switches = current->nvcsw + current->nivcsw;
+	int cpu = smp_processor_id();
+	bool flush = vcpu->l1d.req || kvm_get_cpu_l1tf_flush_l1d() ||
+		     vcpu->l1d.cpu != cpu || vcpu->l1d.switches != switches;
+
+	vcpu->l1d.req = false;
+	vcpu->l1d.cpu = cpu;
+	vcpu->l1d.switches = switches;
+	kvm_clear_cpu_l1tf_flush_l1d();
+	return flush;
 }
 
 /*
@@ -104,10 +133,13 @@ void minihv_l1d_flush_unsetup(void)
  * 64 KiB evicts whatever the L1D held, one load per page first so that
  * no page walk sits between the loads of the second pass.
  */
-void __minihv_l1d_flush(void)
+void __minihv_l1d_flush(struct minihv_vcpu *vcpu)
 {
 	const u8 *buf;
 	unsigned int i, eax = 0, ebx, ecx = 0, edx;
+
+	if (static_branch_likely(&l1d_flush_cond) && !l1d_flush_needed(vcpu))
+		return;
 
 	if (static_cpu_has(X86_FEATURE_FLUSH_L1D)) {
 		native_wrmsrl(MSR_IA32_FLUSH_CMD, L1D_FLUSH);

@@ -1737,6 +1737,30 @@ static void vmx_read_exit(struct minihv_vcpu *vcpu, struct vmx_exit *e)
 }
 
 /*
+ * L1TF (kmod/spec.c): exits whose handling touches only the vCPU's own
+ * state, so that the L1D need not be flushed before the next entry (KVM
+ * flushes after emulation and faults, not after these).  External
+ * interrupts: their handlers set the kernel's per-CPU flag.
+ */
+static bool vmx_exit_keeps_l1d(u32 reason)
+{
+	switch (reason) {
+	case EXIT_REASON_EXTERNAL_INTERRUPT:
+	case EXIT_REASON_INTERRUPT_WINDOW:
+	case EXIT_REASON_NMI_WINDOW:
+	case EXIT_REASON_CPUID:
+	case EXIT_REASON_HLT:
+	case EXIT_REASON_VMCALL:
+	case EXIT_REASON_MSR_READ:
+	case EXIT_REASON_MSR_WRITE:
+	case EXIT_REASON_PAUSE_INSTRUCTION:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
  * One round trip: enter the guest, come back, handle the exit.  Called
  * with vcpu->mutex and slots_lock (read) held, preemption enabled, the
  * guest's FPU state current.
@@ -1788,7 +1812,7 @@ int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 		native_write_cr2(vmx->cr2);
 
 	minihv_stats_entry(vcpu);
-	minihv_l1d_flush();
+	minihv_l1d_flush(vcpu);
 	r = __vmx_vcpu_run(vcpu->regs, vmx->launched, vcpu->spec_ctrl);
 	minihv_guest_exit(vcpu);
 	vmx->event_inj = 0;	/* delivered, or back in IDT vectoring */
@@ -1804,6 +1828,8 @@ int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 		e.reason = vmcs_read(VM_EXIT_REASON);
 		if (!(e.reason & VMX_EXIT_REASONS_FAILED_VMENTRY))
 			vmx->launched = true;
+		if (minihv_l1d_flush_on() && !vmx_exit_keeps_l1d(e.reason))
+			vcpu->l1d.req = true;
 		/* Shadow paging owns all of CR0/CR4: nothing changes there. */
 		vmx->crs_stale = vmx_cfg.ept_ug;
 		/* An NMI that made the exit is the host's: handle it now. */
