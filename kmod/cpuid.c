@@ -46,6 +46,15 @@
 /* CPUID.7.0:EBX */
 #define LEAF7_EBX (F(FSGSBASE) | F(BMI1) | F(BMI2) | F(ERMS) | F(SMEP) | \
 		   F(SMAP) | F(ADX) | F(RDSEED) | F(CLFLUSHOPT))
+/*
+ * CPUID.7.0:EDX: the IA32_SPEC_CTRL/PRED_CMD interface (kmod/spec.c) and
+ * VERW clearing buffers.  Not FLUSH_L1D: IA32_FLUSH_CMD #GPs, as in
+ * KVM 6.1.
+ */
+#define LEAF7_EDX (F(MD_CLEAR) | F(SPEC_CTRL) | F(INTEL_STIBP) | \
+		   F(SPEC_CTRL_SSBD))
+/* CPUID.80000008:EBX: AMD's names for the same MSRs. */
+#define EXT8_EBX  (F(AMD_IBPB) | F(AMD_IBRS) | F(AMD_STIBP) | F(AMD_SSBD))
 /* CPUID.80000001:EDX/ECX */
 #define EXT1_EDX (F(SYSCALL) | F(NX) | F(GBPAGES) | F(LM) | F(RDTSCP) | \
 		  LEAF1_EDX)
@@ -87,7 +96,7 @@ static int build(struct kvm_cpuid_entry2 *e)
 			ent->eax = 0;
 			ent->ebx &= LEAF7_EBX;
 			ent->ecx = 0;
-			ent->edx = 0;
+			ent->edx &= LEAF7_EDX;
 			break;
 		default:
 			/* Cache, topology, power, XSAVE...: not yet shown. */
@@ -144,7 +153,7 @@ static int build(struct kvm_cpuid_entry2 *e)
 		case 0x80000008:		/* address sizes */
 			add(e, &n, fn, 0, 0);
 			if (fn == 0x80000008) {
-				ent->ebx = 0;
+				ent->ebx &= EXT8_EBX;
 				ent->ecx = 0;
 				ent->edx = 0;
 			}

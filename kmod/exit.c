@@ -542,6 +542,8 @@ int minihv_get_msr(struct minihv_vcpu *vcpu, u32 index, u64 *data)
 	r = minihv_ops->get_msr(vcpu, index, data);
 
 	if (r == 1)
+		r = minihv_spec_get_msr(vcpu, index, data);
+	if (r == 1)
 		r = common_get_msr(vcpu, index, data);
 	return r;
 }
@@ -557,6 +559,8 @@ int minihv_set_msr(struct minihv_vcpu *vcpu, u32 index, u64 data, bool host)
 	}
 	r = minihv_ops->set_msr(vcpu, index, data, host);
 
+	if (r == 1)
+		r = minihv_spec_set_msr(vcpu, index, data, host);
 	if (r == 1)
 		r = common_set_msr(vcpu, index, data);
 	return r;

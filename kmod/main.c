@@ -30,6 +30,7 @@ static long minihv_get_info(void __user *argp)
 
 	minihv_ops->fill_info(&info);
 	minihv_hw_fill_info(&info);
+	minihv_spec_fill_info(&info);
 	if (copy_to_user(argp, &info, sizeof(info)))
 		return -EFAULT;
 	return 0;

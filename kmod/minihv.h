@@ -10,8 +10,11 @@
 #ifndef MINIHV_MINIHV_H
 #define MINIHV_MINIHV_H
 
+#include <linux/jump_label.h>
 #include <linux/kvm.h>
+#include <asm/cpufeature.h>
 #include <asm/mtrr.h>
+#include <asm/nospec-branch.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/refcount.h>
@@ -170,6 +173,12 @@ struct minihv_vcpu {
 		u64 fixed[11];
 	} mtrr;
 	u64 tsc_offset;
+	u64 spec_ctrl;			/* IA32_SPEC_CTRL (kmod/spec.c) */
+	struct minihv_l1d {		/* L1D flush "cond" (kmod/spec.c) */
+		bool req;		/* flush at the next entry */
+		int cpu;		/* of the last entry */
+		unsigned long switches;	/* the task's context switches then */
+	} l1d;
 
 	u32 mp_state;
 
@@ -423,10 +432,42 @@ void minihv_vcpu_on_spin(struct minihv_vcpu *me);
 int minihv_events_init(struct minihv_vcpu *vcpu);
 void minihv_events_free(struct minihv_vcpu *vcpu);
 
-/* After the exit, IRQs still off: kicks need no IPI any more. */
+/*
+ * After the exit, IRQs still off: kicks need no IPI any more.  Where the
+ * host mitigates VMSCAPE, the next return to userspace from this CPU
+ * runs an IBPB first (what the guest trained must not steer the VMM).
+ */
 static inline void minihv_guest_exit(struct minihv_vcpu *vcpu)
 {
 	WRITE_ONCE(vcpu->mode, MINIHV_OUTSIDE_GUEST);
+	if (cpu_feature_enabled(X86_FEATURE_IBPB_EXIT_TO_USER))
+		this_cpu_write(x86_ibpb_exit_to_user, true);
+}
+
+/* kmod/spec.c: speculative-execution mitigations, decided at load. */
+DECLARE_STATIC_KEY_FALSE(minihv_l1d_flush_key);
+int minihv_l1d_flush_setup(bool ept);
+void minihv_l1d_flush_unsetup(void);
+void __minihv_l1d_flush(struct minihv_vcpu *vcpu);
+void minihv_spec_fill_info(struct minihv_info *info);
+int minihv_spec_get_msr(struct minihv_vcpu *vcpu, u32 index, u64 *data);
+int minihv_spec_set_msr(struct minihv_vcpu *vcpu, u32 index, u64 data,
+			bool host);
+
+/* Right before VM entry, IRQs off: L1TF (VMX with EPT). */
+static __always_inline void minihv_l1d_flush(struct minihv_vcpu *vcpu)
+{
+	if (static_branch_unlikely(&minihv_l1d_flush_key))
+		__minihv_l1d_flush(vcpu);
+}
+
+/*
+ * Whether entries flush the L1D: then, after an exit whose handler may
+ * touch more than the vCPU's own state, the backend sets vcpu->l1d.req.
+ */
+static __always_inline bool minihv_l1d_flush_on(void)
+{
+	return static_branch_unlikely(&minihv_l1d_flush_key);
 }
 
 /* kmod/cpuid.c */

@@ -174,6 +174,7 @@ static long vcpu_run(struct minihv_vcpu *vcpu)
 
 	minihv_stats_run_begin(vcpu);
 	minihv_vcpu_note_task(vcpu);
+	vcpu->l1d.req = true;	/* userspace ran: flush the L1D (L1TF) */
 	r = __vcpu_run(vcpu);
 	minihv_stats_run_end(vcpu, r);
 	return r;

@@ -47,6 +47,16 @@
 #
 # The icount boot has 1 CPU: QEMU 7.2 with -icount never brings up the
 # second (lab/lab.sh --icount).  Tables in build/lab/bench/.
+#
+# Speculative-execution mitigations (BENCH_MITIG=0 skips them,
+# BENCH_MITIG=only runs nothing else): two more boots of the VMX lab,
+# with the host kernel's mitigations=off (the lab's default) and with
+# mitigations=auto (LAB_CMDLINE; both with nopti), exit_bench on minihv
+# and on kvm_intel in each (BENCH_N_KERNEL_MITIG / BENCH_N_USER_MITIG,
+# default 20000 / 5000).  minihv follows the host's choice (kmod/spec.c):
+# on the lab's Haswell without microcode mitigations that is the software
+# L1D flush and VERW before each entry; the userspace loops also pay the
+# host kernel's own mitigations (retpolines, VERW on return to user).
 set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
 nk=${BENCH_N_KERNEL:-100000}
@@ -65,7 +75,9 @@ bt=${BENCH_BOOT_TIMEOUT:-120}
 fr=${BENCH_FAULT_ROUNDS:-2000}
 frv=${BENCH_FAULT_ROUNDS_VMX:-500}
 out=$top/build/lab/bench
-for f in "$bin" "$fbin" "$abin" "$notrace" "$top/build/lab/base.cpio"; do
+need="$bin $fbin $abin $notrace"
+[ "${BENCH_MITIG:-1}" != only ] || need=$bin
+for f in $need "$top/build/lab/base.cpio"; do
 	[ -f "$f" ] || { echo "bench.sh: $f missing: run 'make all' first" >&2; exit 2; }
 done
 rm -rf "$out"
@@ -148,6 +160,23 @@ EOF
 cmd kvm_amd "$nk" "$nu" npt "$fr" "$nt" "$ni" "$bt" > "$out/cmd-svm.sh"
 cmd kvm_intel "$nkv" "$nuv" ept "$frv" "$ntv" "$niv" "$bt" > "$out/cmd-vmx.sh"
 
+# The mitigation boots: exit_bench on minihv (what it applies, from its
+# log) and on kvm_intel.
+nkm=${BENCH_N_KERNEL_MITIG:-20000}
+num=${BENCH_N_USER_MITIG:-5000}
+cat > "$out/cmd-mitig.sh" <<EOF
+rc=0
+echo "# \$(grep -o 'mitigations=[a-z,]*' /proc/cmdline | tail -n 1)"
+insmod /minihv/minihv.ko || rc=1
+dmesg | grep -o 'minihv: L1TF.*' | sed 's/^/# /'
+MINIHV_DEV=/dev/minihv ./exit_bench $nkm $num || rc=1
+rmmod minihv || rc=1
+modprobe kvm_intel || rc=1
+MINIHV_DEV=/dev/kvm ./exit_bench $nkm $num || rc=1
+rmmod kvm_intel kvm || :
+exit \$rc
+EOF
+
 # boot NAME LAB [--icount]: run cmd-LAB.sh in LAB (lab/lab.sh: under
 # --icount it boots one CPU); the command's output in $out/NAME.txt.
 # Fails if the lab did not finish, the command failed or the kernel log
@@ -164,6 +193,50 @@ boot()
 	}
 	echo "# $name boot: $(($(date +%s) - start)) s wall" >&2
 	cp "$top/build/lab/$lab/output.txt" "$out/$name.txt"
+}
+
+# mitig_boot NAME MITIGATIONS: cmd-mitig.sh in the VMX lab booted with
+# mitigations=MITIGATIONS (and nopti: the host's page-table isolation is
+# not on the VM entry/exit path, and with the lab's rodata=off it warns
+# at boot); its output in $out/NAME.txt.
+mitig_boot()
+{
+	start=$(date +%s)
+	LAB_CMDLINE="mitigations=$2 nopti" "$top/lab/lab.sh" vmx --quiet \
+		--timeout 900 --files "$bin" --cmd "$(cat "$out/cmd-mitig.sh")" || {
+		echo "bench.sh: the $1 run failed (build/lab/vmx/)" >&2
+		return 1
+	}
+	echo "# $1 boot: $(($(date +%s) - start)) s wall" >&2
+	cp "$top/build/lab/vmx/output.txt" "$out/$1.txt"
+}
+
+# mitig_table OFF ON TITLE: ns per exit with the host's mitigations off
+# and on, on minihv and on KVM, and the on/off ratios.
+mitig_table()
+{
+	awk -v title="$3" '
+	$1 == "bench" {
+		if (!($3 in seen)) { seen[$3] = 1; order[n++] = $3 }
+		k = (FILENAME == f1 ? "off" : "on")
+		ns[$2, k, $3] = $4 ? $5 / $4 : 0
+	}
+	function num(v) { return v > 0 ? sprintf("%.0f", v) : "-" }
+	function ratio(a, b) { return (a > 0 && b > 0) ? sprintf("%.2f", b / a) : "-" }
+	END {
+		print title
+		printf "%-10s %11s %11s %8s %11s %11s %8s\n", "loop",
+		       "minihv off", "minihv on", "on/off", "KVM off", "KVM on",
+		       "on/off"
+		for (i = 0; i < n; i++) {
+			l = order[i]
+			a = ns["minihv", "off", l]; b = ns["minihv", "on", l]
+			c = ns["kvm", "off", l]; d = ns["kvm", "on", l]
+			printf "%-10s %11s %11s %8s %11s %11s %8s\n", l,
+			       num(a), num(b), ratio(a, b), num(c), num(d),
+			       ratio(c, d)
+		}
+	}' f1="$1" "$1" "$2"
 }
 
 # boots FILE TITLE: the "boot DEV KERNEL SECONDS" lines of FILE side by
@@ -264,6 +337,23 @@ ftable()
 	}' "$1"
 }
 
+mitig_all()
+{
+	mitig_boot mitig-off off
+	mitig_boot mitig-on auto
+	echo
+	mitig_table "$out/mitig-off.txt" "$out/mitig-on.txt" \
+		"speculative-execution mitigations, VMX lab (Bochs guest clock), ns per exit with the host's mitigations=off and =auto" |
+		tee -a "$out/table.txt"
+	grep -h '^# ' "$out/mitig-off.txt" "$out/mitig-on.txt" | tee -a "$out/table.txt"
+}
+if [ "${BENCH_MITIG:-1}" = only ]; then
+	mitig_all
+	echo
+	echo "raw output: $out/*.txt"
+	exit 0
+fi
+
 boot icount svm --icount
 echo
 table "$out/icount.txt" \
@@ -310,6 +400,9 @@ if [ "${BENCH_VMX:-1}" != 0 ]; then
 	boots "$out/vmx.txt" \
 		"Linux boot, minihv-run launch to the guest's marker, VMX lab (Bochs guest clock; '-': did not boot)" |
 		tee -a "$out/table.txt"
+fi
+if [ "${BENCH_MITIG:-1}" != 0 ]; then
+	mitig_all
 fi
 echo
 echo "raw output: $out/*.txt"

@@ -64,7 +64,9 @@ cat "$base" "$dir/overlay.cpio" > "$dir/initrd.cpio"
 # QEMU 7.2 hangs booting with -icount and more than one CPU.
 [ -n "$icount" ] && cpus=1
 # The guest knows the machine, not the variant: vmx-smp is "vmx".
-cmdline="lab=${lab%-smp} loglevel=1"
+# LAB_CMDLINE: more kernel parameters, after the lab's own (they win:
+# e.g. LAB_CMDLINE=mitigations=auto in the VMX lab, whose default is off).
+cmdline="lab=${lab%-smp} loglevel=1${LAB_CMDLINE:+ $LAB_CMDLINE}"
 bootargs="--initrd $dir/initrd.cpio --cpu $cpu --cpus $cpus --timeout $timeout"
 # Bochs: 768 MiB, so that boot_test's L2 guest and its PVH vmlinux fit.
 [ -z "$megs" ] || bootargs="$bootargs --megs $megs"

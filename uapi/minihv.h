@@ -29,6 +29,11 @@
 #define MINIHV_INFO_DECODE	_BITUL(4) /* SVM decode assists */
 #define MINIHV_INFO_HOST_LA57	_BITUL(5) /* host uses 5-level paging */
 #define MINIHV_INFO_HW_ENABLED	_BITUL(6) /* VMX/SVM on in minihv's hands now */
+/* Speculative-execution mitigations of VM entry/exit (kmod/spec.c). */
+#define MINIHV_INFO_L1D_FLUSH	_BITUL(16) /* L1D flushed before entry (L1TF) */
+#define MINIHV_INFO_CLEAR_CPU_BUF _BITUL(17) /* VERW before entry (MDS...) */
+#define MINIHV_INFO_SPEC_CTRL	_BITUL(18) /* guest/host SPEC_CTRL switched */
+#define MINIHV_INFO_IBPB	_BITUL(19) /* IBPB when a CPU changes vCPU */
 
 /*
  * MINIHV_GET_INFO (system fd): what minihv found at load time and its

@@ -34,6 +34,7 @@
 #include <asm/fpu/api.h>
 #include <asm/mce.h>
 #include <asm/msr.h>
+#include <asm/nospec-branch.h>
 #include <asm/pgtable.h>
 #include <asm/processor-flags.h>
 #include <asm/svm.h>
@@ -1256,6 +1257,27 @@ static int svm_vmrun_faulted(struct minihv_vcpu *vcpu)
 }
 
 /*
+ * IBPB when this CPU runs another vCPU than last time (of this VM or
+ * another), where the host uses IBPB and does not already do one on every
+ * VM exit, as KVM.  A vCPU is known here by its ASID and the generation
+ * it was handed out in (never reused on this CPU, unlike a VMCB's
+ * address).  Preemption off, after svm_load_asid().
+ */
+static DEFINE_PER_CPU(u64, svm_ibpb_gen);
+static DEFINE_PER_CPU(u32, svm_ibpb_asid);
+
+static void svm_ibpb_switch(struct svm_vcpu *svm)
+{
+	if (__this_cpu_read(svm_ibpb_asid) == svm->asid &&
+	    __this_cpu_read(svm_ibpb_gen) == svm->asid_generation)
+		return;
+	__this_cpu_write(svm_ibpb_asid, svm->asid);
+	__this_cpu_write(svm_ibpb_gen, svm->asid_generation);
+	if (!cpu_feature_enabled(X86_FEATURE_IBPB_ON_VMEXIT))
+		indirect_branch_prediction_barrier();
+}
+
+/*
  * One round trip: enter the guest, come back, handle the exit.  Called
  * with vcpu->mutex and slots_lock (read) held, preemption enabled, the
  * guest's FPU state current.
@@ -1295,6 +1317,7 @@ int svm_vcpu_run(struct minihv_vcpu *vcpu)
 		return -EIO;
 	}
 	svm_load_asid(vcpu, smp_processor_id());
+	svm_ibpb_switch(svm);
 	/*
 	 * TSC_AUX (RDTSCP, RDPID): SVM does not switch it; the guest's stays
 	 * loaded until this CPU returns to userspace (kmod/uret.c).
@@ -1325,7 +1348,8 @@ int svm_vcpu_run(struct minihv_vcpu *vcpu)
 	/* What VMRUN leaves alone: FS/GS/TR/LDTR, syscall MSRs... */
 	host_save_pa = page_to_phys(this_cpu_read(svm_cpu.host_save));
 	svm_vmsave(host_save_pa);
-	__svm_vcpu_run(svm->vmcb_pa, vcpu->regs, host_save_pa);
+	__svm_vcpu_run(svm->vmcb_pa, vcpu->regs, host_save_pa,
+		       vcpu->spec_ctrl);
 	minihv_guest_exit(vcpu);
 	svm_stgi();
 	/* #MC: the host's, handled by the host as if it had taken it. */

@@ -88,7 +88,8 @@ struct svm_vcpu {
 	bool db_loaded;			/* in the CPU for this entry */
 };
 
-void __svm_vcpu_run(u64 vmcb_pa, u64 *regs, u64 host_save_pa);
+void __svm_vcpu_run(u64 vmcb_pa, u64 *regs, u64 host_save_pa,
+		    u64 spec_ctrl);
 
 int svm_vm_init(struct minihv_vm *vm);
 void svm_vm_destroy(struct minihv_vm *vm);

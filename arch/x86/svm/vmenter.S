@@ -2,7 +2,8 @@
 /*
  * minihv: the SVM world switch.
  *
- * void __svm_vcpu_run(u64 vmcb_pa, u64 *regs, u64 host_save_pa)
+ * void __svm_vcpu_run(u64 vmcb_pa, u64 *regs, u64 host_save_pa,
+ *		       u64 spec_ctrl)
  *
  * Called with IRQs off and GIF clear (CLGI), the host state VMRUN does not
  * switch already saved with VMSAVE into @host_save_pa.  VMRUN itself loads
@@ -17,8 +18,11 @@
  *   - STI just before VMRUN and CLI right after: with GIF clear no host
  *     interrupt is taken in between, and an interrupt arriving while the
  *     guest runs makes an INTR #VMEXIT (V_INTR_MASKING is set);
- *   - speculation barriers for a guest that may be hostile (RET untrain,
- *     IBPB when the kernel asks for it on VM exits, RSB fill) before any
+ *   - speculation barriers for a guest that may be hostile
+ *     (kmod/spec.c): the guest's IA32_SPEC_CTRL (@spec_ctrl) loaded before
+ *     the guest's VMLOAD and VERW right before VMRUN where the host wants
+ *     them; after the exit, the host's SPEC_CTRL back, RET untrain, IBPB
+ *     when the kernel asks for it on VM exits, RSB fill, all before any
  *     RET, and the guest's values scrubbed from the registers.
  *
  * Each SVM instruction has an exception-table fixup that goes on after
@@ -32,6 +36,7 @@
 #include <asm/nospec-branch.h>
 
 #include "vmenter_gprs.S"
+#include "vmenter_spec.S"
 
 
 .section .text, "ax"
@@ -45,9 +50,13 @@ SYM_FUNC_START(__svm_vcpu_run)
 	push	%r12
 	push	%rbx
 
+	push	%rcx		/* spec_ctrl */
 	push	%rdx		/* host_save_pa */
 	push	%rsi		/* regs */
 	push	%rdi		/* vmcb_pa */
+
+	/* Still the host's GS base; no RET from here to VMRUN. */
+	SPEC_CTRL_LOAD_GUEST 24(%rsp)
 
 	mov	%rdi, %rax
 1:	vmload	%rax
@@ -64,6 +73,7 @@ SYM_FUNC_START(__svm_vcpu_run)
 	 */
 	sti
 	pop	%rax		/* vmcb_pa */
+	VM_CLEAR_CPU_BUFFERS
 3:	vmrun	%rax
 4:	cli
 
@@ -78,6 +88,9 @@ SYM_FUNC_START(__svm_vcpu_run)
 	pop	%rax		/* host_save_pa */
 7:	vmload	%rax
 8:
+
+	SPEC_CTRL_RESTORE_HOST (%rsp)
+	add	$8, %rsp	/* spec_ctrl */
 
 	/* No guest-trained return prediction survives into the host. */
 	UNTRAIN_RET

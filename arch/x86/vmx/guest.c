@@ -45,6 +45,7 @@
 #include <asm/desc.h>
 #include <asm/fpu/api.h>
 #include <asm/msr.h>
+#include <asm/nospec-branch.h>
 #include <asm/pgtable.h>
 #include <asm/processor-flags.h>
 #include <asm/segment.h>
@@ -313,6 +314,16 @@ static void vmx_set_host_cpu_state(int cpu)
 }
 
 /*
+ * Another vCPU's VMCS became current here: what the last guest trained in
+ * the indirect branch predictors must not steer this one (or another VM),
+ * where the host uses IBPB (X86_FEATURE_USE_IBPB), as KVM does.
+ */
+static void vmx_ibpb_switch(void)
+{
+	indirect_branch_prediction_barrier();
+}
+
+/*
  * Make the vCPU's VMCS current on this CPU.  Preemption off, IRQs on (the
  * VMCLEAR on another CPU is an IPI).  Returns false if VMX is off here.
  */
@@ -330,6 +341,7 @@ static bool vmx_load(struct minihv_vcpu *vcpu)
 			if (!vmcs_load(vmx->vmcs_pa))
 				return false;
 			vc->current_vcpu = vmx;
+			vmx_ibpb_switch();
 		}
 		return true;
 	}
@@ -351,6 +363,7 @@ static bool vmx_load(struct minihv_vcpu *vcpu)
 		return false;
 	}
 	vc->current_vcpu = vmx;
+	vmx_ibpb_switch();
 	list_add(&vmx->loaded_node, &vc->loaded);
 	vmx->launched = false;
 	WRITE_ONCE(vmx->cpu, cpu);
@@ -1715,6 +1728,30 @@ static void vmx_read_exit(struct minihv_vcpu *vcpu, struct vmx_exit *e)
 }
 
 /*
+ * L1TF (kmod/spec.c): exits whose handling touches only the vCPU's own
+ * state, so that the L1D need not be flushed before the next entry (KVM
+ * flushes after emulation and faults, not after these).  External
+ * interrupts: their handlers set the kernel's per-CPU flag.
+ */
+static bool vmx_exit_keeps_l1d(u32 reason)
+{
+	switch (reason) {
+	case EXIT_REASON_EXTERNAL_INTERRUPT:
+	case EXIT_REASON_INTERRUPT_WINDOW:
+	case EXIT_REASON_NMI_WINDOW:
+	case EXIT_REASON_CPUID:
+	case EXIT_REASON_HLT:
+	case EXIT_REASON_VMCALL:
+	case EXIT_REASON_MSR_READ:
+	case EXIT_REASON_MSR_WRITE:
+	case EXIT_REASON_PAUSE_INSTRUCTION:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
  * One round trip: enter the guest, come back, handle the exit.  Called
  * with vcpu->mutex and slots_lock (read) held, preemption enabled, the
  * guest's FPU state current.
@@ -1766,7 +1803,8 @@ int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 		native_write_cr2(vmx->cr2);
 
 	minihv_stats_entry(vcpu);
-	r = __vmx_vcpu_run(vcpu->regs, vmx->launched);
+	minihv_l1d_flush(vcpu);
+	r = __vmx_vcpu_run(vcpu->regs, vmx->launched, vcpu->spec_ctrl);
 	minihv_guest_exit(vcpu);
 	vmx->event_inj = 0;	/* delivered, or back in IDT vectoring */
 
@@ -1781,6 +1819,8 @@ int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 		e.reason = vmcs_read(VM_EXIT_REASON);
 		if (!(e.reason & VMX_EXIT_REASONS_FAILED_VMENTRY))
 			vmx->launched = true;
+		if (minihv_l1d_flush_on() && !vmx_exit_keeps_l1d(e.reason))
+			vcpu->l1d.req = true;
 		/* Shadow paging owns all of CR0/CR4: nothing changes there. */
 		vmx->crs_stale = vmx_cfg.ept_ug;
 		/* An NMI that made the exit is the host's: handle it now. */

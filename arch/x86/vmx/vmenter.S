@@ -2,7 +2,7 @@
 /*
  * minihv: the VMX world switch.
  *
- * int __vmx_vcpu_run(u64 *regs, bool launched)
+ * int __vmx_vcpu_run(u64 *regs, bool launched, u64 spec_ctrl)
  *
  * Called with IRQs off, the vCPU's VMCS current on this CPU and every
  * host and guest field written except HOST_RSP, which is this function's
@@ -17,8 +17,12 @@
  * a failed entry), VMX_RUN_FAIL_VALID / VMX_RUN_FAIL_INVALID if the
  * instruction failed, VMX_RUN_FAULT if it faulted (VMX off).
  *
- * After the exit: RSB filled before any RET (a guest may have poisoned
- * it), guest values scrubbed from the registers.
+ * Speculation (kmod/spec.c): the guest's IA32_SPEC_CTRL (@spec_ctrl) is
+ * loaded before the entry; VERW clears the CPU buffers right before it
+ * where the host does so for MDS/TAA.  After the exit, before any RET:
+ * RSB filled (a guest may have poisoned it), the host's SPEC_CTRL back,
+ * branch history cleared where the host wants it (BHI), and guest values
+ * scrubbed from the registers.
  */
 #include <linux/linkage.h>
 #include <asm/asm.h>
@@ -26,6 +30,7 @@
 #include <asm/unwind_hints.h>
 
 #include "vmenter_gprs.S"
+#include "vmenter_spec.S"
 #include "vmx.h"
 
 .section .text, "ax"
@@ -39,20 +44,26 @@ SYM_FUNC_START(__vmx_vcpu_run)
 	push	%r12
 	push	%rbx
 
+	push	%rdx		/* spec_ctrl */
 	push	%rdi		/* regs */
 
 	/* The exit comes back with this stack. */
 	mov	$VMX_HOST_RSP_FIELD, %eax
 	vmwrite	%rsp, %rax
 
-	/* ZF set: VMLAUNCH.  No instruction below changes the flags. */
-	test	%sil, %sil
+	/* No RET and no indirect branch from here to the entry. */
+	SPEC_CTRL_LOAD_GUEST 8(%rsp)
 
-	mov	%rdi, %rax
+	/* CF clear: VMLAUNCH.  Only VERW (ZF) changes the flags below. */
+	bt	$0, %esi
+
+	mov	(%rsp), %rax
 	GUEST_GPRS_LOAD
 	mov	REG(0)(%rax), %rax
 
-	jz	.Llaunch
+	CLEAR_CPU_BUFFERS
+
+	jnc	.Llaunch
 
 	/* A successful entry comes back at vmx_vmexit, not below. */
 	UNWIND_HINT_SAVE
@@ -93,6 +104,11 @@ SYM_INNER_LABEL(vmx_vmexit, SYM_L_GLOBAL)
 	/* No guest-trained return prediction survives into the host. */
 	FILL_RETURN_BUFFER %rax, RSB_CLEAR_LOOPS, X86_FEATURE_RSB_VMEXIT, \
 			   X86_FEATURE_RSB_VMEXIT_LITE
+
+	SPEC_CTRL_RESTORE_HOST (%rsp)
+	add	$8, %rsp	/* spec_ctrl */
+
+	CLEAR_BRANCH_HISTORY_VMEXIT
 
 	/* Do not leave guest values around for speculation to use. */
 	GUEST_GPRS_SCRUB

@@ -43,6 +43,9 @@ static int vmx_setup(void)
 {
 	unsigned int cpu;
 
+	/* L1TF: guests with EPT map their own page tables (kmod/spec.c). */
+	if (minihv_l1d_flush_setup(vmx_cfg.ept_ug))
+		return -ENOMEM;
 	for_each_possible_cpu(cpu) {
 		struct page *page = alloc_pages_node(cpu_to_node(cpu),
 						     GFP_KERNEL | __GFP_ZERO, 0);
@@ -61,6 +64,7 @@ out_free:
 			__free_page(per_cpu(vmxon_region, cpu));
 		per_cpu(vmxon_region, cpu) = NULL;
 	}
+	minihv_l1d_flush_unsetup();
 	return -ENOMEM;
 }
 
@@ -73,6 +77,7 @@ static void vmx_unsetup(void)
 		__free_page(per_cpu(vmxon_region, cpu));
 		per_cpu(vmxon_region, cpu) = NULL;
 	}
+	minihv_l1d_flush_unsetup();
 }
 
 static int vmx_cpu_enable(void)

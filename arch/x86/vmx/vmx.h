@@ -133,7 +133,7 @@ static inline unsigned long vmx_seg_field(unsigned long es_field, int seg)
 	return es_field + 2 * seg;
 }
 
-int __vmx_vcpu_run(u64 *regs, bool launched);
+int __vmx_vcpu_run(u64 *regs, bool launched, u64 spec_ctrl);
 void vmx_vmexit(void);
 
 /* Loaded-VMCS bookkeeping: VMCLEAR everything active on this CPU. */
