@@ -218,7 +218,13 @@ static void set_regs(struct minihv_vcpu *vcpu, const struct kvm_regs *regs)
 	vcpu->rflags = regs->rflags | X86_EFLAGS_FIXED;
 }
 
-/* KVM_GET/SET_FPU: the legacy FXSAVE view of the guest FPU state. */
+/*
+ * KVM_GET/SET_FPU: the legacy FXSAVE view of the guest FPU state, as KVM's
+ * kvm_arch_vcpu_ioctl_get/set_fpu(): MXCSR is neither read nor written
+ * (KVM_GET_FPU gives 0 there).  Userspace's MXCSR must not reach the
+ * FXSAVE area: reserved bits there make the kernel's FXRSTOR/XRSTOR
+ * fault when KVM_RUN loads the guest state (a WARN and a reset FPU).
+ */
 static void get_fpu(struct minihv_vcpu *vcpu, struct kvm_fpu *fpu)
 {
 	struct fxregs_state *fx = &vcpu->guest_fpu->fpstate->regs.fxsave;
@@ -232,7 +238,6 @@ static void get_fpu(struct minihv_vcpu *vcpu, struct kvm_fpu *fpu)
 	fpu->last_ip = fx->rip;
 	fpu->last_dp = fx->rdp;
 	memcpy(fpu->xmm, fx->xmm_space, sizeof(fpu->xmm));
-	fpu->mxcsr = fx->mxcsr;
 }
 
 static void set_fpu(struct minihv_vcpu *vcpu, const struct kvm_fpu *fpu)
@@ -247,7 +252,6 @@ static void set_fpu(struct minihv_vcpu *vcpu, const struct kvm_fpu *fpu)
 	fx->rip = fpu->last_ip;
 	fx->rdp = fpu->last_dp;
 	memcpy(fx->xmm_space, fpu->xmm, sizeof(fpu->xmm));
-	fx->mxcsr = fpu->mxcsr;
 }
 
 /* At most this many MSRs per KVM_GET/SET_MSRS, KVM's MAX_IO_MSRS. */
