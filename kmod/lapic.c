@@ -845,10 +845,16 @@ u64 minihv_lapic_get_cr8(struct minihv_vcpu *vcpu)
 	return (reg_get(vcpu->apic, APIC_TASKPRI) >> 4) & 0xf;
 }
 
-/* INIT and SIPI, in the target vCPU before it runs. */
+/*
+ * INIT and SIPI, in the target vCPU before it runs: vcpu->mutex and
+ * vm->slots_lock (read) held, as ->set_sregs() may read guest memory.
+ */
 void minihv_lapic_accept_events(struct minihv_vcpu *vcpu)
 {
 	struct minihv_lapic *apic = vcpu->apic;
+
+	lockdep_assert_held(&vcpu->mutex);
+	lockdep_assert_held(&vcpu->vm->slots_lock);
 
 	if (!READ_ONCE(apic->pending_events))
 		return;

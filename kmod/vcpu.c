@@ -126,6 +126,18 @@ static int vcpu_run_loop(struct minihv_vcpu *vcpu)
 	return r;
 }
 
+/*
+ * INIT and SIPI from outside the run loop (KVM_GET_MP_STATE, an AP's
+ * first KVM_RUN): the SIPI sets CS through ->set_sregs(), which may read
+ * guest memory (VMX: the PDPTEs of PAE paging), so under slots_lock.
+ */
+static void accept_events(struct minihv_vcpu *vcpu)
+{
+	down_read(&vcpu->vm->slots_lock);
+	minihv_lapic_accept_events(vcpu);
+	up_read(&vcpu->vm->slots_lock);
+}
+
 static long __vcpu_run(struct minihv_vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
@@ -151,7 +163,7 @@ static long __vcpu_run(struct minihv_vcpu *vcpu)
 			run->exit_reason = KVM_EXIT_INTR;
 			return -EINTR;
 		}
-		minihv_lapic_accept_events(vcpu);
+		accept_events(vcpu);
 		return -EAGAIN;
 	}
 
@@ -439,7 +451,10 @@ static long vcpu_ioctl_locked(struct minihv_vcpu *vcpu, unsigned int ioctl,
 		r = -EFAULT;
 		if (copy_from_user(&u->sregs, argp, sizeof(u->sregs)))
 			break;
+		/* VMX reads the PDPTEs of PAE paging from guest memory. */
+		down_read(&vcpu->vm->slots_lock);
 		r = minihv_ops->set_sregs(vcpu, &u->sregs);
+		up_read(&vcpu->vm->slots_lock);
 		if (!r && vcpu->apic)
 			r = minihv_lapic_set_base(vcpu, u->sregs.apic_base,
 						  true);
@@ -457,7 +472,7 @@ static long vcpu_ioctl_locked(struct minihv_vcpu *vcpu, unsigned int ioctl,
 		break;
 	case KVM_GET_MP_STATE:
 		if (vcpu->apic)
-			minihv_lapic_accept_events(vcpu);
+			accept_events(vcpu);
 		u->mp.mp_state = vcpu->mp_state;
 		r = copy_to_user(argp, &u->mp, sizeof(u->mp)) ? -EFAULT : 0;
 		break;

@@ -384,6 +384,9 @@ struct minihv_memslot *minihv_gfn_to_slot(struct minihv_vm *vm, u64 gfn)
 {
 	int i;
 
+	lockdep_assert(lockdep_is_held(&vm->slots_lock) ||
+		       lockdep_is_held(&vm->lock));
+
 	for (i = 0; i < MINIHV_MAX_MEMSLOTS; i++) {
 		struct minihv_memslot *s = vm->slots[i];
 
@@ -407,8 +410,10 @@ struct minihv_memslot *minihv_gfn_to_slot(struct minihv_vm *vm, u64 gfn)
 struct page *minihv_gfn_to_page(struct minihv_vm *vm, u64 gfn,
 				bool *writable)
 {
-	struct minihv_memslot *slot = minihv_gfn_to_slot(vm, gfn);
+	struct minihv_memslot *slot;
 
+	lockdep_assert_held(&vm->slots_lock);
+	slot = minihv_gfn_to_slot(vm, gfn);
 	if (!slot)
 		return NULL;
 	*writable = !(slot->flags & KVM_MEM_READONLY);
@@ -419,6 +424,8 @@ struct page *minihv_gfn_to_page(struct minihv_vm *vm, u64 gfn,
 static int guest_copy(struct minihv_vm *vm, u64 gpa, void *data,
 		      unsigned int len, bool write)
 {
+	/* The slot and its pages stay while it is held (slot_swap()). */
+	lockdep_assert_held(&vm->slots_lock);
 	while (len) {
 		unsigned int off = offset_in_page(gpa);
 		unsigned int n = min_t(unsigned int, len, PAGE_SIZE - off);
