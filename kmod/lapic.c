@@ -363,6 +363,18 @@ static u32 timer_mode(struct minihv_lapic *apic)
 	return reg_get(apic, APIC_LVTT) & LVT_TIMER_MODE_MASK;
 }
 
+/*
+ * The period of a periodic timer: initial count times divider, at least
+ * MIN_PERIOD_NS (KVM's min_timer_period_us), or a short period would keep
+ * the host busy in its timer interrupt.  One-shot: the count as it is.
+ */
+static u64 timer_period(u64 ns, u32 mode)
+{
+	if (mode == LVT_TIMER_PERIODIC && ns && ns < MIN_PERIOD_NS)
+		return MIN_PERIOD_NS;
+	return ns;
+}
+
 static enum hrtimer_restart timer_fn(struct hrtimer *t)
 {
 	struct minihv_lapic *apic = container_of(t, struct minihv_lapic,
@@ -375,6 +387,9 @@ static enum hrtimer_restart timer_fn(struct hrtimer *t)
 	lvtt = reg_get(apic, APIC_LVTT);
 	if ((lvtt & LVT_TIMER_MODE_MASK) == LVT_TIMER_PERIODIC &&
 	    apic->period_ns) {
+		/* Re-armed: the minimum holds whatever armed it. */
+		apic->period_ns = timer_period(apic->period_ns,
+					       LVT_TIMER_PERIODIC);
 		hrtimer_forward_now(t, ns_to_ktime(apic->period_ns));
 		apic->expire = hrtimer_get_expires(t);
 		ret = HRTIMER_RESTART;
@@ -409,10 +424,7 @@ static void timer_start_count(struct minihv_lapic *apic)
 	apic->period_ns = 0;
 	if (!count || timer_mode(apic) == LVT_TIMER_TSCDEADLINE)
 		return;
-	ns = (u64)count * timer_divide(apic);
-	/* A short periodic timer would keep the host busy; KVM clamps too. */
-	if (timer_mode(apic) == LVT_TIMER_PERIODIC && ns < MIN_PERIOD_NS)
-		ns = MIN_PERIOD_NS;
+	ns = timer_period((u64)count * timer_divide(apic), timer_mode(apic));
 	apic->period_ns = ns;
 	apic->expire = ktime_add_ns(ktime_get(), ns);
 	apic->timer_armed = true;
@@ -631,6 +643,14 @@ static int reg_write(struct minihv_lapic *apic, u32 off, u32 val, u32 val2)
 		}
 		spin_lock_irqsave(&apic->lock, flags);
 		reg_set(apic, off, val);
+		/*
+		 * One-shot to periodic with the timer armed: the count it
+		 * runs on becomes the period, clamped as KVM's
+		 * limit_periodic_timer_frequency() does.
+		 */
+		if (off == APIC_LVTT)
+			apic->period_ns = timer_period(apic->period_ns,
+						       timer_mode(apic));
 		spin_unlock_irqrestore(&apic->lock, flags);
 		break;
 	case APIC_TMICT:
