@@ -439,6 +439,23 @@ static u64 guest_tsc(struct minihv_vcpu *vcpu)
 	return tsc;
 }
 
+/*
+ * TSC cycles to nanoseconds at @khz, saturating at KTIME_MAX.  Any
+ * @cycles, any @khz: mul_u64_u32_div() is MULQ then DIVQ, which raises
+ * a divide error in the host when the quotient does not fit 64 bits
+ * (cycles near 2^64 on a TSC slower than 1 GHz), so the far ones are
+ * caught first: below that bound, cycles < (KTIME_MAX / 10^6) * khz, so
+ * the quotient is below KTIME_MAX.
+ */
+static u64 tsc_cycles_to_ns(u64 cycles, u32 khz)
+{
+	if (!khz)
+		return 0;
+	if (div_u64(cycles, khz) >= div_u64(KTIME_MAX, 1000000))
+		return KTIME_MAX;
+	return mul_u64_u32_div(cycles, 1000000, khz);
+}
+
 /* Arm the TSC-deadline timer.  Owner vCPU. */
 static void timer_start_deadline(struct minihv_lapic *apic, u64 deadline)
 {
@@ -449,9 +466,11 @@ static void timer_start_deadline(struct minihv_lapic *apic, u64 deadline)
 	if (!deadline || timer_mode(apic) != LVT_TIMER_TSCDEADLINE)
 		return;
 	now = guest_tsc(apic->vcpu);
-	if (deadline > now && tsc_khz)
-		ns = mul_u64_u32_div(deadline - now, 1000000, tsc_khz);
-	apic->expire = ktime_add_ns(ktime_get(), ns);
+	/* In the past: at once. */
+	if (deadline > now)
+		ns = tsc_cycles_to_ns(deadline - now, tsc_khz);
+	/* Far ones saturate at KTIME_MAX (never), rather than wrap. */
+	apic->expire = ktime_add_safe(ktime_get(), ns_to_ktime(ns));
 	apic->timer_armed = true;
 	hrtimer_start(&apic->timer, apic->expire, HRTIMER_MODE_ABS_HARD);
 }
