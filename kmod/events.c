@@ -202,6 +202,7 @@ int minihv_vcpu_block(struct minihv_vcpu *vcpu)
 	struct minihv_vm *vm = vcpu->vm;
 	int r;
 
+	lockdep_assert_held_read(&vm->slots_lock);
 	up_read(&vm->slots_lock);
 	r = wait_event_interruptible(vcpu->wq, can_wake(vcpu));
 	down_read(&vm->slots_lock);

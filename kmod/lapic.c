@@ -363,6 +363,18 @@ static u32 timer_mode(struct minihv_lapic *apic)
 	return reg_get(apic, APIC_LVTT) & LVT_TIMER_MODE_MASK;
 }
 
+/*
+ * The period of a periodic timer: initial count times divider, at least
+ * MIN_PERIOD_NS (KVM's min_timer_period_us), or a short period would keep
+ * the host busy in its timer interrupt.  One-shot: the count as it is.
+ */
+static u64 timer_period(u64 ns, u32 mode)
+{
+	if (mode == LVT_TIMER_PERIODIC && ns && ns < MIN_PERIOD_NS)
+		return MIN_PERIOD_NS;
+	return ns;
+}
+
 static enum hrtimer_restart timer_fn(struct hrtimer *t)
 {
 	struct minihv_lapic *apic = container_of(t, struct minihv_lapic,
@@ -375,6 +387,9 @@ static enum hrtimer_restart timer_fn(struct hrtimer *t)
 	lvtt = reg_get(apic, APIC_LVTT);
 	if ((lvtt & LVT_TIMER_MODE_MASK) == LVT_TIMER_PERIODIC &&
 	    apic->period_ns) {
+		/* Re-armed: the minimum holds whatever armed it. */
+		apic->period_ns = timer_period(apic->period_ns,
+					       LVT_TIMER_PERIODIC);
 		hrtimer_forward_now(t, ns_to_ktime(apic->period_ns));
 		apic->expire = hrtimer_get_expires(t);
 		ret = HRTIMER_RESTART;
@@ -409,10 +424,7 @@ static void timer_start_count(struct minihv_lapic *apic)
 	apic->period_ns = 0;
 	if (!count || timer_mode(apic) == LVT_TIMER_TSCDEADLINE)
 		return;
-	ns = (u64)count * timer_divide(apic);
-	/* A short periodic timer would keep the host busy; KVM clamps too. */
-	if (timer_mode(apic) == LVT_TIMER_PERIODIC && ns < MIN_PERIOD_NS)
-		ns = MIN_PERIOD_NS;
+	ns = timer_period((u64)count * timer_divide(apic), timer_mode(apic));
 	apic->period_ns = ns;
 	apic->expire = ktime_add_ns(ktime_get(), ns);
 	apic->timer_armed = true;
@@ -427,6 +439,23 @@ static u64 guest_tsc(struct minihv_vcpu *vcpu)
 	return tsc;
 }
 
+/*
+ * TSC cycles to nanoseconds at @khz, saturating at KTIME_MAX.  Any
+ * @cycles, any @khz: mul_u64_u32_div() is MULQ then DIVQ, which raises
+ * a divide error in the host when the quotient does not fit 64 bits
+ * (cycles near 2^64 on a TSC slower than 1 GHz), so the far ones are
+ * caught first: below that bound, cycles < (KTIME_MAX / 10^6) * khz, so
+ * the quotient is below KTIME_MAX.
+ */
+static u64 tsc_cycles_to_ns(u64 cycles, u32 khz)
+{
+	if (!khz)
+		return 0;
+	if (div_u64(cycles, khz) >= div_u64(KTIME_MAX, 1000000))
+		return KTIME_MAX;
+	return mul_u64_u32_div(cycles, 1000000, khz);
+}
+
 /* Arm the TSC-deadline timer.  Owner vCPU. */
 static void timer_start_deadline(struct minihv_lapic *apic, u64 deadline)
 {
@@ -437,9 +466,11 @@ static void timer_start_deadline(struct minihv_lapic *apic, u64 deadline)
 	if (!deadline || timer_mode(apic) != LVT_TIMER_TSCDEADLINE)
 		return;
 	now = guest_tsc(apic->vcpu);
-	if (deadline > now && tsc_khz)
-		ns = mul_u64_u32_div(deadline - now, 1000000, tsc_khz);
-	apic->expire = ktime_add_ns(ktime_get(), ns);
+	/* In the past: at once. */
+	if (deadline > now)
+		ns = tsc_cycles_to_ns(deadline - now, tsc_khz);
+	/* Far ones saturate at KTIME_MAX (never), rather than wrap. */
+	apic->expire = ktime_add_safe(ktime_get(), ns_to_ktime(ns));
 	apic->timer_armed = true;
 	hrtimer_start(&apic->timer, apic->expire, HRTIMER_MODE_ABS_HARD);
 }
@@ -631,6 +662,14 @@ static int reg_write(struct minihv_lapic *apic, u32 off, u32 val, u32 val2)
 		}
 		spin_lock_irqsave(&apic->lock, flags);
 		reg_set(apic, off, val);
+		/*
+		 * One-shot to periodic with the timer armed: the count it
+		 * runs on becomes the period, clamped as KVM's
+		 * limit_periodic_timer_frequency() does.
+		 */
+		if (off == APIC_LVTT)
+			apic->period_ns = timer_period(apic->period_ns,
+						       timer_mode(apic));
 		spin_unlock_irqrestore(&apic->lock, flags);
 		break;
 	case APIC_TMICT:
@@ -845,10 +884,16 @@ u64 minihv_lapic_get_cr8(struct minihv_vcpu *vcpu)
 	return (reg_get(vcpu->apic, APIC_TASKPRI) >> 4) & 0xf;
 }
 
-/* INIT and SIPI, in the target vCPU before it runs. */
+/*
+ * INIT and SIPI, in the target vCPU before it runs: vcpu->mutex and
+ * vm->slots_lock (read) held, as ->set_sregs() may read guest memory.
+ */
 void minihv_lapic_accept_events(struct minihv_vcpu *vcpu)
 {
 	struct minihv_lapic *apic = vcpu->apic;
+
+	lockdep_assert_held(&vcpu->mutex);
+	lockdep_assert_held(&vcpu->vm->slots_lock);
 
 	if (!READ_ONCE(apic->pending_events))
 		return;

@@ -248,6 +248,17 @@ enum {
  * exits in the kernel; a slot change takes it for write, kicking running
  * vCPUs out first (@slots_writer), so no vCPU can use a slot, or a nested
  * page table entry pointing into it, once the change is done.
+ *
+ * Every reader of guest memory or of the slots (minihv_read_guest(),
+ * minihv_write_guest(), minihv_gfn_to_page(), minihv_gfn_to_slot(), the
+ * page walker, the nested and shadow page tables) holds @slots_lock, for
+ * read in a vCPU (the run loop, and ioctls that can read guest memory:
+ * KVM_SET_SREGS, the SIPI of KVM_GET_MP_STATE and of an AP's first
+ * KVM_RUN), asserted with lockdep; a slot deleted meanwhile would be read
+ * after it was freed.  Lock order: vcpu->mutex, then @lock, then
+ * @slots_lock; mmap_lock (pinning) is taken under @lock, never under
+ * @slots_lock.  A reader of @slots_lock never waits for anything else
+ * while holding it (minihv_vcpu_block() drops it to sleep).
  */
 struct minihv_vm {
 	struct mutex lock;

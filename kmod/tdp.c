@@ -142,6 +142,8 @@ static int tdp_map_around(struct minihv_tdp *tdp, struct minihv_vm *vm,
 	struct minihv_memslot *s = NULL;
 	int r;
 
+	lockdep_assert_held_read(&vm->slots_lock);
+
 	for (; gfn < end; gfn++) {
 		if (!s || gfn - s->base_gfn >= s->npages) {
 			s = minihv_gfn_to_slot(vm, gfn);

@@ -131,6 +131,18 @@ static int vcpu_run_loop(struct minihv_vcpu *vcpu)
 	return r;
 }
 
+/*
+ * INIT and SIPI from outside the run loop (KVM_GET_MP_STATE, an AP's
+ * first KVM_RUN): the SIPI sets CS through ->set_sregs(), which may read
+ * guest memory (VMX: the PDPTEs of PAE paging), so under slots_lock.
+ */
+static void accept_events(struct minihv_vcpu *vcpu)
+{
+	down_read(&vcpu->vm->slots_lock);
+	minihv_lapic_accept_events(vcpu);
+	up_read(&vcpu->vm->slots_lock);
+}
+
 static long __vcpu_run(struct minihv_vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
@@ -156,7 +168,7 @@ static long __vcpu_run(struct minihv_vcpu *vcpu)
 			run->exit_reason = KVM_EXIT_INTR;
 			return -EINTR;
 		}
-		minihv_lapic_accept_events(vcpu);
+		accept_events(vcpu);
 		return -EAGAIN;
 	}
 
@@ -224,7 +236,13 @@ static void set_regs(struct minihv_vcpu *vcpu, const struct kvm_regs *regs)
 	vcpu->rflags = regs->rflags | X86_EFLAGS_FIXED;
 }
 
-/* KVM_GET/SET_FPU: the legacy FXSAVE view of the guest FPU state. */
+/*
+ * KVM_GET/SET_FPU: the legacy FXSAVE view of the guest FPU state, as KVM's
+ * kvm_arch_vcpu_ioctl_get/set_fpu(): MXCSR is neither read nor written
+ * (KVM_GET_FPU gives 0 there).  Userspace's MXCSR must not reach the
+ * FXSAVE area: reserved bits there make the kernel's FXRSTOR/XRSTOR
+ * fault when KVM_RUN loads the guest state (a WARN and a reset FPU).
+ */
 static void get_fpu(struct minihv_vcpu *vcpu, struct kvm_fpu *fpu)
 {
 	struct fxregs_state *fx = &vcpu->guest_fpu->fpstate->regs.fxsave;
@@ -238,7 +256,6 @@ static void get_fpu(struct minihv_vcpu *vcpu, struct kvm_fpu *fpu)
 	fpu->last_ip = fx->rip;
 	fpu->last_dp = fx->rdp;
 	memcpy(fpu->xmm, fx->xmm_space, sizeof(fpu->xmm));
-	fpu->mxcsr = fx->mxcsr;
 }
 
 static void set_fpu(struct minihv_vcpu *vcpu, const struct kvm_fpu *fpu)
@@ -253,7 +270,6 @@ static void set_fpu(struct minihv_vcpu *vcpu, const struct kvm_fpu *fpu)
 	fx->rip = fpu->last_ip;
 	fx->rdp = fpu->last_dp;
 	memcpy(fx->xmm_space, fpu->xmm, sizeof(fpu->xmm));
-	fx->mxcsr = fpu->mxcsr;
 }
 
 /* At most this many MSRs per KVM_GET/SET_MSRS, KVM's MAX_IO_MSRS. */
@@ -441,7 +457,10 @@ static long vcpu_ioctl_locked(struct minihv_vcpu *vcpu, unsigned int ioctl,
 		r = -EFAULT;
 		if (copy_from_user(&u->sregs, argp, sizeof(u->sregs)))
 			break;
+		/* VMX reads the PDPTEs of PAE paging from guest memory. */
+		down_read(&vcpu->vm->slots_lock);
 		r = minihv_ops->set_sregs(vcpu, &u->sregs);
+		up_read(&vcpu->vm->slots_lock);
 		if (!r && vcpu->apic)
 			r = minihv_lapic_set_base(vcpu, u->sregs.apic_base,
 						  true);
@@ -459,7 +478,7 @@ static long vcpu_ioctl_locked(struct minihv_vcpu *vcpu, unsigned int ioctl,
 		break;
 	case KVM_GET_MP_STATE:
 		if (vcpu->apic)
-			minihv_lapic_accept_events(vcpu);
+			accept_events(vcpu);
 		u->mp.mp_state = vcpu->mp_state;
 		r = copy_to_user(argp, &u->mp, sizeof(u->mp)) ? -EFAULT : 0;
 		break;

@@ -129,8 +129,9 @@ static void slot_unpin(struct minihv_vm *vm, struct minihv_memslot *slot)
 }
 
 /*
- * Charge and pin the pages of a new slot, all or nothing.  Called by the
- * VM's process (vm->mm == current->mm), vm->lock held.
+ * Pin the pages of a new slot, all or nothing; slot_charge() charged them
+ * already.  Called by the VM's process (vm->mm == current->mm), vm->lock
+ * held.
  */
 static int slot_pin(struct minihv_vm *vm, struct minihv_memslot *slot)
 {
@@ -143,11 +144,6 @@ static int slot_pin(struct minihv_vm *vm, struct minihv_memslot *slot)
 			       GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!pages)
 		return -ENOMEM;
-
-	/* -ENOMEM over RLIMIT_MEMLOCK (unless CAP_IPC_LOCK), as VFIO. */
-	r = account_locked_vm(vm->mm, slot->npages, true);
-	if (r)
-		goto out_free;
 
 	while (done < slot->npages) {
 		unsigned long n = min(slot->npages - done, PIN_CHUNK);
@@ -190,10 +186,25 @@ static int slot_pin(struct minihv_vm *vm, struct minihv_memslot *slot)
 
 out_unpin:
 	unpin_user_pages(pages, done);
-	account_locked_vm(vm->mm, slot->npages, false);
-out_free:
 	kvfree(pages);
 	return r;
+}
+
+/*
+ * Charge a new slot's pages to the creator's RLIMIT_MEMLOCK, -ENOMEM over
+ * it (unless CAP_IPC_LOCK), as VFIO: before anything whose size grows
+ * with the slot's (the array of pinned pages, the dirty log) is
+ * allocated, so that a slot over a huge unbacked range costs nothing.
+ * slot_uncharge() undoes it; slot_unpin() does for a pinned slot.
+ */
+static int slot_charge(struct minihv_vm *vm, u64 npages)
+{
+	return account_locked_vm(vm->mm, npages, true);
+}
+
+static void slot_uncharge(struct minihv_vm *vm, u64 npages)
+{
+	account_locked_vm(vm->mm, npages, false);
 }
 
 static bool slot_overlaps(struct minihv_vm *vm, u32 id, u64 gfn, u64 npages)
@@ -253,8 +264,9 @@ static struct minihv_memslot *slot_swap(struct minihv_vm *vm, u32 id,
  *     KVM_MEM_LOG_DIRTY_PAGES toggled: a new (empty) log, or none; a
  *     slot that keeps logging keeps its log across a move
  *   - create or move onto guest frames of another slot: -EEXIST
- *   - pinning: -ENOMEM over RLIMIT_MEMLOCK; pin_user_pages()'s error
- *     (-EFAULT for an unmapped range, ...) otherwise
+ *   - a new slot: -ENOMEM over RLIMIT_MEMLOCK, checked before any
+ *     allocation that grows with the slot; then pin_user_pages()'s error
+ *     (-EFAULT for an unmapped or PROT_NONE range, ...)
  */
 static int set_memory_region(struct minihv_vm *vm,
 			     const struct kvm_userspace_memory_region *mem)
@@ -320,10 +332,17 @@ static int set_memory_region(struct minihv_vm *vm,
 	if (slot_overlaps(vm, id, base_gfn, npages))
 		goto out_unlock;
 
+	/* A new slot: its charge first (a move or a log change has it). */
+	if (!old) {
+		r = slot_charge(vm, npages);
+		if (r)
+			goto out_unlock;
+	}
+
 	r = -ENOMEM;
 	new = kzalloc(sizeof(*new), GFP_KERNEL_ACCOUNT);
 	if (!new)
-		goto out_unlock;
+		goto out_uncharge;
 	new->id = id;
 	new->flags = mem->flags;
 	new->base_gfn = base_gfn;
@@ -341,7 +360,7 @@ static int set_memory_region(struct minihv_vm *vm,
 					      GFP_KERNEL_ACCOUNT);
 		if (!new->dirty) {
 			kfree(new);
-			goto out_unlock;
+			goto out_uncharge;
 		}
 	}
 	if (old) {
@@ -352,7 +371,7 @@ static int set_memory_region(struct minihv_vm *vm,
 		if (r) {
 			kvfree(new->dirty);
 			kfree(new);
-			goto out_unlock;
+			goto out_uncharge;
 		}
 	}
 
@@ -364,6 +383,9 @@ static int set_memory_region(struct minihv_vm *vm,
 	kfree(old);
 	return 0;
 
+out_uncharge:
+	if (!old)
+		slot_uncharge(vm, npages);
 out_unlock:
 	mutex_unlock(&vm->lock);
 	return r;
@@ -383,6 +405,9 @@ out_unlock:
 struct minihv_memslot *minihv_gfn_to_slot(struct minihv_vm *vm, u64 gfn)
 {
 	int i;
+
+	lockdep_assert(lockdep_is_held(&vm->slots_lock) ||
+		       lockdep_is_held(&vm->lock));
 
 	for (i = 0; i < MINIHV_MAX_MEMSLOTS; i++) {
 		struct minihv_memslot *s = vm->slots[i];
@@ -407,8 +432,10 @@ struct minihv_memslot *minihv_gfn_to_slot(struct minihv_vm *vm, u64 gfn)
 struct page *minihv_gfn_to_page(struct minihv_vm *vm, u64 gfn,
 				bool *writable)
 {
-	struct minihv_memslot *slot = minihv_gfn_to_slot(vm, gfn);
+	struct minihv_memslot *slot;
 
+	lockdep_assert_held(&vm->slots_lock);
+	slot = minihv_gfn_to_slot(vm, gfn);
 	if (!slot)
 		return NULL;
 	*writable = !(slot->flags & KVM_MEM_READONLY);
@@ -419,6 +446,8 @@ struct page *minihv_gfn_to_page(struct minihv_vm *vm, u64 gfn,
 static int guest_copy(struct minihv_vm *vm, u64 gpa, void *data,
 		      unsigned int len, bool write)
 {
+	/* The slot and its pages stay while it is held (slot_swap()). */
+	lockdep_assert_held(&vm->slots_lock);
 	while (len) {
 		unsigned int off = offset_in_page(gpa);
 		unsigned int n = min_t(unsigned int, len, PAGE_SIZE - off);
