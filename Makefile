@@ -34,6 +34,8 @@ USER_HDR := $(wildcard userspace/*.h userspace/lib/*.h) uapi/minihv.h
 TEST_LIB := $(wildcard selftests/lib/*.c)
 TEST_HDR := $(wildcard selftests/lib/*.h) uapi/minihv.h
 TESTS	 := $(patsubst selftests/%.c,$(B)/selftests/%,$(wildcard selftests/*_test.c))
+FUZZ_SRC := $(wildcard selftests/fuzz/*.c)
+FUZZ_HDR := $(wildcard selftests/fuzz/*.h)
 KSFT	 := $(B)/ksft/kselftest_harness.h
 
 include tests/Makefile.inc
@@ -62,7 +64,13 @@ $(B)/userspace/minihv-run: $(USER_SRC) $(USER_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(UCFLAGS) -Iuapi -Iuserspace -o $@ $(USER_SRC)
 
-selftests: $(TESTS)
+selftests: $(TESTS) $(B)/selftests/fuzz_test
+
+# The fuzzer (selftests/fuzz/fuzz.c): one more binary that run.sh runs in
+# every lab, like the tests.
+$(B)/selftests/fuzz_test: $(FUZZ_SRC) $(FUZZ_HDR) $(TEST_LIB) $(TEST_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(UCFLAGS) -Iuapi -Iselftests -o $@ $(FUZZ_SRC) $(TEST_LIB) -lpthread
 
 # trace_test builds in the --trace decoder (userspace/trace.c) to test it.
 $(B)/selftests/trace_test: userspace/trace.c userspace/trace.h
