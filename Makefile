@@ -12,6 +12,9 @@
 #   make lab-shell LAB=svm                       interactive lab shell
 #   make checkpatch   the kernel's checkpatch.pl on our sources
 #   make bench        exit, APIC and boot costs, minihv against KVM (both labs)
+#   make fuzz         the fuzzer's long run (FUZZ_CALLS=1000000 per device
+#                     and paging mode) in the SVM lab; LABS="svm vmx" adds
+#                     the VMX lab
 #   make deps         install the Debian packages all this needs
 #
 # The kernel is the newest Debian kernel with image and headers installed
@@ -41,7 +44,7 @@ KSFT	 := $(B)/ksft/kselftest_harness.h
 include tests/Makefile.inc
 
 .PHONY: all module userspace selftests lab-base deps check demo lab-run \
-	lab-shell checkpatch clean bench
+	lab-shell checkpatch clean bench fuzz
 
 all: module userspace selftests lab-base
 
@@ -109,6 +112,18 @@ demo: deps
 
 lab-run:
 	@lab/lab.sh $(LAB) --files "$(FILES)" --cmd '$(CMD)'
+
+# The fuzzer's long run (selftests/fuzz/fuzz.c): fuzz_test alone, through
+# run.sh, on minihv (PAGING modes) and KVM; FUZZ_CALLS calls each, no time
+# limit unless FUZZ_SECONDS is set.  The SVM lab unless LABS is given.
+# `make check` runs the short pass (20 s each) with the other tests.
+FUZZ_CALLS ?= 1000000
+FUZZ_LABS := $(if $(filter command line environment,$(origin LABS)),$(LABS),svm)
+fuzz: deps
+	@$(MAKE) --no-print-directory all
+	@FUZZ_CALLS=$(FUZZ_CALLS) FUZZ_SECONDS=$(FUZZ_SECONDS) \
+		LAB_TIMEOUT=$${LAB_TIMEOUT:-172800} LABS="$(FUZZ_LABS)" \
+		T=fuzz_test PAGING="$(PAGING)" lab/check.sh
 
 lab-shell:
 	@lab/lab.sh $(LAB) --shell

@@ -11,6 +11,7 @@
 # the tools and the tests under /minihv; FILES are copied to /lab/files,
 # the command's working directory.
 #
+# LAB_TIMEOUT=SECS overrides the lab's time limit (--timeout wins).
 # Results land in build/lab/LAB/: serial.log (everything the guest
 # printed), output.txt (the command's output), dmesg.txt, status (the
 # command's exit status, or "none" if the lab did not finish) and
@@ -37,6 +38,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 
+timeout=${timeout:-${LAB_TIMEOUT:-}}	# e.g. make fuzz's long runs
 case "$lab" in
 svm)	boot=qemu; cpu=qemu64,+svm,+npt,+rdtscp,+smep,+smap; cpus=2; : "${timeout:=1200}" ;;
 novirt)	boot=qemu; cpu=qemu64,-svm,-vmx; cpus=2; : "${timeout:=300}" ;;
