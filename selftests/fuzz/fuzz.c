@@ -160,18 +160,36 @@ static int call_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-/* The calls in the ring, oldest first (copied: an episode may run on). */
+/*
+ * The ring as it was when the kernel log first grew during an episode:
+ * the calls around the warning, not those after it.
+ */
+static struct fuzz_call ring_snap[FUZZ_RING];
+static bool ring_snapped;
+
+static void snap_ring(void)
+{
+	memcpy(ring_snap, fz_shared->ring, sizeof(ring_snap));
+	ring_snapped = true;
+}
+
+/* The calls in the ring, oldest first. */
 static void print_ring(void)
 {
 	static struct fuzz_call ring[FUZZ_RING];
 	struct fuzz_call *c;
 	unsigned int k, n = 0;
 
+	if (!ring_snapped)
+		snap_ring();
 	for (k = 0; k < FUZZ_RING; k++) {
-		ring[n] = fz_shared->ring[k];
+		ring[n] = ring_snap[k];
 		if (ring[n].seq)
 			n++;
 	}
+	ring_snapped = false;
+	if (n)
+		printf("# (the ring as the kernel log grew, or as the episode ended)\n");
 	qsort(ring, n, sizeof(ring[0]), call_cmp);
 	printf("# the last %u calls (seq episode thread: call = result):\n", n);
 	for (k = 0; k < n; k++) {
@@ -280,6 +298,7 @@ static int run_episode(uint32_t e, double deadline)
 	struct rng r = { mix_seed(fz_opts.seed, e, 0xffff) };
 	double start = now(), kill_at = 0, killed_at = 0;
 	bool planned = false;
+	unsigned int n;
 	int st, rc = 0;
 	pid_t pid;
 
@@ -301,7 +320,17 @@ static int run_episode(uint32_t e, double deadline)
 
 		if (w == pid)
 			break;
-		kmsg_new += kmsg_poll(true);
+		n = kmsg_poll(true);
+		if (n && !ring_snapped) {
+			/* Keep the calls that led to it; end the episode. */
+			snap_ring();
+			if (!killed_at) {
+				kill(pid, SIGKILL);
+				killed_at = t;
+				planned = true;
+			}
+		}
+		kmsg_new += n;
 		if (deadline > 0 && t >= deadline)
 			__atomic_store_n(&fz_shared->stop, 1, __ATOMIC_RELAXED);
 		if (kill_at && t >= kill_at && !killed_at) {
