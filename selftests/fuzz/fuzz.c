@@ -513,6 +513,7 @@ int main(int argc, char **argv)
 			usage();
 		}
 	}
+	fz_opts.kvm = dev_is_kvm();
 	if (!have_seconds && !calls && !count)
 		seconds = 20;
 	if (fz_opts.vcpus < 1 || fz_opts.vcpus > 4)
