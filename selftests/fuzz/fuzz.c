@@ -32,6 +32,8 @@
  *                                   virtual interrupt pending, an
  *                                   emulator bug, Documentation/labs.rst)
  *   --keep-going    go on after a failure
+ *   (FUZZ_FORCE=1: fuzz kvm_amd in the SVM lab too, where QEMU 7.2 TCG
+ *   crashed under it: skipped there by default)
  *   -v              every call on stderr
  *
  * A failure (a new kernel-log line, an episode that crashed or did not
@@ -543,6 +545,18 @@ int main(int argc, char **argv)
 			printf("ok 1 %s # SKIP the device does not exist\n", label);
 		printf("fuzz: 0 calls, 0 guests, 0 s, 0 kernel warnings\n");
 		return hv_dev_required() ? 1 : 4;
+	}
+	/*
+	 * QEMU 7.2's TCG died (SIGSEGV, the whole lab gone) under this
+	 * fuzzer's guests on kvm_amd; nothing of minihv was loaded.  KVM is
+	 * fuzzed on kvm_intel in the VMX lab; FUZZ_FORCE=1 tries anyway.
+	 */
+	if (fz_opts.kvm && lab && !strcmp(lab, "svm") &&
+	    !env_u64("FUZZ_FORCE", 0)) {
+		printf("ok 1 %s # SKIP QEMU TCG crashes fuzzing kvm_amd (FUZZ_FORCE=1 to try)\n",
+		       label);
+		printf("fuzz: 0 calls, 0 guests, 0 s, 0 kernel warnings\n");
+		return 4;
 	}
 	fz_shared = mmap(NULL, sizeof(*fz_shared), PROT_READ | PROT_WRITE,
 			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
