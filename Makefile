@@ -12,6 +12,9 @@
 #   make lab-shell LAB=svm                       interactive lab shell
 #   make checkpatch   the kernel's checkpatch.pl on our sources
 #   make bench        exit, APIC and boot costs, minihv against KVM (both labs)
+#   make fuzz         the fuzzer's long run (FUZZ_CALLS=1000000 per device
+#                     and paging mode) in the SVM lab; LABS="svm vmx" adds
+#                     the VMX lab
 #   make deps         install the Debian packages all this needs
 #
 # The kernel is the newest Debian kernel with image and headers installed
@@ -34,12 +37,14 @@ USER_HDR := $(wildcard userspace/*.h userspace/lib/*.h) uapi/minihv.h
 TEST_LIB := $(wildcard selftests/lib/*.c)
 TEST_HDR := $(wildcard selftests/lib/*.h) uapi/minihv.h
 TESTS	 := $(patsubst selftests/%.c,$(B)/selftests/%,$(wildcard selftests/*_test.c))
+FUZZ_SRC := $(wildcard selftests/fuzz/*.c)
+FUZZ_HDR := $(wildcard selftests/fuzz/*.h)
 KSFT	 := $(B)/ksft/kselftest_harness.h
 
 include tests/Makefile.inc
 
 .PHONY: all module userspace selftests lab-base deps check demo lab-run \
-	lab-shell checkpatch clean bench
+	lab-shell checkpatch clean bench fuzz
 
 all: module userspace selftests lab-base
 
@@ -62,7 +67,13 @@ $(B)/userspace/minihv-run: $(USER_SRC) $(USER_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(UCFLAGS) -Iuapi -Iuserspace -o $@ $(USER_SRC)
 
-selftests: $(TESTS)
+selftests: $(TESTS) $(B)/selftests/fuzz_test
+
+# The fuzzer (selftests/fuzz/fuzz.c): one more binary that run.sh runs in
+# every lab, like the tests.
+$(B)/selftests/fuzz_test: $(FUZZ_SRC) $(FUZZ_HDR) $(TEST_LIB) $(TEST_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(UCFLAGS) -Iuapi -Iselftests -o $@ $(FUZZ_SRC) $(TEST_LIB) -lpthread
 
 # trace_test builds in the --trace decoder (userspace/trace.c) to test it.
 $(B)/selftests/trace_test: userspace/trace.c userspace/trace.h
@@ -101,6 +112,18 @@ demo: deps
 
 lab-run:
 	@lab/lab.sh $(LAB) --files "$(FILES)" --cmd '$(CMD)'
+
+# The fuzzer's long run (selftests/fuzz/fuzz.c): fuzz_test alone, through
+# run.sh, on minihv (PAGING modes) and KVM; FUZZ_CALLS calls each, no time
+# limit unless FUZZ_SECONDS is set.  The SVM lab unless LABS is given.
+# `make check` runs the short pass (20 s each) with the other tests.
+FUZZ_CALLS ?= 1000000
+FUZZ_LABS := $(if $(filter command line environment,$(origin LABS)),$(LABS),svm)
+fuzz: deps
+	@$(MAKE) --no-print-directory all
+	@FUZZ_CALLS=$(FUZZ_CALLS) FUZZ_SECONDS=$(FUZZ_SECONDS) \
+		LAB_TIMEOUT=$${LAB_TIMEOUT:-172800} LABS="$(FUZZ_LABS)" \
+		T=fuzz_test PAGING="$(PAGING)" lab/check.sh
 
 lab-shell:
 	@lab/lab.sh $(LAB) --shell

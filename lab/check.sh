@@ -16,6 +16,15 @@ hw | shadow | both) ;;
 *) echo "PAGING=$PAGING: want hw, shadow or both" >&2; exit 2 ;;
 esac
 pass=0 fail=0 skip=0
+# The fuzzer's and lifecycle_test's settings reach the labs
+# (selftests/fuzz/fuzz.c; its short pass: 20 s per device and paging mode
+# by default).
+fuzzenv=
+for v in FUZZ_SEED FUZZ_CALLS FUZZ_SECONDS FUZZ_THREADS FUZZ_VCPUS FUZZ_SKIP \
+	FUZZ_NOSPIN FUZZ_NOCR8 FUZZ_FORCE LIFECYCLE_CYCLES; do
+	eval "val=\${$v:-}"
+	[ -z "$val" ] || fuzzenv="$fuzzenv $v=$val"
+done
 summary=
 
 count() {	# count FILE: add its TAP results to the totals, set p f s
@@ -69,7 +78,7 @@ for lab in $LABS; do
 	pattern=$T
 	[ "$lab" = vmx-smp ] && pattern=${T:-migrate_test hotplug_test apic_test dirtylog_test}
 	"$top/lab/lab.sh" "$lab" --quiet \
-		--cmd "PAGING=$PAGING sh /minihv/selftests/run.sh '$pattern'"
+		--cmd "PAGING=$PAGING $fuzzenv sh /minihv/selftests/run.sh '$pattern'"
 	cat "$dir/output.txt"
 	count "$dir/output.txt"
 	secs=$(cat "$dir/seconds")
