@@ -157,6 +157,7 @@ struct minihv_vcpu {
 	u64 regs[NR_VCPU_REGS];
 	u64 rip;
 	u64 rflags;
+	u64 cr8;			/* TPR[7:4] without an in-kernel APIC */
 
 	/* Guest CPUID (KVM_SET_CPUID2). */
 	struct kvm_cpuid_entry2 *cpuid;
@@ -462,6 +463,10 @@ int minihv_handle_io(struct minihv_vcpu *vcpu, u16 port, u8 size, bool in,
 int minihv_handle_mmio(struct minihv_vcpu *vcpu, u64 gpa);
 bool minihv_insn_is_hlt(struct minihv_vcpu *vcpu);
 int minihv_handle_hlt(struct minihv_vcpu *vcpu, u64 next_rip);
+u64 minihv_get_cr8(struct minihv_vcpu *vcpu);
+int minihv_set_cr8(struct minihv_vcpu *vcpu, u64 cr8);
+int minihv_handle_cr8_write(struct minihv_vcpu *vcpu, u64 val, u64 next_rip);
+int minihv_emulate_cr8_write(struct minihv_vcpu *vcpu);
 int minihv_exit_shutdown(struct minihv_vcpu *vcpu);
 int minihv_exit_fail_entry(struct minihv_vcpu *vcpu, u64 reason);
 int minihv_exit_internal(struct minihv_vcpu *vcpu, u32 suberror,

@@ -21,10 +21,146 @@
 #include <sys/mman.h>
 
 #include "lib/harness.h"
+#include "lib/apic.h"
 #include "lib/guest.h"
 #include "lib/hvtest.h"
 
 /* ---- guest-visible CPU state: CR8, MSRs, intercepts (VMX and SVM) ---- */
+
+#define GVS_PORT		0x10	/* the guests below report here */
+
+/* Run @v and expect the OUT to GVS_PORT; @regs gets the registers. */
+static void gvs_run_port(struct __test_metadata *_metadata, struct gvcpu *v,
+			 struct kvm_regs *regs)
+{
+	GUEST_RUN_EXPECT(v, KVM_EXIT_IO);
+	ASSERT_EQ(GVS_PORT, (int)v->run->io.port) {
+		TH_LOG("got %s", gvcpu_exit_str(v));
+	}
+	gvcpu_get_regs(v, regs);
+}
+
+static uint64_t gvs_sregs_cr8(struct gvcpu *v)
+{
+	struct kvm_sregs sregs;
+
+	gvcpu_get_sregs(v, &sregs);
+	return sregs.cr8;
+}
+
+/*
+ * The issue's program.  With neither CR8 exiting nor a TPR shadow (VMX
+ * before the fix), the MOV to CR8 wrote the host CPU's TPR: the host
+ * took no interrupt any more and hung (the lab timed out).  The sleep
+ * needs the host's timer.
+ */
+GUEST_ASM(gvs_cr8_15, ".code64",
+	"mov $15, %rax\n"
+	"mov %rax, %cr8\n"
+	"out %al, $0x10\n"
+	"hlt\n");
+
+TEST(cr8_write_spares_host_tpr)
+{
+	struct gvcpu *v = guest_create(GM_LONG64, gvs_cr8_15, gvs_cr8_15_end);
+	struct kvm_regs regs;
+
+	alarm(20);
+	gvs_run_port(_metadata, v, &regs);
+	usleep(100 * 1000);
+	alarm(0);
+	guest_destroy(v);
+}
+
+/*
+ * Without an in-kernel APIC, CR8 is kept per vCPU as KVM keeps it: the
+ * guest reads back what it wrote, KVM_GET_SREGS and run->cr8 show it, a
+ * lowered TPR exits to userspace (KVM_EXIT_SET_TPR), userspace's run->cr8
+ * is the guest's CR8 at the next KVM_RUN (EINVAL if reserved bits are
+ * set), and the guest's reserved bits 63:4 are #GP.
+ */
+GUEST_ASM(gvs_cr8_rw, ".code64",
+	"mov $15, %rax\n"
+	"mov %rax, %cr8\n"
+	"mov %cr8, %rbx\n"
+	"out %al, $0x10\n"
+	"mov $3, %rax\n"
+	"mov %rax, %cr8\n"
+	"mov %cr8, %rbx\n"
+	"out %al, $0x10\n"
+	"mov %cr8, %rbx\n"
+	"out %al, $0x10\n"
+	"mov $0x10, %rax\n"
+	"mov %rax, %cr8\n"
+	"hlt\n");
+
+TEST(cr8_without_apic)
+{
+	struct gvcpu *v = guest_create(GM_LONG64, gvs_cr8_rw, gvs_cr8_rw_end);
+	struct kvm_regs regs;
+
+	gvs_run_port(_metadata, v, &regs);
+	EXPECT_EQ(15ULL, (uint64_t)regs.rbx);
+	EXPECT_EQ(15ULL, (uint64_t)gvs_sregs_cr8(v));
+	EXPECT_EQ(15ULL, (uint64_t)v->run->cr8);
+
+	/* Lowered: userspace's PIC may have something to deliver now. */
+	GUEST_RUN_EXPECT(v, KVM_EXIT_SET_TPR);
+	EXPECT_EQ(3ULL, (uint64_t)v->run->cr8);
+	gvs_run_port(_metadata, v, &regs);
+	EXPECT_EQ(3ULL, (uint64_t)regs.rbx);
+	EXPECT_EQ(3ULL, (uint64_t)gvs_sregs_cr8(v));
+
+	/* run->cr8 is an input too. */
+	v->run->cr8 = 0x10;
+	EXPECT_EQ(-EINVAL, gvcpu_run(v));
+	EXPECT_EQ(3ULL, (uint64_t)v->run->cr8);
+	v->run->cr8 = 9;
+	gvs_run_port(_metadata, v, &regs);
+	EXPECT_EQ(9ULL, (uint64_t)regs.rbx);
+	EXPECT_EQ(9ULL, (uint64_t)gvs_sregs_cr8(v));
+
+	GUEST_RUN_EXPECT_EXC(v, GV_GP);
+	EXPECT_EQ(9ULL, (uint64_t)gvs_sregs_cr8(v));
+	guest_destroy(v);
+}
+
+/*
+ * With the in-kernel APIC, CR8 is TPR[7:4]: a MOV to CR8 shows in the
+ * APIC's TPR register (the guest's MMIO read, KVM_GET_LAPIC, sregs), and
+ * a TPR written through the APIC page is what MOV from CR8 reads.
+ */
+GUEST_ASM(gvs_cr8_apic, ".code64",
+	"mov $11, %rax\n"
+	"mov %rax, %cr8\n"
+	G_APIC_RD("0x80")
+	"out %eax, $0x10\n"
+	G_APIC_WR("0x80", "0x70")
+	"mov %cr8, %rax\n"
+	"out %eax, $0x10\n"
+	"hlt\n");
+
+TEST(cr8_is_apic_tpr)
+{
+	struct gvm *vm = apic_vm_create(gvs_cr8_apic, gvs_cr8_apic_end, false);
+	struct gvcpu *v = apic_vcpu_create(vm, 0, GUEST_CODE_GPA);
+	struct kvm_lapic_state lapic;
+	struct kvm_regs regs;
+	uint32_t tpr;
+
+	gvs_run_port(_metadata, v, &regs);
+	EXPECT_EQ(0xb0ULL, (uint64_t)(uint32_t)regs.rax);
+	ASSERT_EQ(0, ioctl(v->fd, KVM_GET_LAPIC, &lapic));
+	memcpy(&tpr, &lapic.regs[0x80], sizeof(tpr));
+	EXPECT_EQ(0xb0ULL, (uint64_t)tpr);
+	EXPECT_EQ(11ULL, (uint64_t)gvs_sregs_cr8(v));
+	EXPECT_EQ(11ULL, (uint64_t)v->run->cr8);
+
+	gvs_run_port(_metadata, v, &regs);
+	EXPECT_EQ(7ULL, (uint64_t)(uint32_t)regs.rax);
+	gvcpu_destroy(v);
+	gvm_destroy(vm);
+}
 
 /* ---- ioctl input: FPU, sregs, memslots, timers ---- */
 

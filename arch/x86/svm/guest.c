@@ -186,6 +186,7 @@ static void svm_init_vmcb(struct minihv_vcpu *vcpu)
 		INTERCEPT_VMLOAD, INTERCEPT_VMSAVE, INTERCEPT_STGI,
 		INTERCEPT_CLGI, INTERCEPT_SKINIT, INTERCEPT_MONITOR,
 		INTERCEPT_MWAIT, INTERCEPT_XSETBV, INTERCEPT_RDPRU,
+		INTERCEPT_CR8_WRITE,
 	};
 	int i;
 
@@ -328,7 +329,6 @@ void svm_get_sregs(struct minihv_vcpu *vcpu, struct kvm_sregs *sregs)
 	sregs->cr2 = s->cr2;
 	sregs->cr3 = s->cr3;
 	sregs->cr4 = s->cr4;
-	sregs->cr8 = 0;
 	sregs->efer = s->efer & ~EFER_SVME;
 	sregs->apic_base = to_svm(vcpu)->apic_base;
 	if (!svm_npt)
@@ -893,6 +893,8 @@ static int (*const svm_exit_handlers[])(struct minihv_vcpu *vcpu) = {
 	[SVM_EXIT_EXCP_BASE + X86_TRAP_DB] = exit_db,
 	[SVM_EXIT_INVLPG]	= svm_shadow_exit_invlpg,
 
+	[SVM_EXIT_WRITE_CR8]	= minihv_emulate_cr8_write,
+
 	[SVM_EXIT_INTR]		= exit_nop,
 	[SVM_EXIT_NMI]		= exit_nop,
 	[SVM_EXIT_SMI]		= exit_nop,
@@ -1066,6 +1068,11 @@ int svm_vcpu_run(struct minihv_vcpu *vcpu)
 	vmcb->save.rflags = vcpu->rflags |
 			    (svm->nmi_step ? X86_EFLAGS_TF : 0);
 	svm_load_virq(svm);
+	/*
+	 * With V_INTR_MASKING the guest's CR8 is V_TPR, never the CPU's TPR:
+	 * it reads it there; its writes exit (kmod/exit.c).
+	 */
+	c->int_ctl = (c->int_ctl & ~V_TPR_MASK) | minihv_get_cr8(vcpu);
 	c->event_inj = svm->event_inj;
 	c->event_inj_err = svm->event_inj_err;
 	/* An emulated instruction ends the STI/MOV SS shadow. */

@@ -1384,6 +1384,21 @@ static int exit_ud(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
 	return 1;
 }
 
+/* MOV to/from CR8, with EPT or shadow paging: kmod/exit.c. */
+static int exit_cr8(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
+{
+	unsigned int gpr = CR_QUAL_GPR(e->qual);
+
+	if (CR_QUAL_TYPE(e->qual) == CR_TYPE_MOV_TO)
+		return minihv_handle_cr8_write(vcpu, vcpu->regs[gpr],
+					       vcpu->rip + e->len);
+	if (CR_QUAL_TYPE(e->qual) != CR_TYPE_MOV_FROM)
+		return unexpected(vcpu, e);
+	vcpu->regs[gpr] = minihv_get_cr8(vcpu);
+	vcpu->rip += e->len;
+	return 1;
+}
+
 static int exit_cr_access(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
@@ -1391,6 +1406,8 @@ static int exit_cr_access(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
 	u64 val = vcpu->regs[gpr];
 	int r = 0;
 
+	if (cr == 8)
+		return exit_cr8(vcpu, e);
 	if (!vmx_cfg.ept_ug)
 		return vmx_shadow_exit_cr(vcpu, e->qual, e->len);
 	/* CLTS and LMSW change the guest's current CR0. */
@@ -1406,7 +1423,7 @@ static int exit_cr_access(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
 			r = set_cr3(vcpu, val);
 		else if (cr == 4)
 			r = set_cr4(vcpu, val);
-		else if (cr != 8)	/* no TPR: CR8 writes are dropped */
+		else
 			return unexpected(vcpu, e);
 		break;
 	case CR_TYPE_MOV_FROM:
@@ -1415,8 +1432,6 @@ static int exit_cr_access(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
 				return -EIO;
 			vcpu->regs[gpr] = vmcs_read(GUEST_CR3);
 			vmx_put();
-		} else if (cr == 8) {
-			vcpu->regs[gpr] = 0;
 		} else {
 			return unexpected(vcpu, e);
 		}
