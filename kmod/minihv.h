@@ -362,17 +362,20 @@ enum minihv_uret {
 };
 void minihv_uret_init(void);
 bool minihv_uret_usable(enum minihv_uret slot);
+int minihv_uret_slot(u32 index);
 void minihv_uret_cpu_init(void);
 void minihv_uret_cpu_drop(void);
-void __minihv_uret_set(enum minihv_uret slot, u64 val);
+int __minihv_uret_set(enum minihv_uret slot, u64 val);
+int minihv_uret_try(enum minihv_uret slot, u64 val);
+int minihv_uret_check(struct minihv_vcpu *vcpu, u32 index, u64 *data);
 DECLARE_PER_CPU(u64 [MINIHV_URET_NR], minihv_uret_curr);
 
 /**
  * minihv_uret_set() - the guest's value of a user-return MSR, for the entry
  * @slot:	which MSR (minihv_uret_usable() must say yes)
- * @val:	the guest's value (valid: the caller checked it)
+ * @val:	the guest's value (valid: minihv_uret_try() took it)
  *
- * Preemption off.  Writes the MSR only if this CPU holds another value:
+ * IRQs off.  Writes the MSR only if this CPU holds another value:
  * inline, as on the way into the guest that test is all that usually
  * runs (one per-CPU load and a compare).
  */

@@ -28,6 +28,11 @@
 /* ---- guest-visible CPU state: CR8, MSRs, intercepts (VMX and SVM) ---- */
 
 #define GVS_PORT		0x10	/* the guests below report here */
+#define GVS_MSR_STAR		0xc0000081
+#define GVS_MSR_LSTAR		0xc0000082
+#define GVS_MSR_CSTAR		0xc0000083
+#define GVS_MSR_TSC_AUX		0xc0000103
+#define GVS_NONCANONICAL	0x0000800000000000ULL
 
 /* Run @v and expect the OUT to GVS_PORT; @regs gets the registers. */
 static void gvs_run_port(struct __test_metadata *_metadata, struct gvcpu *v,
@@ -160,6 +165,166 @@ TEST(cr8_is_apic_tpr)
 	EXPECT_EQ(7ULL, (uint64_t)(uint32_t)regs.rax);
 	gvcpu_destroy(v);
 	gvm_destroy(vm);
+}
+
+/* WRMSR RCX <- RDX:RAX, RDMSR it back, report on GVS_PORT. */
+GUEST_ASM(gvs_wrmsr, ".code64",
+	"wrmsr\n"
+	"xor %eax, %eax\n"
+	"xor %edx, %edx\n"
+	"rdmsr\n"
+	"out %al, $0x10\n"
+	"hlt\n");
+
+/*
+ * The guest's WRMSR of @val to @index: the value it reads back, or -1 if
+ * it took #GP (*@gp set).
+ */
+static uint64_t gvs_guest_wrmsr(struct __test_metadata *_metadata,
+				uint32_t index, uint64_t val, bool *gp)
+{
+	struct gvcpu *v = guest_create(GM_LONG64, gvs_wrmsr, gvs_wrmsr_end);
+	struct kvm_regs regs;
+	uint64_t r = -1;
+
+	gvcpu_get_regs(v, &regs);
+	regs.rcx = index;
+	regs.rax = (uint32_t)val;
+	regs.rdx = val >> 32;
+	gvcpu_set_regs(v, &regs);
+	*gp = false;
+	if (gvcpu_run_exit(v) == KVM_EXIT_IO && gvcpu_exc_vector(v) == GV_GP) {
+		*gp = true;
+	} else {
+		EXPECT_EQ(GVS_PORT, (int)v->run->io.port) {
+			TH_LOG("MSR %#x: %s", index, gvcpu_exit_str(v));
+		}
+		gvcpu_get_regs(v, &regs);
+		r = (regs.rdx << 32) | (uint32_t)regs.rax;
+	}
+	guest_destroy(v);
+	return r;
+}
+
+/* The guest's CPUID vendor is Intel, and it has RDTSCP. */
+static void gvs_guest_cpu(bool *intel, bool *rdtscp)
+{
+	struct gvm *vm = gvm_create();
+	struct kvm_cpuid2 *c = guest_supported_cpuid(vm->sys_fd);
+	struct kvm_cpuid_entry2 *e;
+
+	*intel = false;
+	*rdtscp = false;
+	if (c) {
+		e = guest_cpuid_entry(c, 0, 0);
+		*intel = e && e->ebx == 0x756e6547 && e->ecx == 0x6c65746e &&
+			 e->edx == 0x49656e69;
+		e = guest_cpuid_entry(c, 0x80000001, 0);
+		*rdtscp = e && (e->edx & (1U << 27));
+		free(c);
+	}
+	gvm_destroy(vm);
+}
+
+/*
+ * The syscall MSRs and TSC_AUX are loaded into the CPU for the guest
+ * (user-return MSRs): values the CPU would refuse never get there.  A
+ * non-canonical LSTAR/CSTAR is #GP; TSC_AUX bits 63:32 are #GP for an
+ * Intel guest and ignored otherwise (as KVM, following AMD CPUs).
+ */
+TEST(msr_uret_guest_reserved)
+{
+	bool gp, intel, rdtscp;
+	uint64_t val;
+
+	gvs_guest_cpu(&intel, &rdtscp);
+	/*
+	 * kvm_amd lets the guest write LSTAR/CSTAR itself (not intercepted):
+	 * the CPU's #GP then, which QEMU's TCG (the SVM lab) does not raise.
+	 */
+	val = gvs_guest_wrmsr(_metadata, GVS_MSR_LSTAR, GVS_NONCANONICAL, &gp);
+	if (!dev_is_kvm() || intel) {
+		EXPECT_TRUE(gp) {
+			TH_LOG("LSTAR %#llx read back",
+			       (unsigned long long)val);
+		}
+	}
+	val = gvs_guest_wrmsr(_metadata, GVS_MSR_CSTAR, GVS_NONCANONICAL, &gp);
+	if (!dev_is_kvm() || intel) {
+		EXPECT_TRUE(gp) {
+			TH_LOG("CSTAR %#llx read back",
+			       (unsigned long long)val);
+		}
+	}
+	val = gvs_guest_wrmsr(_metadata, GVS_MSR_LSTAR, 0xffffffff81000000ULL,
+			      &gp);
+	EXPECT_FALSE(gp);
+	EXPECT_EQ(0xffffffff81000000ULL, val);
+
+	if (!rdtscp)
+		SKIP(return, "no RDTSCP in the guest's CPUID: TSC_AUX is #GP anyway");
+	val = gvs_guest_wrmsr(_metadata, GVS_MSR_TSC_AUX, 0x100000005ULL, &gp);
+	if (intel) {
+		EXPECT_TRUE(gp) {
+			TH_LOG("TSC_AUX %#llx read back",
+			       (unsigned long long)val);
+		}
+	} else {
+		EXPECT_FALSE(gp);
+		EXPECT_EQ(5ULL, (uint64_t)val);
+	}
+}
+
+/* KVM_SET_MSRS of @n entries: its result. */
+static int gvs_set_msrs(struct gvcpu *v, const struct kvm_msr_entry *e, int n)
+{
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e[4];
+	} m = { .hdr.nmsrs = n };
+
+	memcpy(m.e, e, n * sizeof(*e));
+	return ioctl(v->fd, KVM_SET_MSRS, &m);
+}
+
+/* KVM_SET_MSRS refuses the same values, stopping at the bad one. */
+TEST(msr_uret_set_msrs_reserved)
+{
+	struct gvcpu *v = guest_create(GM_LONG64, gvs_wrmsr, gvs_wrmsr_end);
+	const struct kvm_msr_entry e[] = {
+		{ .index = GVS_MSR_STAR, .data = 0x0023001000000000ULL },
+		{ .index = GVS_MSR_LSTAR, .data = GVS_NONCANONICAL },
+		{ .index = GVS_MSR_CSTAR, .data = 0xffffffff81000000ULL },
+	};
+	const struct kvm_msr_entry aux = {
+		.index = GVS_MSR_TSC_AUX, .data = 0x100000005ULL,
+	};
+	bool intel, rdtscp;
+	uint64_t val;
+
+	ASSERT_EQ(1, gvcpu_set_msr(v, GVS_MSR_LSTAR, 0xffffffff82000000ULL));
+	EXPECT_EQ(1, gvs_set_msrs(v, e, 3));
+	ASSERT_EQ(1, gvcpu_get_msr(v, GVS_MSR_STAR, &val));
+	EXPECT_EQ(0x0023001000000000ULL, val);
+	ASSERT_EQ(1, gvcpu_get_msr(v, GVS_MSR_LSTAR, &val));
+	EXPECT_EQ(0xffffffff82000000ULL, val);
+	ASSERT_EQ(1, gvcpu_get_msr(v, GVS_MSR_CSTAR, &val));
+	EXPECT_EQ(0ULL, (uint64_t)val);
+	EXPECT_EQ(0, gvs_set_msrs(v, &e[1], 1));
+
+	gvs_guest_cpu(&intel, &rdtscp);
+	if (!rdtscp) {
+		guest_destroy(v);
+		SKIP(return, "no RDTSCP: the host has no TSC_AUX to load");
+	}
+	if (intel) {
+		EXPECT_EQ(0, gvs_set_msrs(v, &aux, 1));
+	} else {
+		EXPECT_EQ(1, gvs_set_msrs(v, &aux, 1));
+		ASSERT_EQ(1, gvcpu_get_msr(v, GVS_MSR_TSC_AUX, &val));
+		EXPECT_EQ(5ULL, (uint64_t)val);
+	}
+	guest_destroy(v);
 }
 
 /* ---- ioctl input: FPU, sregs, memslots, timers ---- */

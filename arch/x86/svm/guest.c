@@ -458,6 +458,9 @@ int svm_set_msr(struct minihv_vcpu *vcpu, u32 index, u64 data, bool host)
 		break;
 	case MSR_LSTAR:
 	case MSR_CSTAR:
+		if (minihv_uret_check(vcpu, index, &data))
+			return -EINVAL;
+		fallthrough;
 	case MSR_FS_BASE:
 	case MSR_GS_BASE:
 	case MSR_KERNEL_GS_BASE:
@@ -494,8 +497,9 @@ int svm_set_msr(struct minihv_vcpu *vcpu, u32 index, u64 data, bool host)
 		to_svm(vcpu)->apic_base = data;
 		break;
 	case MSR_TSC_AUX:
-		/* Bits 63:32 are reserved (as KVM checks on every vendor). */
-		if (data >> 32)
+		/* KVM's rules; then the CPU's, since it is loaded for RDTSCP. */
+		if (minihv_uret_check(vcpu, index, &data) ||
+		    (svm_tsc_aux && minihv_uret_try(MINIHV_URET_TSC_AUX, data)))
 			return -EINVAL;
 		to_svm(vcpu)->tsc_aux = data;
 		break;

@@ -984,6 +984,24 @@ static int set_efer(struct minihv_vcpu *vcpu, u64 data, bool host)
 	return 0;
 }
 
+/*
+ * STAR, LSTAR, CSTAR, SFMASK, TSC_AUX: loaded into the CPU for the guest
+ * (kmod/uret.c), so checked by KVM's rules and then by the CPU itself.
+ */
+static int set_uret_msr(struct minihv_vcpu *vcpu, u32 index, u64 data)
+{
+	int slot = minihv_uret_slot(index);
+
+	if (minihv_uret_check(vcpu, index, &data))
+		return -EINVAL;
+	if (slot == MINIHV_URET_TSC_AUX && !vmx_cfg.rdtscp)
+		;	/* RDTSCP is #UD: never loaded */
+	else if (minihv_uret_try(slot, data))
+		return -EINVAL;
+	*msr_slot(to_vmx(vcpu), index) = data;
+	return 0;
+}
+
 int vmx_set_msr(struct minihv_vcpu *vcpu, u32 index, u64 data, bool host)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
@@ -999,8 +1017,6 @@ int vmx_set_msr(struct minihv_vcpu *vcpu, u32 index, u64 data, bool host)
 		if (!minihv_pat_valid(data))
 			return -EINVAL;
 		break;
-	case MSR_LSTAR:
-	case MSR_CSTAR:
 	case MSR_FS_BASE:
 	case MSR_GS_BASE:
 	case MSR_KERNEL_GS_BASE:
@@ -1012,11 +1028,12 @@ int vmx_set_msr(struct minihv_vcpu *vcpu, u32 index, u64 data, bool host)
 	case MSR_IA32_SYSENTER_CS:
 		data = (u32)data;
 		break;
+	case MSR_STAR:
+	case MSR_LSTAR:
+	case MSR_CSTAR:
+	case MSR_SYSCALL_MASK:
 	case MSR_TSC_AUX:
-		/* Bits 63:32 are reserved on Intel CPUs. */
-		if (data >> 32)
-			return -EINVAL;
-		break;
+		return set_uret_msr(vcpu, index, data);
 	case MSR_IA32_TSC:
 		vmx->tsc_offset = data - rdtsc();
 		field = TSC_OFFSET;
