@@ -327,6 +327,79 @@ TEST(msr_uret_set_msrs_reserved)
 	guest_destroy(v);
 }
 
+/*
+ * Instructions that would reach the host CPU unless intercepted: RDPMC
+ * (the host's performance counters) is #GP, as KVM without a virtual PMU
+ * (kvm_amd has one in the SVM lab: its guest reads a counter that never
+ * counts); WBINVD (flushing the host's caches) completes as a NOP.
+ */
+GUEST_ASM(gvs_rdpmc, ".code64",
+	"xor %ecx, %ecx\n"
+	"rdpmc\n"
+	"out %al, $0x10\n"
+	"hlt\n");
+
+GUEST_ASM(gvs_wbinvd, ".code64",
+	"wbinvd\n"
+	"mov $0x5a, %eax\n"
+	"out %al, $0x10\n"
+	"hlt\n");
+
+TEST(rdpmc_wbinvd_intercepted)
+{
+	struct gvcpu *v = guest_create(GM_LONG64, gvs_rdpmc, gvs_rdpmc_end);
+	struct kvm_regs regs;
+
+	GUEST_RUN_EXPECT(v, KVM_EXIT_IO);
+	if (gvcpu_exc_vector(v) != GV_GP && dev_is_kvm()) {
+		EXPECT_EQ(GVS_PORT, (int)v->run->io.port);
+		TH_LOG("KVM has a virtual PMU: %s", gvcpu_exit_str(v));
+	} else {
+		EXPECT_EQ(GV_GP, gvcpu_exc_vector(v)) {
+			TH_LOG("RDPMC: %s", gvcpu_exit_str(v));
+		}
+	}
+	guest_destroy(v);
+
+	v = guest_create(GM_LONG64, gvs_wbinvd, gvs_wbinvd_end);
+	gvs_run_port(_metadata, v, &regs);
+	EXPECT_EQ(0x5aULL, (uint64_t)(uint32_t)regs.rax);
+	guest_destroy(v);
+}
+
+/*
+ * MONITOR/MWAIT would arm and wait on the host CPU: #UD in the guest, as
+ * Documentation/api.rst says.
+ */
+GUEST_ASM(gvs_monitor, ".code64",
+	"mov $0x20000, %eax\n"
+	"xor %ecx, %ecx\n"
+	"xor %edx, %edx\n"
+	"monitor\n"
+	"out %al, $0x10\n"
+	"hlt\n");
+
+GUEST_ASM(gvs_mwait, ".code64",
+	"xor %eax, %eax\n"
+	"xor %ecx, %ecx\n"
+	"mwait\n"
+	"out %al, $0x10\n"
+	"hlt\n");
+
+TEST(monitor_mwait_ud)
+{
+	struct gvcpu *v;
+
+	if (dev_is_kvm())
+		SKIP(return, "KVM runs them as NOPs (KVM_X86_QUIRK_MWAIT_NEVER_UD_FAULTS)");
+	v = guest_create(GM_LONG64, gvs_monitor, gvs_monitor_end);
+	GUEST_RUN_EXPECT_EXC(v, GV_UD);
+	guest_destroy(v);
+	v = guest_create(GM_LONG64, gvs_mwait, gvs_mwait_end);
+	GUEST_RUN_EXPECT_EXC(v, GV_UD);
+	guest_destroy(v);
+}
+
 /* ---- ioctl input: FPU, sregs, memslots, timers ---- */
 
 /* ---- backends: decoder, world switch, failed entry, triple fault ---- */

@@ -62,6 +62,7 @@ static inline void svm_vmsave(u64 pa)
 #define LEN_HLT		1
 #define LEN_RDWRMSR	2
 #define LEN_VMMCALL	3
+#define LEN_WBINVD	2
 
 #define DR6_RESET	0xffff0ff0ULL
 #define DR7_RESET	0x400ULL
@@ -186,7 +187,7 @@ static void svm_init_vmcb(struct minihv_vcpu *vcpu)
 		INTERCEPT_VMLOAD, INTERCEPT_VMSAVE, INTERCEPT_STGI,
 		INTERCEPT_CLGI, INTERCEPT_SKINIT, INTERCEPT_MONITOR,
 		INTERCEPT_MWAIT, INTERCEPT_XSETBV, INTERCEPT_RDPRU,
-		INTERCEPT_CR8_WRITE,
+		INTERCEPT_CR8_WRITE, INTERCEPT_RDPMC, INTERCEPT_WBINVD,
 	};
 	int i;
 
@@ -871,6 +872,20 @@ static int exit_ud(struct minihv_vcpu *vcpu)
 	return 1;
 }
 
+/* RDPMC: no virtual PMU, so #GP, as KVM without one. */
+static int exit_rdpmc(struct minihv_vcpu *vcpu)
+{
+	minihv_queue_gp(vcpu, 0);
+	return 1;
+}
+
+/* WBINVD: no device DMA to keep coherent, so a NOP, as KVM. */
+static int exit_wbinvd(struct minihv_vcpu *vcpu)
+{
+	vcpu->rip += LEN_WBINVD;
+	return 1;
+}
+
 static int exit_npf(struct minihv_vcpu *vcpu)
 {
 	struct vmcb_control_area *c = &to_svm(vcpu)->vmcb->control;
@@ -922,6 +937,8 @@ static int (*const svm_exit_handlers[])(struct minihv_vcpu *vcpu) = {
 	[SVM_EXIT_MWAIT]	= exit_ud,
 	[SVM_EXIT_XSETBV]	= exit_ud,
 	[SVM_EXIT_RDPRU]	= exit_ud,
+	[SVM_EXIT_RDPMC]	= exit_rdpmc,
+	[SVM_EXIT_WBINVD]	= exit_wbinvd,
 };
 
 /* Exit statistics index: the small codes as they are, then a few more. */

@@ -44,6 +44,7 @@
 #include <asm/debugreg.h>
 #include <asm/desc.h>
 #include <asm/fpu/api.h>
+#include <asm/mce.h>
 #include <asm/msr.h>
 #include <asm/pgtable.h>
 #include <asm/processor-flags.h>
@@ -51,6 +52,7 @@
 #include <asm/special_insns.h>
 #include <asm/thread_info.h>
 #include <asm/tlbflush.h>
+#include <asm/trapnr.h>
 
 #include "vmx.h"
 #include "kmod/stats.h"
@@ -1291,8 +1293,9 @@ static int exit_triple_fault(struct minihv_vcpu *vcpu,
 static int exit_exception_nmi(struct minihv_vcpu *vcpu,
 			      const struct vmx_exit *e)
 {
-	/* NMIs were handled right after the exit. */
-	if ((e->intr_info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_NMI_INTR)
+	/* NMIs and machine checks were handled right after the exit. */
+	if ((e->intr_info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_NMI_INTR ||
+	    (e->intr_info & INTR_INFO_VECTOR_MASK) == X86_TRAP_MC)
 		return 1;
 	/* #PF: only intercepted for shadow paging. */
 	if (!vmx_cfg.ept_ug && (e->intr_info & INTR_INFO_VECTOR_MASK) == 14) {
@@ -1398,6 +1401,20 @@ static int exit_vmcall(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
 static int exit_ud(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
 {
 	minihv_queue_ud(vcpu);
+	return 1;
+}
+
+/* RDPMC: no virtual PMU, so #GP, as KVM without one. */
+static int exit_rdpmc(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
+{
+	minihv_queue_gp(vcpu, 0);
+	return 1;
+}
+
+/* WBINVD: no device DMA to keep coherent, so a NOP, as KVM. */
+static int exit_wbinvd(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
+{
+	vcpu->rip += e->len;
 	return 1;
 }
 
@@ -1543,6 +1560,11 @@ static const struct {
 	[EXIT_REASON_INVEPT]		 = { exit_ud, "invept" },
 	[EXIT_REASON_INVVPID]		 = { exit_ud, "invvpid" },
 	[EXIT_REASON_XSETBV]		 = { exit_ud, "xsetbv" },
+	[EXIT_REASON_RDPMC]		 = { exit_rdpmc, "rdpmc" },
+	[EXIT_REASON_WBINVD]		 = { exit_wbinvd, "wbinvd" },
+	[EXIT_REASON_MONITOR_INSTRUCTION] = { exit_ud, "monitor" },
+	[EXIT_REASON_MWAIT_INSTRUCTION]	 = { exit_ud, "mwait" },
+	[EXIT_REASON_MCE_DURING_VMENTRY] = { exit_fail_entry, "mce_during_vmentry" },
 	[EXIT_REASON_VMFUNC]		 = { exit_ud, "vmfunc" },
 };
 
@@ -1756,6 +1778,19 @@ static void vmx_read_exit(struct minihv_vcpu *vcpu, struct vmx_exit *e)
 }
 
 /*
+ * The host's machine-check handler, as if the #MC had hit the host in
+ * user mode (as KVM does): recovery waits for the return to userspace.
+ */
+static void vmx_machine_check(void)
+{
+#ifdef CONFIG_X86_MCE
+	struct pt_regs regs = { .cs = 3, .flags = X86_EFLAGS_IF };
+
+	do_machine_check(&regs);
+#endif
+}
+
+/*
  * One round trip: enter the guest, come back, handle the exit.  Called
  * with vcpu->mutex and slots_lock (read) held, preemption enabled, the
  * guest's FPU state current.
@@ -1764,6 +1799,7 @@ int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 	struct vmx_host_state host;
+	unsigned long debugctl;
 	struct vmx_exit e;
 	u64 err;
 	int r;
@@ -1806,9 +1842,14 @@ int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 	if (vmx->cr2 != native_read_cr2())
 		native_write_cr2(vmx->cr2);
 
+	/* A VM exit clears IA32_DEBUGCTL (LBR, BTF): put the host's back. */
+	debugctl = get_debugctlmsr();
+
 	minihv_stats_entry(vcpu);
 	r = __vmx_vcpu_run(vcpu->regs, vmx->launched);
 	minihv_guest_exit(vcpu);
+	if (debugctl)
+		update_debugctlmsr(debugctl);
 	vmx->event_inj = 0;	/* delivered, or back in IDT vectoring */
 
 	vmx->cr2 = native_read_cr2();
@@ -1824,11 +1865,21 @@ int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 			vmx->launched = true;
 		/* Shadow paging owns all of CR0/CR4: nothing changes there. */
 		vmx->crs_stale = vmx_cfg.ept_ug;
-		/* An NMI that made the exit is the host's: handle it now. */
-		if ((u16)e.reason == EXIT_REASON_EXCEPTION_NMI &&
-		    (vmcs_read(VM_EXIT_INTR_INFO) & INTR_INFO_INTR_TYPE_MASK) ==
-		    INTR_TYPE_NMI_INTR)
-			asm volatile("int $2");
+		/*
+		 * An NMI or a machine check that made the exit is the host's:
+		 * handle it now (never injected into the guest).
+		 */
+		if ((u16)e.reason == EXIT_REASON_EXCEPTION_NMI) {
+			u32 info = vmcs_read(VM_EXIT_INTR_INFO);
+
+			if ((info & INTR_INFO_INTR_TYPE_MASK) ==
+			    INTR_TYPE_NMI_INTR)
+				asm volatile("int $2");
+			else if ((info & INTR_INFO_VECTOR_MASK) == X86_TRAP_MC)
+				vmx_machine_check();
+		} else if ((u16)e.reason == EXIT_REASON_MCE_DURING_VMENTRY) {
+			vmx_machine_check();
+		}
 	}
 	local_irq_enable();
 

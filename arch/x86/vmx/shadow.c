@@ -85,7 +85,7 @@ static void shadow_write_hw(struct minihv_vcpu *vcpu)
  */
 void vmx_shadow_init_vmcs(struct minihv_vcpu *vcpu)
 {
-	vmcs_write(EXCEPTION_BITMAP, BIT(X86_TRAP_PF));
+	vmcs_write(EXCEPTION_BITMAP, BIT(X86_TRAP_PF) | BIT(X86_TRAP_MC));
 	vmcs_write(CR0_GUEST_HOST_MASK, ~0UL);
 	vmcs_write(CR4_GUEST_HOST_MASK, ~0UL);
 }

@@ -257,10 +257,12 @@ static void vmx_setup_config(void)
 			     CPU_BASED_HLT_EXITING | CPU_BASED_UNCOND_IO_EXITING |
 			     CPU_BASED_CR8_LOAD_EXITING |
 			     CPU_BASED_CR8_STORE_EXITING |
+			     CPU_BASED_RDPMC_EXITING | CPU_BASED_MWAIT_EXITING |
+			     CPU_BASED_MONITOR_EXITING |
 			     CPU_BASED_ACTIVATE_SECONDARY_CONTROLS,
 			     CPU_BASED_USE_MSR_BITMAPS |
 			     CPU_BASED_USE_TSC_OFFSETTING,
-			     "HLT/unconditional I/O/CR8 exiting, secondary controls");
+			     "HLT/unconditional I/O/CR8/RDPMC/MONITOR/MWAIT exiting, secondary controls");
 	/*
 	 * Not wanted; only there if the CPU insists.  (CR8 exiting is wanted:
 	 * with neither it nor a TPR shadow, the guest's MOV to CR8 would
@@ -292,7 +294,8 @@ static void vmx_setup_config(void)
 				      SECONDARY_EXEC_UNRESTRICTED_GUEST,
 				      SECONDARY_EXEC_ENABLE_VPID |
 				      SECONDARY_EXEC_ENABLE_RDTSCP |
-				      SECONDARY_EXEC_PAUSE_LOOP_EXITING, NULL);
+				      SECONDARY_EXEC_PAUSE_LOOP_EXITING |
+				      SECONDARY_EXEC_WBINVD_EXITING, NULL);
 	c->ept_ug = ept && (c->proc2 & SECONDARY_EXEC_ENABLE_EPT) &&
 		    (c->proc2 & SECONDARY_EXEC_UNRESTRICTED_GUEST);
 	/*
