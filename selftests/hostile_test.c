@@ -12,6 +12,7 @@
  * when only the vCPU thread is stuck.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -398,6 +399,64 @@ TEST(monitor_mwait_ud)
 	v = guest_create(GM_LONG64, gvs_mwait, gvs_mwait_end);
 	GUEST_RUN_EXPECT_EXC(v, GV_UD);
 	guest_destroy(v);
+}
+
+#define GVS_VPID_MAX	"/sys/module/minihv/parameters/vpid_max"
+
+/* Read or write minihv's vpid_max parameter: 0, or -1. */
+static int gvs_vpid_max(const char *set, char *old, size_t len)
+{
+	int fd = open(GVS_VPID_MAX, O_RDWR);
+	ssize_t n = 0;
+
+	if (fd < 0)
+		return -1;
+	if (old) {
+		n = read(fd, old, len - 1);
+		if (n > 0)
+			old[n] = 0;
+	}
+	if (set && n >= 0)
+		n = pwrite(fd, set, strlen(set), 0);
+	close(fd);
+	return n < 0 ? -1 : 0;
+}
+
+/*
+ * VPID exhaustion: with the pool capped at one VPID (minihv's vpid_max),
+ * the vCPUs past it run without VPID (VM entry refuses VPID 0 with
+ * "enable VPID" on), as KVM does when it runs out.
+ */
+GUEST_ASM(gvs_vpid, ".code64",
+	"mov $0x77, %eax\n"
+	"out %al, $0x10\n"
+	"hlt\n");
+
+TEST(vpid_exhausted_vcpus_run)
+{
+	struct gvcpu *v[3];
+	struct kvm_regs regs;
+	struct gvm *vm;
+	char old[32];
+	int i;
+
+	if (dev_is_kvm())
+		SKIP(return, "vpid_max is a minihv (VMX) module parameter");
+	if (gvs_vpid_max(NULL, old, sizeof(old)))
+		SKIP(return, "no %s: not the VMX backend", GVS_VPID_MAX);
+	ASSERT_EQ(0, gvs_vpid_max("1", NULL, 0));
+	vm = gvm_create();
+	gvm_load(vm, GUEST_CODE_GPA, gvs_vpid, gvs_vpid_end);
+	for (i = 0; i < 3; i++)
+		v[i] = gvcpu_create(vm, i, GM_LONG64);
+	ASSERT_EQ(0, gvs_vpid_max(old, NULL, 0));
+	for (i = 0; i < 3; i++) {
+		gvs_run_port(_metadata, v[i], &regs);
+		EXPECT_EQ(0x77ULL, (uint64_t)(uint32_t)regs.rax);
+	}
+	for (i = 0; i < 3; i++)
+		gvcpu_destroy(v[i]);
+	gvm_destroy(vm);
 }
 
 /* ---- ioctl input: FPU, sregs, memslots, timers ---- */

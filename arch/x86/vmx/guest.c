@@ -93,6 +93,14 @@ static DEFINE_SPINLOCK(vpid_lock);
 static unsigned long *vpid_bitmap;	/* VPID 0 is the host's */
 #define NR_VPIDS	(1 << 16)
 
+/*
+ * For tests of VPID exhaustion: hand out VPIDs 1..vpid_max only (0: all).
+ * Writable at run time; read when a vCPU is created.
+ */
+static unsigned int vpid_max;
+module_param(vpid_max, uint, 0644);
+MODULE_PARM_DESC(vpid_max, "Use only VPIDs 1..vpid_max (default 0: all 65535; for tests)");
+
 void vmcs_write_error(unsigned long field, u64 value)
 {
 	pr_err_ratelimited("VMWRITE %#lx <- %#llx failed (error %llu)\n",
@@ -132,18 +140,26 @@ void vmx_guest_unsetup(void)
 	vmx_rm_unsetup();
 }
 
+/*
+ * A VPID, or 0 when none is left: that vCPU then runs with "enable VPID"
+ * off (VM entry refuses VPID 0 with it on), as KVM does, and every entry
+ * and exit flushes its linear mappings.
+ */
 static u16 vpid_alloc(void)
 {
-	unsigned long vpid;
+	unsigned int max = READ_ONCE(vpid_max);
+	unsigned long vpid, nr = NR_VPIDS;
 
 	if (!vmx_cfg.vpid)
 		return 0;
+	if (max && max < NR_VPIDS - 1)
+		nr = max + 1;
 	spin_lock(&vpid_lock);
-	vpid = find_first_zero_bit(vpid_bitmap, NR_VPIDS);
-	if (vpid < NR_VPIDS)
+	vpid = find_first_zero_bit(vpid_bitmap, nr);
+	if (vpid < nr)
 		__set_bit(vpid, vpid_bitmap);
 	else
-		vpid = 0;	/* none left: share the host's, flushed */
+		vpid = 0;
 	spin_unlock(&vpid_lock);
 	return vpid;
 }
@@ -596,10 +612,11 @@ static void vmx_init_vmcs(struct minihv_vcpu *vcpu)
 	vmcs_write(CPU_BASED_VM_EXEC_CONTROL, vmx_cfg.proc);
 	vmx->proc = vmx_cfg.proc;
 	if (vmx_cfg.proc & CPU_BASED_ACTIVATE_SECONDARY_CONTROLS)
-		vmcs_write(SECONDARY_VM_EXEC_CONTROL, vmx_cfg.proc2);
+		vmcs_write(SECONDARY_VM_EXEC_CONTROL, vmx->vpid ? vmx_cfg.proc2 :
+			   vmx_cfg.proc2 & ~SECONDARY_EXEC_ENABLE_VPID);
 	vmcs_write(VM_EXIT_CONTROLS, vmx_cfg.exit);
 	vmcs_write(VM_ENTRY_CONTROLS, vmx_cfg.entry);
-	vmcs_write(EXCEPTION_BITMAP, 0);
+	vmcs_write(EXCEPTION_BITMAP, BIT(X86_TRAP_MC));	/* the host's */
 	vmcs_write(PAGE_FAULT_ERROR_CODE_MASK, 0);
 	vmcs_write(PAGE_FAULT_ERROR_CODE_MATCH, 0);
 	vmcs_write(CR3_TARGET_COUNT, 0);
