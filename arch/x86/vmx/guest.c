@@ -9,10 +9,11 @@
  * write to a read-only slot) is MMIO for the common code (kmod/exit.c).
  * Every port (unconditional I/O exiting) and every MSR (an all-ones MSR
  * bitmap, or none) exits, so do CPUID, HLT, external interrupts, NMIs,
- * PAUSE loops (pause-loop exiting, where the CPU has it), and the VMX
- * instructions and XSETBV, which raise #UD in the guest.  Without EPT or
- * unrestricted guest, paging is shadowed (shadow.c) and real mode runs in
- * virtual-8086 mode (realmode.c).
+ * PAUSE loops (pause-loop exiting, where the CPU has it), MOV to/from a
+ * debug register (the guest's DR0-3/6/7 are kept here, see exit_dr()),
+ * and the VMX instructions and XSETBV, which raise #UD in the guest.
+ * Without EPT or unrestricted guest, paging is shadowed (shadow.c) and
+ * real mode runs in virtual-8086 mode (realmode.c).
  *
  * The VMCS is only touched with preemption disabled and after
  * vmx_load(), which makes it current on this CPU: VMCLEAR on the CPU it
@@ -59,6 +60,13 @@
 #include "kmod/trace.h"
 
 #define DR7_RESET	0x400ULL
+#define DR7_VOLATILE	0xffff2bffULL	/* the rest is fixed (KVM's mask) */
+#define DR7_BP_ENABLES	0xffULL		/* L0-3, G0-3 */
+#define DR7_GD		BIT(13)
+/* DR6, as KVM's for a guest without RTM or bus-lock detection. */
+#define DR6_RESET	0xffff0ff0ULL	/* = the host's DR6_RESERVED */
+#define DR6_VOLATILE	0xe00fULL	/* B0-3, BD, BS, BT */
+#define DR6_BD		BIT(13)
 #define PAT_RESET	0x0007040600070406ULL
 
 /*
@@ -80,6 +88,11 @@
 #define CR_TYPE_MOV_FROM	1
 #define CR_TYPE_CLTS		2
 #define CR_TYPE_LMSW		3
+
+/* Exit qualification of MOV DR. */
+#define DR_QUAL_NR(q)		((q) & 7)
+#define DR_QUAL_FROM		BIT(4)
+#define DR_QUAL_GPR(q)		(((q) >> 8) & 0xf)
 
 /* Exit qualification of I/O instructions. */
 #define IO_QUAL_SIZE(q)		(((q) & 7) + 1)
@@ -572,6 +585,9 @@ static void vmx_reset_guest(struct minihv_vcpu *vcpu)
 	vmcs_write(GUEST_IA32_PAT, PAT_RESET);
 	vmcs_write(GUEST_IA32_DEBUGCTL, 0);
 	vmcs_write(GUEST_DR7, DR7_RESET);
+	memset(vmx->db, 0, sizeof(vmx->db));
+	vmx->dr6 = DR6_RESET;
+	vmx->dr7 = DR7_RESET;
 	vmcs_write(GUEST_SYSENTER_CS, 0);
 	vmcs_write(GUEST_SYSENTER_ESP, 0);
 	vmcs_write(GUEST_SYSENTER_EIP, 0);
@@ -1435,6 +1451,77 @@ static int exit_wbinvd(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
 	return 1;
 }
 
+/*
+ * MOV from/to DRn (MOV-DR exiting): the guest's debug registers are
+ * vmx->db[], dr6 and dr7, never the host CPU's; vmx_vcpu_run() puts DR6
+ * and, while DR7 enables a breakpoint, DR0-3 in the CPU around the entry.
+ * As KVM: DR4/DR5 are DR6/DR7 unless CR4.DE (#UD), CPL > 0 is #GP, DR7.GD
+ * makes the access a #DB (BD), and DR6/DR7 values above 32 bits are #GP.
+ */
+static int exit_dr(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	unsigned int dr = DR_QUAL_NR(e->qual), gpr = DR_QUAL_GPR(e->qual);
+	bool long64;
+	u32 ss_ar;
+	u64 val;
+
+	if (!vmx_get(vcpu))
+		return -EIO;
+	vmx_sync_crs(vmx);
+	ss_ar = vmcs_read(GUEST_SS_AR_BYTES);
+	long64 = (vmcs_read(GUEST_IA32_EFER) & EFER_LMA) &&
+		 (vmcs_read(GUEST_CS_AR_BYTES) & VMX_AR_L_MASK);
+	/* A #DB the guest took cleared GD in the CPU's DR7. */
+	vmx->dr7 = vmcs_read(GUEST_DR7);
+	vmx_put();
+
+	if (dr == 4 || dr == 5) {
+		if (vmx->cr4 & X86_CR4_DE) {
+			minihv_queue_ud(vcpu);
+			return 1;
+		}
+		dr += 2;
+	}
+	if (VMX_AR_DPL(ss_ar)) {
+		minihv_queue_gp(vcpu, 0);
+		return 1;
+	}
+	if (vmx->dr7 & DR7_GD) {
+		/* A fault, before the access; delivering it clears GD. */
+		vmx->dr6 = (vmx->dr6 & ~(u64)DR_TRAP_BITS) | DR6_BD;
+		vmx->dr7 &= ~DR7_GD;
+		if (!vmx_get(vcpu))
+			return -EIO;
+		vmcs_write(GUEST_DR7, vmx->dr7);
+		vmx_put();
+		vmx_queue_exception(vcpu, X86_TRAP_DB, false, 0);
+		return 1;
+	}
+	if (e->qual & DR_QUAL_FROM) {
+		val = dr < 4 ? vmx->db[dr] : dr == 6 ? vmx->dr6 : vmx->dr7;
+		vcpu->regs[gpr] = long64 ? val : (u32)val;
+	} else {
+		val = long64 ? vcpu->regs[gpr] : (u32)vcpu->regs[gpr];
+		if (dr < 4) {
+			vmx->db[dr] = val;
+		} else if (val >> 32) {
+			minihv_queue_gp(vcpu, 0);
+			return 1;
+		} else if (dr == 6) {
+			vmx->dr6 = (val & DR6_VOLATILE) | DR6_RESET;
+		} else {
+			vmx->dr7 = (val & DR7_VOLATILE) | DR7_RESET;
+			if (!vmx_get(vcpu))
+				return -EIO;
+			vmcs_write(GUEST_DR7, vmx->dr7);
+			vmx_put();
+		}
+	}
+	vcpu->rip += e->len;
+	return 1;
+}
+
 /* MOV to/from CR8, with EPT or shadow paging: kmod/exit.c. */
 static int exit_cr8(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
 {
@@ -1566,6 +1653,7 @@ static const struct {
 	[EXIT_REASON_VMOFF]		 = { exit_ud, "vmxoff" },
 	[EXIT_REASON_VMON]		 = { exit_ud, "vmxon" },
 	[EXIT_REASON_CR_ACCESS]		 = { exit_cr_access, "cr_access" },
+	[EXIT_REASON_DR_ACCESS]		 = { exit_dr, "dr_access" },
 	[EXIT_REASON_IO_INSTRUCTION]	 = { exit_io, "io" },
 	[EXIT_REASON_MSR_READ]		 = { exit_rdmsr, "msr_read" },
 	[EXIT_REASON_MSR_WRITE]		 = { exit_wrmsr, "msr_write" },
@@ -1816,8 +1904,9 @@ int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 	struct vmx_host_state host;
-	unsigned long debugctl;
+	unsigned long debugctl, dr6;
 	struct vmx_exit e;
+	bool db_loaded;
 	u64 err;
 	int r;
 
@@ -1861,20 +1950,52 @@ int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 
 	/* A VM exit clears IA32_DEBUGCTL (LBR, BTF): put the host's back. */
 	debugctl = get_debugctlmsr();
+	/*
+	 * VMX switches DR7 only.  The guest's DR0-3 go in while its DR7
+	 * enables a breakpoint (host breakpoints off first), and its DR6
+	 * unless it is the host's: Linux keeps DR6 = DR6_RESERVED outside
+	 * its #DB handler.
+	 */
+	db_loaded = vmx->dr7 & DR7_BP_ENABLES;
+	if (unlikely(db_loaded)) {
+		if (hw_breakpoint_active())
+			set_debugreg(0, 7);
+		set_debugreg(vmx->db[0], 0);
+		set_debugreg(vmx->db[1], 1);
+		set_debugreg(vmx->db[2], 2);
+		set_debugreg(vmx->db[3], 3);
+	}
+	if (unlikely(vmx->dr6 != DR6_RESET))
+		set_debugreg(vmx->dr6, 6);
 
 	minihv_stats_entry(vcpu);
 	r = __vmx_vcpu_run(vcpu->regs, vmx->launched);
 	minihv_guest_exit(vcpu);
 	if (debugctl)
 		update_debugctlmsr(debugctl);
+	/* A #DB in the guest changed DR6: the guest's, the host's back. */
+	get_debugreg(dr6, 6);
+	if (unlikely(dr6 != DR6_RESET)) {
+		vmx->dr6 = dr6;
+		set_debugreg(DR6_RESET, 6);
+	}
 	vmx->event_inj = 0;	/* delivered, or back in IDT vectoring */
 
 	vmx->cr2 = native_read_cr2();
 	vmx_put_guest_msrs(vmx);
 	vmx_restore_host(&host);
-	/* The exit disabled the host's breakpoints (DR7 = 0x400). */
-	if (hw_breakpoint_active())
+	/*
+	 * The exit disabled the host's breakpoints (DR7 = 0x400); no guest
+	 * breakpoint address stays in DR0-3 either.
+	 */
+	if (hw_breakpoint_active()) {
 		hw_breakpoint_restore();
+	} else if (unlikely(db_loaded)) {
+		set_debugreg(0, 0);
+		set_debugreg(0, 1);
+		set_debugreg(0, 2);
+		set_debugreg(0, 3);
+	}
 
 	if (!r) {
 		e.reason = vmcs_read(VM_EXIT_REASON);

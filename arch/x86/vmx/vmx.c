@@ -259,10 +259,11 @@ static void vmx_setup_config(void)
 			     CPU_BASED_CR8_STORE_EXITING |
 			     CPU_BASED_RDPMC_EXITING | CPU_BASED_MWAIT_EXITING |
 			     CPU_BASED_MONITOR_EXITING |
+			     CPU_BASED_MOV_DR_EXITING |
 			     CPU_BASED_ACTIVATE_SECONDARY_CONTROLS,
 			     CPU_BASED_USE_MSR_BITMAPS |
 			     CPU_BASED_USE_TSC_OFFSETTING,
-			     "HLT/unconditional I/O/CR8/RDPMC/MONITOR/MWAIT exiting, secondary controls");
+			     "HLT/unconditional I/O/CR8/RDPMC/MONITOR/MWAIT/MOV-DR exiting, secondary controls");
 	/*
 	 * Not wanted; only there if the CPU insists.  (CR8 exiting is wanted:
 	 * with neither it nor a TPR shadow, the guest's MOV to CR8 would
