@@ -459,6 +459,164 @@ TEST(vpid_exhausted_vcpus_run)
 	gvm_destroy(vm);
 }
 
+/*
+ * Debug registers (item 8): the guest's DR0-3 and DR6 are its vCPU's, not
+ * the host CPU's (VMX before the fix switched DR7 only and let MOV DR run:
+ * a second VM read the first one's breakpoint addresses and DR6).  The
+ * values survive exits with a breakpoint enabled (DR0-3 loaded around the
+ * entry); DR6/DR7 keep their fixed bits (KVM's masks, BLD written as 1).
+ */
+#define GVS_DR0		0xffff800012345678ULL
+#define GVS_DR1		0x00007fff12345678ULL
+
+GUEST_ASM(gvs_dr_set, ".code64",
+	"movabs $0xffff800012345678, %rax\n"
+	"mov %rax, %dr0\n"
+	"movabs $0x7fff12345678, %rax\n"
+	"mov %rax, %dr1\n"
+	"mov $0x20008, %eax\n"
+	"mov %rax, %dr2\n"
+	"mov $0x30010, %eax\n"
+	"mov %rax, %dr3\n"
+	"mov $0x4801, %eax\n"
+	"mov %rax, %dr6\n"
+	"mov $0x1, %eax\n"		/* L0: execution of GVS_DR0 */
+	"mov %rax, %dr7\n"
+	"out %al, $0x10\n"
+	"mov %dr0, %rbx\n"
+	"mov %dr1, %rcx\n"
+	"mov %dr2, %rdx\n"
+	"mov %dr3, %rsi\n"
+	"mov %dr6, %rdi\n"
+	"mov %dr7, %r8\n"
+	"xor %eax, %eax\n"
+	"mov %rax, %dr7\n"
+	"out %al, $0x10\n"
+	"hlt\n");
+
+GUEST_ASM(gvs_dr_get, ".code64",
+	"mov %dr0, %rbx\n"
+	"mov %dr1, %rcx\n"
+	"mov %dr2, %rdx\n"
+	"mov %dr3, %rsi\n"
+	"mov %dr6, %rdi\n"
+	"mov %dr7, %r8\n"
+	"out %al, $0x10\n"
+	"hlt\n");
+
+TEST(debug_registers_are_the_vcpus)
+{
+	struct gvcpu *v = guest_create(GM_LONG64, gvs_dr_set, gvs_dr_set_end);
+	struct kvm_regs regs;
+
+	gvs_run_port(_metadata, v, &regs);
+	gvs_run_port(_metadata, v, &regs);
+	EXPECT_EQ(GVS_DR0, regs.rbx);
+	EXPECT_EQ(GVS_DR1, regs.rcx);
+	EXPECT_EQ(0x20008ULL, regs.rdx);
+	EXPECT_EQ(0x30010ULL, regs.rsi);
+	EXPECT_EQ(0xffff4ff1ULL, regs.rdi);
+	EXPECT_EQ(0x401ULL, regs.r8);
+	guest_destroy(v);
+
+	/* A fresh VM sees the reset values, not the previous guest's. */
+	v = guest_create(GM_LONG64, gvs_dr_get, gvs_dr_get_end);
+	gvs_run_port(_metadata, v, &regs);
+	EXPECT_EQ(0ULL, regs.rbx);
+	EXPECT_EQ(0ULL, regs.rcx);
+	EXPECT_EQ(0ULL, regs.rdx);
+	EXPECT_EQ(0ULL, regs.rsi);
+	EXPECT_EQ(0xffff0ff0ULL, regs.rdi);
+	EXPECT_EQ(0x400ULL, regs.r8);
+	guest_destroy(v);
+}
+
+/*
+ * What MOV DR checks: DR4/DR5 are DR6/DR7 unless CR4.DE (then #UD), a
+ * DR6/DR7 value above 32 bits is #GP, and with DR7.GD the next access is
+ * a #DB that sets DR6.BD and clears GD.
+ */
+GUEST_ASM(gvs_dr_alias, ".code64",
+	"mov $0x4801, %eax\n"
+	"mov %rax, %dr4\n"
+	"mov %dr6, %rbx\n"
+	"mov $0x300, %eax\n"		/* LE, GE: no breakpoint */
+	"mov %rax, %dr5\n"
+	"mov %dr7, %rcx\n"
+	"mov %dr4, %rdx\n"
+	"mov %dr5, %rsi\n"
+	"out %al, $0x10\n"
+	"hlt\n");
+
+GUEST_ASM(gvs_dr_de, ".code64",
+	"mov %cr4, %rax\n"
+	"or $0x8, %rax\n"		/* CR4.DE */
+	"mov %rax, %cr4\n"
+	"mov %dr4, %rax\n"
+	"out %al, $0x10\n"
+	"hlt\n");
+
+GUEST_ASM(gvs_dr7_high, ".code64",
+	"mov $1, %eax\n"
+	"shl $32, %rax\n"
+	"mov %rax, %dr7\n"
+	"out %al, $0x10\n"
+	"hlt\n");
+
+GUEST_ASM(gvs_dr6_high, ".code64",
+	"mov $1, %eax\n"
+	"shl $32, %rax\n"
+	"mov %rax, %dr6\n"
+	"out %al, $0x10\n"
+	"hlt\n");
+
+GUEST_ASM(gvs_dr_gd, ".code64",
+	"mov $0x2000, %eax\n"		/* DR7.GD */
+	"mov %rax, %dr7\n"
+	"mov %dr0, %rax\n"
+	"out %al, $0x10\n"
+	"hlt\n"
+	"gvs_dr_gd_after:\n"
+	"mov %dr6, %rbx\n"
+	"mov %dr7, %rcx\n"
+	"out %al, $0x10\n"
+	"hlt\n");
+GUEST_LABEL(gvs_dr_gd_after);
+
+TEST(debug_register_access_checks)
+{
+	struct gvcpu *v = guest_create(GM_LONG64, gvs_dr_alias,
+				       gvs_dr_alias_end);
+	struct kvm_regs regs;
+
+	gvs_run_port(_metadata, v, &regs);
+	EXPECT_EQ(0xffff4ff1ULL, regs.rbx);
+	EXPECT_EQ(0x700ULL, regs.rcx);
+	EXPECT_EQ(0xffff4ff1ULL, regs.rdx);
+	EXPECT_EQ(0x700ULL, regs.rsi);
+	guest_destroy(v);
+
+	v = guest_create(GM_LONG64, gvs_dr_de, gvs_dr_de_end);
+	GUEST_RUN_EXPECT_EXC(v, GV_UD);
+	guest_destroy(v);
+	v = guest_create(GM_LONG64, gvs_dr7_high, gvs_dr7_high_end);
+	GUEST_RUN_EXPECT_EXC(v, GV_GP);
+	guest_destroy(v);
+	v = guest_create(GM_LONG64, gvs_dr6_high, gvs_dr6_high_end);
+	GUEST_RUN_EXPECT_EXC(v, GV_GP);
+	guest_destroy(v);
+
+	v = guest_create(GM_LONG64, gvs_dr_gd, gvs_dr_gd_end);
+	GUEST_RUN_EXPECT_EXC(v, GV_DB);
+	gvcpu_get_regs(v, &regs);
+	regs.rip = GUEST_CODE_GPA + (gvs_dr_gd_after - gvs_dr_gd);
+	gvcpu_set_regs(v, &regs);
+	gvs_run_port(_metadata, v, &regs);
+	EXPECT_EQ(0xffff2ff0ULL, regs.rbx);	/* BD */
+	EXPECT_EQ(0x400ULL, regs.rcx);		/* GD cleared */
+	guest_destroy(v);
+}
+
 /* ---- ioctl input: FPU, sregs, memslots, timers ---- */
 
 /* ---- backends: decoder, world switch, failed entry, triple fault ---- */
