@@ -617,6 +617,44 @@ TEST(debug_register_access_checks)
 	guest_destroy(v);
 }
 
+/*
+ * Guest breakpoints still work: DR0-3 are in the CPU for an entry whose
+ * DR7 enables one, and the #DB's DR6 (B0) is what the guest reads back.
+ */
+GUEST_ASM(gvs_dr_bp, ".code64",
+	"lea gvs_dr_bp_at(%rip), %rax\n"
+	"mov %rax, %dr0\n"
+	"mov $0x1, %eax\n"		/* L0: execution */
+	"mov %rax, %dr7\n"
+	"nop\n"
+	"gvs_dr_bp_at:\n"
+	"nop\n"
+	"out %al, $0x10\n"
+	"hlt\n"
+	"gvs_dr_bp_after:\n"
+	"mov %dr6, %rbx\n"
+	"xor %eax, %eax\n"
+	"mov %rax, %dr7\n"
+	"out %al, $0x10\n"
+	"hlt\n");
+GUEST_LABEL(gvs_dr_bp_at);
+GUEST_LABEL(gvs_dr_bp_after);
+
+TEST(debug_register_breakpoint_fires)
+{
+	struct gvcpu *v = guest_create(GM_LONG64, gvs_dr_bp, gvs_dr_bp_end);
+	struct kvm_regs regs;
+
+	GUEST_RUN_EXPECT_EXC(v, GV_DB);
+	gvcpu_get_regs(v, &regs);
+	EXPECT_EQ(GUEST_CODE_GPA + (gvs_dr_bp_at - gvs_dr_bp), regs.rcx);
+	regs.rip = GUEST_CODE_GPA + (gvs_dr_bp_after - gvs_dr_bp);
+	gvcpu_set_regs(v, &regs);
+	gvs_run_port(_metadata, v, &regs);
+	EXPECT_EQ(0xffff0ff1ULL, regs.rbx);	/* B0 */
+	guest_destroy(v);
+}
+
 /* ---- ioctl input: FPU, sregs, memslots, timers ---- */
 
 /* ---- backends: decoder, world switch, failed entry, triple fault ---- */
