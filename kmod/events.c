@@ -163,10 +163,9 @@ void minihv_post_run(struct minihv_vcpu *vcpu)
 
 	run->if_flag = !!(vcpu->rflags & X86_EFLAGS_IF);
 	run->ready_for_interrupt_injection = minihv_ready_for_injection(vcpu);
-	if (vcpu->apic) {
+	run->cr8 = minihv_get_cr8(vcpu);
+	if (vcpu->apic)
 		run->apic_base = vcpu->apic->base;
-		run->cr8 = minihv_lapic_get_cr8(vcpu);
-	}
 }
 
 /* Would a halted vCPU wake up?  The vCPU itself (it reads its RFLAGS). */

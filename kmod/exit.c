@@ -621,6 +621,71 @@ bool minihv_insn_is_hlt(struct minihv_vcpu *vcpu)
 }
 
 /* ---------------------------------------------------------------------
+ * CR8, the task priority: the in-kernel APIC's TPR[7:4], or without one
+ * vcpu->cr8 (KVM's vcpu->arch.cr8), which KVM_GET/SET_SREGS and run->cr8
+ * show.  The backends intercept every MOV to CR8 (VMX also every read):
+ * the guest never reaches the CPU's own TPR.
+ */
+
+u64 minihv_get_cr8(struct minihv_vcpu *vcpu)
+{
+	return vcpu->apic ? minihv_lapic_get_cr8(vcpu) : vcpu->cr8;
+}
+
+/* 0, or -EINVAL if a reserved bit (63:4) is set. */
+int minihv_set_cr8(struct minihv_vcpu *vcpu, u64 cr8)
+{
+	if (cr8 & ~0xfULL)
+		return -EINVAL;
+	if (vcpu->apic)
+		minihv_lapic_set_cr8(vcpu, cr8);
+	else
+		vcpu->cr8 = cr8;
+	return 0;
+}
+
+/*
+ * The guest's MOV to CR8 of @val: #GP for reserved bits.  Without an
+ * in-kernel APIC, a TPR that drops goes to userspace (KVM_EXIT_SET_TPR,
+ * RIP past the instruction), as KVM does: its PIC may have an interrupt
+ * the old TPR held back.
+ */
+int minihv_handle_cr8_write(struct minihv_vcpu *vcpu, u64 val, u64 next_rip)
+{
+	u64 old = minihv_get_cr8(vcpu);
+
+	if (minihv_set_cr8(vcpu, val)) {
+		minihv_queue_gp(vcpu, 0);
+		return 1;
+	}
+	vcpu->rip = next_rip;
+	if (vcpu->apic || val >= old)
+		return 1;
+	vcpu->run->exit_reason = KVM_EXIT_SET_TPR;
+	return 0;
+}
+
+/*
+ * A MOV to CR8 exit that does not say which register (SVM without decode
+ * assists): fetch and decode the instruction.
+ */
+int minihv_emulate_cr8_write(struct minihv_vcpu *vcpu)
+{
+	struct minihv_insn in;
+	struct kvm_sregs s;
+	u8 buf[MINIHV_INSN_MAX];
+	unsigned int n;
+
+	minihv_ops->get_sregs(vcpu, &s);
+	n = fetch_insn(vcpu, &s, buf);
+	if (minihv_decode_sys(&in, buf, n, guest_mode(vcpu, &s)) ||
+	    in.op != MINIHV_OP_MOV_TO_CR || in.ctl != 8 || in.rm < 0)
+		return emulation_failure(vcpu, buf, n, 0);
+	return minihv_handle_cr8_write(vcpu, vcpu->regs[in.rm],
+				       minihv_insn_next_rip(&in, vcpu->rip));
+}
+
+/* ---------------------------------------------------------------------
  * Port I/O
  */
 

@@ -884,6 +884,12 @@ u64 minihv_lapic_get_cr8(struct minihv_vcpu *vcpu)
 	return (reg_get(vcpu->apic, APIC_TASKPRI) >> 4) & 0xf;
 }
 
+/* MOV to CR8 (@cr8 < 16): a TPR write, TPR[3:0] cleared. */
+void minihv_lapic_set_cr8(struct minihv_vcpu *vcpu, u64 cr8)
+{
+	reg_write(vcpu->apic, APIC_TASKPRI, cr8 << 4, 0);
+}
+
 /*
  * INIT and SIPI, in the target vCPU before it runs: vcpu->mutex and
  * vm->slots_lock (read) held, as ->set_sregs() may read guest memory.

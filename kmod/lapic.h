@@ -80,6 +80,7 @@ int minihv_lapic_pending_vector(struct minihv_vcpu *vcpu);
 void minihv_lapic_ack(struct minihv_vcpu *vcpu, int vector);
 bool minihv_lapic_accept_pic(struct minihv_vcpu *vcpu);
 u64 minihv_lapic_get_cr8(struct minihv_vcpu *vcpu);
+void minihv_lapic_set_cr8(struct minihv_vcpu *vcpu, u64 cr8);
 void minihv_lapic_accept_events(struct minihv_vcpu *vcpu);
 int minihv_signal_msi(struct minihv_vm *vm, const struct kvm_msi *msi);
 

@@ -160,6 +160,7 @@ struct minihv_vcpu {
 	u64 regs[NR_VCPU_REGS];
 	u64 rip;
 	u64 rflags;
+	u64 cr8;			/* TPR[7:4] without an in-kernel APIC */
 
 	/* Guest CPUID (KVM_SET_CPUID2). */
 	struct kvm_cpuid_entry2 *cpuid;
@@ -388,17 +389,20 @@ enum minihv_uret {
 };
 void minihv_uret_init(void);
 bool minihv_uret_usable(enum minihv_uret slot);
+int minihv_uret_slot(u32 index);
 void minihv_uret_cpu_init(void);
 void minihv_uret_cpu_drop(void);
-void __minihv_uret_set(enum minihv_uret slot, u64 val);
+int __minihv_uret_set(enum minihv_uret slot, u64 val);
+int minihv_uret_try(enum minihv_uret slot, u64 val);
+int minihv_uret_check(struct minihv_vcpu *vcpu, u32 index, u64 *data);
 DECLARE_PER_CPU(u64 [MINIHV_URET_NR], minihv_uret_curr);
 
 /**
  * minihv_uret_set() - the guest's value of a user-return MSR, for the entry
  * @slot:	which MSR (minihv_uret_usable() must say yes)
- * @val:	the guest's value (valid: the caller checked it)
+ * @val:	the guest's value (valid: minihv_uret_try() took it)
  *
- * Preemption off.  Writes the MSR only if this CPU holds another value:
+ * IRQs off.  Writes the MSR only if this CPU holds another value:
  * inline, as on the way into the guest that test is all that usually
  * runs (one per-CPU load and a compare).
  */
@@ -521,6 +525,10 @@ int minihv_handle_io(struct minihv_vcpu *vcpu, u16 port, u8 size, bool in,
 int minihv_handle_mmio(struct minihv_vcpu *vcpu, u64 gpa);
 bool minihv_insn_is_hlt(struct minihv_vcpu *vcpu);
 int minihv_handle_hlt(struct minihv_vcpu *vcpu, u64 next_rip);
+u64 minihv_get_cr8(struct minihv_vcpu *vcpu);
+int minihv_set_cr8(struct minihv_vcpu *vcpu, u64 cr8);
+int minihv_handle_cr8_write(struct minihv_vcpu *vcpu, u64 val, u64 next_rip);
+int minihv_emulate_cr8_write(struct minihv_vcpu *vcpu);
 int minihv_exit_shutdown(struct minihv_vcpu *vcpu);
 int minihv_exit_triple_fault(struct minihv_vcpu *vcpu);
 int minihv_exit_fail_entry(struct minihv_vcpu *vcpu, u64 reason);

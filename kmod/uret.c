@@ -87,6 +87,17 @@ bool minihv_uret_usable(enum minihv_uret slot)
 	return uret_usable[slot];
 }
 
+/* The slot of MSR @index, or -1 if it is not a user-return MSR. */
+int minihv_uret_slot(u32 index)
+{
+	int i;
+
+	for (i = 0; i < MINIHV_URET_NR; i++)
+		if (uret_msr[i] == index)
+			return i;
+	return -1;
+}
+
 /* minihv enables this CPU (IRQs off): the host's values. */
 void minihv_uret_cpu_init(void)
 {
@@ -110,16 +121,72 @@ void minihv_uret_cpu_drop(void)
 
 /*
  * minihv_uret_set()'s slow path (minihv.h): this CPU holds another value.
- * Preemption off.
+ * IRQs off.  A value the CPU refuses (#GP) is not written: 0 or -EINVAL.
  */
-void __minihv_uret_set(enum minihv_uret slot, u64 val)
+int __minihv_uret_set(enum minihv_uret slot, u64 val)
 {
 	struct uret_cpu *u = this_cpu_ptr(&uret_cpu);
 
-	wrmsrl(uret_msr[slot], val);
+	if (wrmsrl_safe(uret_msr[slot], val))
+		return -EINVAL;
 	this_cpu_write(minihv_uret_curr[slot], val);
 	if (!u->registered) {
 		u->registered = true;
 		user_return_notifier_register(&u->urn);
 	}
+	return 0;
+}
+
+/*
+ * A new guest value, from the guest's WRMSR or KVM_SET_MSRS: loaded now
+ * (as KVM's kvm_set_user_return_msr()), so that one the CPU refuses is
+ * refused here, never written unchecked at the next entry.  0 or -EINVAL.
+ */
+int minihv_uret_try(enum minihv_uret slot, u64 val)
+{
+	unsigned long flags;
+	int r = 0;
+
+	local_irq_save(flags);
+	if (this_cpu_read(minihv_uret_curr[slot]) != val)
+		r = __minihv_uret_set(slot, val);
+	local_irq_restore(flags);
+	return r;
+}
+
+/* CPUID.0 of the guest says GenuineIntel (KVM's guest_cpuid_is_intel()). */
+static bool guest_is_intel(struct minihv_vcpu *vcpu)
+{
+	int i;
+
+	for (i = 0; i < vcpu->cpuid_nent; i++) {
+		const struct kvm_cpuid_entry2 *e = &vcpu->cpuid[i];
+
+		if (e->function == 0)
+			return e->ebx == 0x756e6547 && e->ecx == 0x6c65746e &&
+			       e->edx == 0x49656e69;
+	}
+	return false;
+}
+
+/*
+ * KVM's rules for a new value of STAR, LSTAR, CSTAR, SFMASK or TSC_AUX
+ * (the guest's WRMSR: #GP; KVM_SET_MSRS: refused), for both backends:
+ * LSTAR and CSTAR canonical; TSC_AUX's bits 63:32 reserved for a guest
+ * whose CPUID says Intel, ignored (cleared, as AMD CPUs do) otherwise.
+ * 0 or -EINVAL; *@data is the value to keep.
+ */
+int minihv_uret_check(struct minihv_vcpu *vcpu, u32 index, u64 *data)
+{
+	switch (index) {
+	case MSR_LSTAR:
+	case MSR_CSTAR:
+		return minihv_canonical(*data) ? 0 : -EINVAL;
+	case MSR_TSC_AUX:
+		if ((*data >> 32) && guest_is_intel(vcpu))
+			return -EINVAL;
+		*data = (u32)*data;
+		return 0;
+	}
+	return 0;
 }

@@ -149,6 +149,11 @@ static long __vcpu_run(struct minihv_vcpu *vcpu)
 	int r;
 
 	run->flags = 0;
+	/* Without an in-kernel APIC, run->cr8 is userspace's CR8 (KVM). */
+	if (!vcpu->apic && minihv_set_cr8(vcpu, READ_ONCE(run->cr8))) {
+		run->cr8 = vcpu->cr8;
+		return -EINVAL;
+	}
 	/* Userspace has answered the last exit: put its data in place. */
 	if (vcpu->pending) {
 		down_read(&vcpu->vm->slots_lock);
@@ -448,6 +453,7 @@ static long vcpu_ioctl_locked(struct minihv_vcpu *vcpu, unsigned int ioctl,
 		break;
 	case KVM_GET_SREGS:
 		minihv_ops->get_sregs(vcpu, &u->sregs);
+		u->sregs.cr8 = minihv_get_cr8(vcpu);
 		if (vcpu->apic)
 			u->sregs.apic_base = vcpu->apic->base;
 		r = copy_to_user(argp, &u->sregs, sizeof(u->sregs)) ?
@@ -461,6 +467,9 @@ static long vcpu_ioctl_locked(struct minihv_vcpu *vcpu, unsigned int ioctl,
 		down_read(&vcpu->vm->slots_lock);
 		r = minihv_ops->set_sregs(vcpu, &u->sregs);
 		up_read(&vcpu->vm->slots_lock);
+		/* A CR8 with reserved bits is ignored, as KVM does. */
+		if (!r)
+			minihv_set_cr8(vcpu, u->sregs.cr8);
 		if (!r && vcpu->apic)
 			r = minihv_lapic_set_base(vcpu, u->sregs.apic_base,
 						  true);

@@ -207,7 +207,7 @@ static void svm_init_vmcb(struct minihv_vcpu *vcpu)
 		INTERCEPT_VMLOAD, INTERCEPT_VMSAVE, INTERCEPT_STGI,
 		INTERCEPT_CLGI, INTERCEPT_SKINIT, INTERCEPT_MONITOR,
 		INTERCEPT_MWAIT, INTERCEPT_XSETBV, INTERCEPT_RDPRU,
-		INTERCEPT_RDPMC, INTERCEPT_WBINVD,
+		INTERCEPT_CR8_WRITE, INTERCEPT_RDPMC, INTERCEPT_WBINVD,
 		INTERCEPT_EXCEPTION_OFFSET + X86_TRAP_MC,
 	};
 	int i;
@@ -359,7 +359,6 @@ void svm_get_sregs(struct minihv_vcpu *vcpu, struct kvm_sregs *sregs)
 	sregs->cr2 = s->cr2;
 	sregs->cr3 = s->cr3;
 	sregs->cr4 = s->cr4;
-	sregs->cr8 = 0;
 	sregs->efer = s->efer & ~EFER_SVME;
 	sregs->apic_base = to_svm(vcpu)->apic_base;
 	if (!svm_npt)
@@ -489,6 +488,9 @@ int svm_set_msr(struct minihv_vcpu *vcpu, u32 index, u64 data, bool host)
 		break;
 	case MSR_LSTAR:
 	case MSR_CSTAR:
+		if (minihv_uret_check(vcpu, index, &data))
+			return -EINVAL;
+		fallthrough;
 	case MSR_FS_BASE:
 	case MSR_GS_BASE:
 	case MSR_KERNEL_GS_BASE:
@@ -525,8 +527,9 @@ int svm_set_msr(struct minihv_vcpu *vcpu, u32 index, u64 data, bool host)
 		to_svm(vcpu)->apic_base = data;
 		break;
 	case MSR_TSC_AUX:
-		/* Bits 63:32 are reserved (as KVM checks on every vendor). */
-		if (data >> 32)
+		/* KVM's rules; then the CPU's, since it is loaded for RDTSCP. */
+		if (minihv_uret_check(vcpu, index, &data) ||
+		    (svm_tsc_aux && minihv_uret_try(MINIHV_URET_TSC_AUX, data)))
 			return -EINVAL;
 		to_svm(vcpu)->tsc_aux = data;
 		break;
@@ -897,6 +900,8 @@ static u64 svm_guest_cr4(struct minihv_vcpu *vcpu)
 #define DR6_FIXED_1	0xffff07f0ULL
 #define DR7_VOLATILE	0xffff2bffULL
 #define DR7_BP_ENABLES	0xffULL
+#define DR7_GD		BIT(13)
+#define DR6_BD		BIT(13)
 
 /*
  * MOV from/to DRn, decoded (no decode assists).  DR0-3 live here, DR6/DR7
@@ -935,6 +940,13 @@ static int exit_dr(struct minihv_vcpu *vcpu)
 	}
 	if (s->cpl) {
 		minihv_queue_gp(vcpu, 0);
+		return 1;
+	}
+	if (s->dr7 & DR7_GD) {
+		/* A fault, before the access; delivering it clears GD. */
+		s->dr6 = (s->dr6 & ~(u64)DR_TRAP_BITS) | DR6_BD;
+		s->dr7 &= ~DR7_GD;
+		minihv_ops->queue_exception(vcpu, X86_TRAP_DB, false, 0);
 		return 1;
 	}
 	if (in.op == MINIHV_OP_MOV_FROM_DR) {
@@ -1023,6 +1035,9 @@ static int (*const svm_exit_handlers[])(struct minihv_vcpu *vcpu) = {
 	[SVM_EXIT_EXCP_BASE + X86_TRAP_MC] = exit_nop,
 	[SVM_EXIT_RDPMC]	= exit_rdpmc,
 	[SVM_EXIT_WBINVD]	= exit_wbinvd,
+
+	[SVM_EXIT_WRITE_CR8]	= minihv_emulate_cr8_write,
+
 	[SVM_EXIT_INTR]		= exit_nop,
 	[SVM_EXIT_NMI]		= exit_nop,
 	[SVM_EXIT_SMI]		= exit_nop,
@@ -1301,6 +1316,11 @@ int svm_vcpu_run(struct minihv_vcpu *vcpu)
 	vmcb->save.rflags = vcpu->rflags |
 			    (svm->nmi_step ? X86_EFLAGS_TF : 0);
 	svm_load_virq(svm);
+	/*
+	 * With V_INTR_MASKING the guest's CR8 is V_TPR, never the CPU's TPR:
+	 * it reads it there; its writes exit (kmod/exit.c).
+	 */
+	c->int_ctl = (c->int_ctl & ~V_TPR_MASK) | minihv_get_cr8(vcpu);
 	c->event_inj = svm->event_inj;
 	c->event_inj_err = svm->event_inj_err;
 	/* An emulated instruction ends the STI/MOV SS shadow. */

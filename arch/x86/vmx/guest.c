@@ -9,10 +9,11 @@
  * write to a read-only slot) is MMIO for the common code (kmod/exit.c).
  * Every port (unconditional I/O exiting) and every MSR (an all-ones MSR
  * bitmap, or none) exits, so do CPUID, HLT, external interrupts, NMIs,
- * PAUSE loops (pause-loop exiting, where the CPU has it), and the VMX
- * instructions and XSETBV, which raise #UD in the guest.  Without EPT or
- * unrestricted guest, paging is shadowed (shadow.c) and real mode runs in
- * virtual-8086 mode (realmode.c).
+ * PAUSE loops (pause-loop exiting, where the CPU has it), MOV to/from a
+ * debug register (the guest's DR0-3/6/7 are kept here, see exit_dr()),
+ * and the VMX instructions and XSETBV, which raise #UD in the guest.
+ * Without EPT or unrestricted guest, paging is shadowed (shadow.c) and
+ * real mode runs in virtual-8086 mode (realmode.c).
  *
  * The VMCS is only touched with preemption disabled and after
  * vmx_load(), which makes it current on this CPU: VMCLEAR on the CPU it
@@ -44,6 +45,7 @@
 #include <asm/debugreg.h>
 #include <asm/desc.h>
 #include <asm/fpu/api.h>
+#include <asm/mce.h>
 #include <asm/msr.h>
 #include <asm/nospec-branch.h>
 #include <asm/pgtable.h>
@@ -52,12 +54,20 @@
 #include <asm/special_insns.h>
 #include <asm/thread_info.h>
 #include <asm/tlbflush.h>
+#include <asm/trapnr.h>
 
 #include "vmx.h"
 #include "kmod/stats.h"
 #include "kmod/trace.h"
 
 #define DR7_RESET	0x400ULL
+#define DR7_VOLATILE	0xffff2bffULL	/* the rest is fixed (KVM's mask) */
+#define DR7_BP_ENABLES	0xffULL		/* L0-3, G0-3 */
+#define DR7_GD		BIT(13)
+/* DR6, as KVM's for a guest without RTM or bus-lock detection. */
+#define DR6_RESET	0xffff0ff0ULL	/* = the host's DR6_RESERVED */
+#define DR6_VOLATILE	0xe00fULL	/* B0-3, BD, BS, BT */
+#define DR6_BD		BIT(13)
 #define PAT_RESET	0x0007040600070406ULL
 
 /*
@@ -80,6 +90,11 @@
 #define CR_TYPE_CLTS		2
 #define CR_TYPE_LMSW		3
 
+/* Exit qualification of MOV DR. */
+#define DR_QUAL_NR(q)		((q) & 7)
+#define DR_QUAL_FROM		BIT(4)
+#define DR_QUAL_GPR(q)		(((q) >> 8) & 0xf)
+
 /* Exit qualification of I/O instructions. */
 #define IO_QUAL_SIZE(q)		(((q) & 7) + 1)
 #define IO_QUAL_IN		BIT(3)
@@ -91,6 +106,14 @@ static struct page *vmx_msr_bitmap;
 static DEFINE_SPINLOCK(vpid_lock);
 static unsigned long *vpid_bitmap;	/* VPID 0 is the host's */
 #define NR_VPIDS	(1 << 16)
+
+/*
+ * For tests of VPID exhaustion: hand out VPIDs 1..vpid_max only (0: all).
+ * Writable at run time; read when a vCPU is created.
+ */
+static unsigned int vpid_max;
+module_param(vpid_max, uint, 0644);
+MODULE_PARM_DESC(vpid_max, "Use only VPIDs 1..vpid_max (default 0: all 65535; for tests)");
 
 void vmcs_write_error(unsigned long field, u64 value)
 {
@@ -131,18 +154,26 @@ void vmx_guest_unsetup(void)
 	vmx_rm_unsetup();
 }
 
+/*
+ * A VPID, or 0 when none is left: that vCPU then runs with "enable VPID"
+ * off (VM entry refuses VPID 0 with it on), as KVM does, and every entry
+ * and exit flushes its linear mappings.
+ */
 static u16 vpid_alloc(void)
 {
-	unsigned long vpid;
+	unsigned int max = READ_ONCE(vpid_max);
+	unsigned long vpid, nr = NR_VPIDS;
 
 	if (!vmx_cfg.vpid)
 		return 0;
+	if (max && max < NR_VPIDS - 1)
+		nr = max + 1;
 	spin_lock(&vpid_lock);
-	vpid = find_first_zero_bit(vpid_bitmap, NR_VPIDS);
-	if (vpid < NR_VPIDS)
+	vpid = find_first_zero_bit(vpid_bitmap, nr);
+	if (vpid < nr)
 		__set_bit(vpid, vpid_bitmap);
 	else
-		vpid = 0;	/* none left: share the host's, flushed */
+		vpid = 0;
 	spin_unlock(&vpid_lock);
 	return vpid;
 }
@@ -567,6 +598,9 @@ static void vmx_reset_guest(struct minihv_vcpu *vcpu)
 	vmcs_write(GUEST_IA32_PAT, PAT_RESET);
 	vmcs_write(GUEST_IA32_DEBUGCTL, 0);
 	vmcs_write(GUEST_DR7, DR7_RESET);
+	memset(vmx->db, 0, sizeof(vmx->db));
+	vmx->dr6 = DR6_RESET;
+	vmx->dr7 = DR7_RESET;
 	vmcs_write(GUEST_SYSENTER_CS, 0);
 	vmcs_write(GUEST_SYSENTER_ESP, 0);
 	vmcs_write(GUEST_SYSENTER_EIP, 0);
@@ -607,10 +641,11 @@ static void vmx_init_vmcs(struct minihv_vcpu *vcpu)
 	vmcs_write(CPU_BASED_VM_EXEC_CONTROL, vmx_cfg.proc);
 	vmx->proc = vmx_cfg.proc;
 	if (vmx_cfg.proc & CPU_BASED_ACTIVATE_SECONDARY_CONTROLS)
-		vmcs_write(SECONDARY_VM_EXEC_CONTROL, vmx_cfg.proc2);
+		vmcs_write(SECONDARY_VM_EXEC_CONTROL, vmx->vpid ? vmx_cfg.proc2 :
+			   vmx_cfg.proc2 & ~SECONDARY_EXEC_ENABLE_VPID);
 	vmcs_write(VM_EXIT_CONTROLS, vmx_cfg.exit);
 	vmcs_write(VM_ENTRY_CONTROLS, vmx_cfg.entry);
-	vmcs_write(EXCEPTION_BITMAP, 0);
+	vmcs_write(EXCEPTION_BITMAP, BIT(X86_TRAP_MC));	/* the host's */
 	vmcs_write(PAGE_FAULT_ERROR_CODE_MASK, 0);
 	vmcs_write(PAGE_FAULT_ERROR_CODE_MATCH, 0);
 	vmcs_write(CR3_TARGET_COUNT, 0);
@@ -997,6 +1032,24 @@ static int set_efer(struct minihv_vcpu *vcpu, u64 data, bool host)
 	return 0;
 }
 
+/*
+ * STAR, LSTAR, CSTAR, SFMASK, TSC_AUX: loaded into the CPU for the guest
+ * (kmod/uret.c), so checked by KVM's rules and then by the CPU itself.
+ */
+static int set_uret_msr(struct minihv_vcpu *vcpu, u32 index, u64 data)
+{
+	int slot = minihv_uret_slot(index);
+
+	if (minihv_uret_check(vcpu, index, &data))
+		return -EINVAL;
+	if (slot == MINIHV_URET_TSC_AUX && !vmx_cfg.rdtscp)
+		;	/* RDTSCP is #UD: never loaded */
+	else if (minihv_uret_try(slot, data))
+		return -EINVAL;
+	*msr_slot(to_vmx(vcpu), index) = data;
+	return 0;
+}
+
 int vmx_set_msr(struct minihv_vcpu *vcpu, u32 index, u64 data, bool host)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
@@ -1012,8 +1065,6 @@ int vmx_set_msr(struct minihv_vcpu *vcpu, u32 index, u64 data, bool host)
 		if (!minihv_pat_valid(data))
 			return -EINVAL;
 		break;
-	case MSR_LSTAR:
-	case MSR_CSTAR:
 	case MSR_FS_BASE:
 	case MSR_GS_BASE:
 	case MSR_KERNEL_GS_BASE:
@@ -1025,11 +1076,12 @@ int vmx_set_msr(struct minihv_vcpu *vcpu, u32 index, u64 data, bool host)
 	case MSR_IA32_SYSENTER_CS:
 		data = (u32)data;
 		break;
+	case MSR_STAR:
+	case MSR_LSTAR:
+	case MSR_CSTAR:
+	case MSR_SYSCALL_MASK:
 	case MSR_TSC_AUX:
-		/* Bits 63:32 are reserved on Intel CPUs. */
-		if (data >> 32)
-			return -EINVAL;
-		break;
+		return set_uret_msr(vcpu, index, data);
 	case MSR_IA32_TSC:
 		vmx->tsc_offset = data - rdtsc();
 		field = TSC_OFFSET;
@@ -1284,8 +1336,9 @@ static int exit_nop(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
 static int exit_exception_nmi(struct minihv_vcpu *vcpu,
 			      const struct vmx_exit *e)
 {
-	/* NMIs were handled right after the exit. */
-	if ((e->intr_info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_NMI_INTR)
+	/* NMIs and machine checks were handled right after the exit. */
+	if ((e->intr_info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_NMI_INTR ||
+	    (e->intr_info & INTR_INFO_VECTOR_MASK) == X86_TRAP_MC)
 		return 1;
 	/* #PF: only intercepted for shadow paging. */
 	if (!vmx_cfg.ept_ug && (e->intr_info & INTR_INFO_VECTOR_MASK) == 14) {
@@ -1388,6 +1441,106 @@ static int exit_ud(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
 	return 1;
 }
 
+/* RDPMC: no virtual PMU, so #GP, as KVM without one. */
+static int exit_rdpmc(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
+{
+	minihv_queue_gp(vcpu, 0);
+	return 1;
+}
+
+/* WBINVD: no device DMA to keep coherent, so a NOP, as KVM. */
+static int exit_wbinvd(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
+{
+	vcpu->rip += e->len;
+	return 1;
+}
+
+/*
+ * MOV from/to DRn (MOV-DR exiting): the guest's debug registers are
+ * vmx->db[], dr6 and dr7, never the host CPU's; vmx_vcpu_run() puts DR6
+ * and, while DR7 enables a breakpoint, DR0-3 in the CPU around the entry.
+ * As KVM: DR4/DR5 are DR6/DR7 unless CR4.DE (#UD), CPL > 0 is #GP, DR7.GD
+ * makes the access a #DB (BD), and DR6/DR7 values above 32 bits are #GP.
+ */
+static int exit_dr(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	unsigned int dr = DR_QUAL_NR(e->qual), gpr = DR_QUAL_GPR(e->qual);
+	bool long64;
+	u32 ss_ar;
+	u64 val;
+
+	if (!vmx_get(vcpu))
+		return -EIO;
+	vmx_sync_crs(vmx);
+	ss_ar = vmcs_read(GUEST_SS_AR_BYTES);
+	long64 = (vmcs_read(GUEST_IA32_EFER) & EFER_LMA) &&
+		 (vmcs_read(GUEST_CS_AR_BYTES) & VMX_AR_L_MASK);
+	/* A #DB the guest took cleared GD in the CPU's DR7. */
+	vmx->dr7 = vmcs_read(GUEST_DR7);
+	vmx_put();
+
+	if (dr == 4 || dr == 5) {
+		if (vmx->cr4 & X86_CR4_DE) {
+			minihv_queue_ud(vcpu);
+			return 1;
+		}
+		dr += 2;
+	}
+	if (VMX_AR_DPL(ss_ar)) {
+		minihv_queue_gp(vcpu, 0);
+		return 1;
+	}
+	if (vmx->dr7 & DR7_GD) {
+		/* A fault, before the access; delivering it clears GD. */
+		vmx->dr6 = (vmx->dr6 & ~(u64)DR_TRAP_BITS) | DR6_BD;
+		vmx->dr7 &= ~DR7_GD;
+		if (!vmx_get(vcpu))
+			return -EIO;
+		vmcs_write(GUEST_DR7, vmx->dr7);
+		vmx_put();
+		vmx_queue_exception(vcpu, X86_TRAP_DB, false, 0);
+		return 1;
+	}
+	if (e->qual & DR_QUAL_FROM) {
+		val = dr < 4 ? vmx->db[dr] : dr == 6 ? vmx->dr6 : vmx->dr7;
+		vcpu->regs[gpr] = long64 ? val : (u32)val;
+	} else {
+		val = long64 ? vcpu->regs[gpr] : (u32)vcpu->regs[gpr];
+		if (dr < 4) {
+			vmx->db[dr] = val;
+		} else if (val >> 32) {
+			minihv_queue_gp(vcpu, 0);
+			return 1;
+		} else if (dr == 6) {
+			vmx->dr6 = (val & DR6_VOLATILE) | DR6_RESET;
+		} else {
+			vmx->dr7 = (val & DR7_VOLATILE) | DR7_RESET;
+			if (!vmx_get(vcpu))
+				return -EIO;
+			vmcs_write(GUEST_DR7, vmx->dr7);
+			vmx_put();
+		}
+	}
+	vcpu->rip += e->len;
+	return 1;
+}
+
+/* MOV to/from CR8, with EPT or shadow paging: kmod/exit.c. */
+static int exit_cr8(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
+{
+	unsigned int gpr = CR_QUAL_GPR(e->qual);
+
+	if (CR_QUAL_TYPE(e->qual) == CR_TYPE_MOV_TO)
+		return minihv_handle_cr8_write(vcpu, vcpu->regs[gpr],
+					       vcpu->rip + e->len);
+	if (CR_QUAL_TYPE(e->qual) != CR_TYPE_MOV_FROM)
+		return unexpected(vcpu, e);
+	vcpu->regs[gpr] = minihv_get_cr8(vcpu);
+	vcpu->rip += e->len;
+	return 1;
+}
+
 static int exit_cr_access(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
@@ -1395,6 +1548,8 @@ static int exit_cr_access(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
 	u64 val = vcpu->regs[gpr];
 	int r = 0;
 
+	if (cr == 8)
+		return exit_cr8(vcpu, e);
 	if (!vmx_cfg.ept_ug)
 		return vmx_shadow_exit_cr(vcpu, e->qual, e->len);
 	/* CLTS and LMSW change the guest's current CR0. */
@@ -1410,7 +1565,7 @@ static int exit_cr_access(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
 			r = set_cr3(vcpu, val);
 		else if (cr == 4)
 			r = set_cr4(vcpu, val);
-		else if (cr != 8)	/* no TPR: CR8 writes are dropped */
+		else
 			return unexpected(vcpu, e);
 		break;
 	case CR_TYPE_MOV_FROM:
@@ -1419,8 +1574,6 @@ static int exit_cr_access(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
 				return -EIO;
 			vcpu->regs[gpr] = vmcs_read(GUEST_CR3);
 			vmx_put();
-		} else if (cr == 8) {
-			vcpu->regs[gpr] = 0;
 		} else {
 			return unexpected(vcpu, e);
 		}
@@ -1504,6 +1657,7 @@ static const struct {
 	[EXIT_REASON_VMOFF]		 = { exit_ud, "vmxoff" },
 	[EXIT_REASON_VMON]		 = { exit_ud, "vmxon" },
 	[EXIT_REASON_CR_ACCESS]		 = { exit_cr_access, "cr_access" },
+	[EXIT_REASON_DR_ACCESS]		 = { exit_dr, "dr_access" },
 	[EXIT_REASON_IO_INSTRUCTION]	 = { exit_io, "io" },
 	[EXIT_REASON_MSR_READ]		 = { exit_rdmsr, "msr_read" },
 	[EXIT_REASON_MSR_WRITE]		 = { exit_wrmsr, "msr_write" },
@@ -1515,6 +1669,11 @@ static const struct {
 	[EXIT_REASON_INVEPT]		 = { exit_ud, "invept" },
 	[EXIT_REASON_INVVPID]		 = { exit_ud, "invvpid" },
 	[EXIT_REASON_XSETBV]		 = { exit_ud, "xsetbv" },
+	[EXIT_REASON_RDPMC]		 = { exit_rdpmc, "rdpmc" },
+	[EXIT_REASON_WBINVD]		 = { exit_wbinvd, "wbinvd" },
+	[EXIT_REASON_MONITOR_INSTRUCTION] = { exit_ud, "monitor" },
+	[EXIT_REASON_MWAIT_INSTRUCTION]	 = { exit_ud, "mwait" },
+	[EXIT_REASON_MCE_DURING_VMENTRY] = { exit_fail_entry, "mce_during_vmentry" },
 	[EXIT_REASON_VMFUNC]		 = { exit_ud, "vmfunc" },
 };
 
@@ -1752,6 +1911,19 @@ static bool vmx_exit_keeps_l1d(u32 reason)
 }
 
 /*
+ * The host's machine-check handler, as if the #MC had hit the host in
+ * user mode (as KVM does): recovery waits for the return to userspace.
+ */
+static void vmx_machine_check(void)
+{
+#ifdef CONFIG_X86_MCE
+	struct pt_regs regs = { .cs = 3, .flags = X86_EFLAGS_IF };
+
+	do_machine_check(&regs);
+#endif
+}
+
+/*
  * One round trip: enter the guest, come back, handle the exit.  Called
  * with vcpu->mutex and slots_lock (read) held, preemption enabled, the
  * guest's FPU state current.
@@ -1760,7 +1932,9 @@ int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 	struct vmx_host_state host;
+	unsigned long debugctl, dr6;
 	struct vmx_exit e;
+	bool db_loaded;
 	u64 err;
 	int r;
 
@@ -1802,18 +1976,55 @@ int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 	if (vmx->cr2 != native_read_cr2())
 		native_write_cr2(vmx->cr2);
 
+	/* A VM exit clears IA32_DEBUGCTL (LBR, BTF): put the host's back. */
+	debugctl = get_debugctlmsr();
+	/*
+	 * VMX switches DR7 only.  The guest's DR0-3 go in while its DR7
+	 * enables a breakpoint (host breakpoints off first), and its DR6
+	 * unless it is the host's: Linux keeps DR6 = DR6_RESERVED outside
+	 * its #DB handler.
+	 */
+	db_loaded = vmx->dr7 & DR7_BP_ENABLES;
+	if (unlikely(db_loaded)) {
+		if (hw_breakpoint_active())
+			set_debugreg(0, 7);
+		set_debugreg(vmx->db[0], 0);
+		set_debugreg(vmx->db[1], 1);
+		set_debugreg(vmx->db[2], 2);
+		set_debugreg(vmx->db[3], 3);
+	}
+	if (unlikely(vmx->dr6 != DR6_RESET))
+		set_debugreg(vmx->dr6, 6);
+
 	minihv_stats_entry(vcpu);
 	minihv_l1d_flush(vcpu);
 	r = __vmx_vcpu_run(vcpu->regs, vmx->launched, vcpu->spec_ctrl);
 	minihv_guest_exit(vcpu);
+	if (debugctl)
+		update_debugctlmsr(debugctl);
+	/* A #DB in the guest changed DR6: the guest's, the host's back. */
+	get_debugreg(dr6, 6);
+	if (unlikely(dr6 != DR6_RESET)) {
+		vmx->dr6 = dr6;
+		set_debugreg(DR6_RESET, 6);
+	}
 	vmx->event_inj = 0;	/* delivered, or back in IDT vectoring */
 
 	vmx->cr2 = native_read_cr2();
 	vmx_put_guest_msrs(vmx);
 	vmx_restore_host(&host);
-	/* The exit disabled the host's breakpoints (DR7 = 0x400). */
-	if (hw_breakpoint_active())
+	/*
+	 * The exit disabled the host's breakpoints (DR7 = 0x400); no guest
+	 * breakpoint address stays in DR0-3 either.
+	 */
+	if (hw_breakpoint_active()) {
 		hw_breakpoint_restore();
+	} else if (unlikely(db_loaded)) {
+		set_debugreg(0, 0);
+		set_debugreg(0, 1);
+		set_debugreg(0, 2);
+		set_debugreg(0, 3);
+	}
 
 	if (!r) {
 		e.reason = vmcs_read(VM_EXIT_REASON);
@@ -1823,11 +2034,21 @@ int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 			vcpu->l1d.req = true;
 		/* Shadow paging owns all of CR0/CR4: nothing changes there. */
 		vmx->crs_stale = vmx_cfg.ept_ug;
-		/* An NMI that made the exit is the host's: handle it now. */
-		if ((u16)e.reason == EXIT_REASON_EXCEPTION_NMI &&
-		    (vmcs_read(VM_EXIT_INTR_INFO) & INTR_INFO_INTR_TYPE_MASK) ==
-		    INTR_TYPE_NMI_INTR)
-			asm volatile("int $2");
+		/*
+		 * An NMI or a machine check that made the exit is the host's:
+		 * handle it now (never injected into the guest).
+		 */
+		if ((u16)e.reason == EXIT_REASON_EXCEPTION_NMI) {
+			u32 info = vmcs_read(VM_EXIT_INTR_INFO);
+
+			if ((info & INTR_INFO_INTR_TYPE_MASK) ==
+			    INTR_TYPE_NMI_INTR)
+				asm volatile("int $2");
+			else if ((info & INTR_INFO_VECTOR_MASK) == X86_TRAP_MC)
+				vmx_machine_check();
+		} else if ((u16)e.reason == EXIT_REASON_MCE_DURING_VMENTRY) {
+			vmx_machine_check();
+		}
 	}
 	local_irq_enable();
 

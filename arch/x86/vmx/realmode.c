@@ -29,8 +29,8 @@
  *    INT n goes through the real-mode IVT at linear 0 without an exit.
  *    Its I/O permission bitmap is all zero: IN/OUT/INS/OUTS are allowed,
  *    then take the usual I/O exits.  The guest's TR is kept aside.
- *  - Every exception exits (EXCEPTION_BITMAP ~0, but #MC, which stays
- *    the guest's as in every other mode).  #PF is the shadow MMU's.  #GP
+ *  - Every exception exits (EXCEPTION_BITMAP ~0; #MC is the host's, as
+ *    in every other mode: guest.c).  #PF is the shadow MMU's.  #GP
  *    from a privileged instruction (v86 runs at CPL 3) is emulated here
  *    (rm_emulate(), decoded by minihv_decode_sys()); any other exception
  *    is delivered the real-mode way (rm_interrupt(): FLAGS, CS, IP pushed
@@ -73,8 +73,8 @@
 #define VM86_AR		0xf3	/* present, DPL 3, read/write data, accessed */
 #define TSS_BUSY_AR	0x8b	/* present, busy 32-bit TSS */
 
-#define RM_EXCEPTIONS	(~0u & ~BIT(X86_TRAP_MC))
-#define PM_EXCEPTIONS	BIT(X86_TRAP_PF)	/* shadow paging's */
+#define RM_EXCEPTIONS	(~0u)
+#define PM_EXCEPTIONS	(BIT(X86_TRAP_PF) | BIT(X86_TRAP_MC))	/* shadow paging's */
 
 static struct page *rm_tss;
 

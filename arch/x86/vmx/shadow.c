@@ -85,7 +85,7 @@ static void shadow_write_hw(struct minihv_vcpu *vcpu)
  */
 void vmx_shadow_init_vmcs(struct minihv_vcpu *vcpu)
 {
-	vmcs_write(EXCEPTION_BITMAP, BIT(X86_TRAP_PF));
+	vmcs_write(EXCEPTION_BITMAP, BIT(X86_TRAP_PF) | BIT(X86_TRAP_MC));
 	vmcs_write(CR0_GUEST_HOST_MASK, ~0UL);
 	vmcs_write(CR4_GUEST_HOST_MASK, ~0UL);
 }
@@ -264,7 +264,7 @@ int vmx_shadow_exit_cr(struct minihv_vcpu *vcpu, u64 qual, u32 len)
 			r = shadow_set_cr3(vcpu, val);
 		else if (cr == 4)
 			r = shadow_set_cr4(vcpu, val);
-		/* no TPR: CR8 writes are dropped */
+		/* CR8: guest.c's exit_cr8() */
 		break;
 	case CR_TYPE_MOV_FROM:
 		vcpu->regs[gpr] = cr == 3 ? vmx->sp.cr3 : 0;

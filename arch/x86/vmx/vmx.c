@@ -260,14 +260,22 @@ static void vmx_setup_config(void)
 	c->proc = vmx_adjust(MSR_IA32_VMX_PROCBASED_CTLS,
 			     MSR_IA32_VMX_TRUE_PROCBASED_CTLS,
 			     CPU_BASED_HLT_EXITING | CPU_BASED_UNCOND_IO_EXITING |
+			     CPU_BASED_CR8_LOAD_EXITING |
+			     CPU_BASED_CR8_STORE_EXITING |
+			     CPU_BASED_RDPMC_EXITING | CPU_BASED_MWAIT_EXITING |
+			     CPU_BASED_MONITOR_EXITING |
+			     CPU_BASED_MOV_DR_EXITING |
 			     CPU_BASED_ACTIVATE_SECONDARY_CONTROLS,
 			     CPU_BASED_USE_MSR_BITMAPS |
 			     CPU_BASED_USE_TSC_OFFSETTING,
-			     "HLT/unconditional I/O exiting, secondary controls");
-	/* Not wanted; only there if the CPU insists. */
+			     "HLT/unconditional I/O/CR8/RDPMC/MONITOR/MWAIT/MOV-DR exiting, secondary controls");
+	/*
+	 * Not wanted; only there if the CPU insists.  (CR8 exiting is wanted:
+	 * with neither it nor a TPR shadow, the guest's MOV to CR8 would
+	 * write the host CPU's own TPR.)
+	 */
 	c->proc &= ~(CPU_BASED_CR3_LOAD_EXITING | CPU_BASED_CR3_STORE_EXITING |
-		     CPU_BASED_INVLPG_EXITING | CPU_BASED_CR8_LOAD_EXITING |
-		     CPU_BASED_CR8_STORE_EXITING);
+		     CPU_BASED_INVLPG_EXITING);
 	rdmsrl((vmx_basic & VMX_BASIC_TRUE_CTLS) ?
 	       MSR_IA32_VMX_TRUE_PROCBASED_CTLS : MSR_IA32_VMX_PROCBASED_CTLS,
 	       cap);
@@ -292,7 +300,8 @@ static void vmx_setup_config(void)
 				      SECONDARY_EXEC_UNRESTRICTED_GUEST,
 				      SECONDARY_EXEC_ENABLE_VPID |
 				      SECONDARY_EXEC_ENABLE_RDTSCP |
-				      SECONDARY_EXEC_PAUSE_LOOP_EXITING, NULL);
+				      SECONDARY_EXEC_PAUSE_LOOP_EXITING |
+				      SECONDARY_EXEC_WBINVD_EXITING, NULL);
 	c->ept_ug = ept && (c->proc2 & SECONDARY_EXEC_ENABLE_EPT) &&
 		    (c->proc2 & SECONDARY_EXEC_UNRESTRICTED_GUEST);
 	/*

@@ -102,6 +102,8 @@ struct vmx_vcpu {
 	u64 cr2;
 	u64 kernel_gs_base, star, lstar, cstar, sfmask;
 	u64 tsc_aux;			/* in the CPU only if vmx_cfg.rdtscp */
+	/* The guest's debug registers (exit_dr()); DR7 also in GUEST_DR7. */
+	u64 db[4], dr6, dr7;
 
 	/*
 	 * CR0/CR4 as the guest sees them.  With EPT the guest owns most
