@@ -14,7 +14,7 @@
 #   make bench        exit, APIC and boot costs, minihv against KVM (both labs)
 #   make deps         install the Debian packages all this needs
 #   make check-debug  the selftests in the debug lab: a kernel built once
-#                     (make debug-kernel, ~20-40 min) with KASAN, lockdep,
+#                     (make debug-kernel, ~17-60 min) with KASAN, lockdep,
 #                     kmemleak, UBSAN; DEBUG_LABS="svm" T= PAGING=
 #
 # The kernel is the newest Debian kernel with image and headers installed
