@@ -16,6 +16,9 @@
 #                     and paging mode) in the SVM lab; LABS="svm vmx" adds
 #                     the VMX lab
 #   make deps         install the Debian packages all this needs
+#   make check-debug  the selftests in the debug lab: a kernel built once
+#                     (make debug-kernel, ~17-60 min) with KASAN, lockdep,
+#                     kmemleak, UBSAN; DEBUG_LABS="svm" T= PAGING=
 #
 # The kernel is the newest Debian kernel with image and headers installed
 # (lab/kver.sh); override with KVER=.
@@ -44,7 +47,8 @@ KSFT	 := $(B)/ksft/kselftest_harness.h
 include tests/Makefile.inc
 
 .PHONY: all module userspace selftests lab-base deps check demo lab-run \
-	lab-shell checkpatch clean bench fuzz
+	lab-shell checkpatch clean bench fuzz deps-debug debug-kernel \
+	debug-module check-debug
 
 all: module userspace selftests lab-base
 
@@ -109,6 +113,51 @@ check: deps
 demo: deps
 	@$(MAKE) --no-print-directory all $(B)/bench/exit_bench
 	@lab/demo.sh
+
+# The debug lab (Documentation/labs.rst): Debian's linux-source-6.1 with
+# KASAN, lockdep, atomic-sleep checks, kmemleak and UBSAN, KVM as modules
+# (lab/debug.config), built once into build/debug-kernel/
+# (lab/debug-kernel.sh); minihv built against it; the labs booted on it
+# with kmemleak=on and a kmemleak scan after the tests (lab/kmemleak.sh).
+# Results in build/lab-debug/LAB/.
+DEBUG_LABS	?= svm
+DEBUG_CMDLINE	?= kmemleak=on
+DEBUG_TIMEOUT	?= 3600
+DEBUG_KERNEL	:= $(CURDIR)/$(B)/debug-kernel
+DEBUG_MOD	:= $(CURDIR)/$(B)/debug/mod
+
+deps-debug:
+	@lab/deps.sh debug
+
+debug-kernel: deps-debug
+	@lab/debug-kernel.sh
+
+# The module from a copy of the sources (like the notrace one), so that
+# the normal build's objects stay as they are; warnings are errors.
+debug-module: debug-kernel
+	@rm -rf $(DEBUG_MOD)
+	@mkdir -p $(DEBUG_MOD)
+	@git ls-files --cached --others --exclude-standard Kbuild kmod arch uapi | \
+		tar -cf - -T - | tar -xf - -C $(DEBUG_MOD)
+	@{ $(MAKE) -C $(DEBUG_KERNEL)/linux M=$(DEBUG_MOD) modules 2>&1; \
+	   echo $$? > $(B)/debug/module.rc; } | tee $(B)/debug/module.log
+	@test "$$(cat $(B)/debug/module.rc)" = 0
+	@if grep -E 'warning:|error:' $(B)/debug/module.log; then \
+		echo "debug-module: the build above has warnings"; exit 1; fi
+	@cp $(DEBUG_MOD)/minihv.ko $(B)/debug/minihv.ko
+
+check-debug: deps debug-module
+	@$(MAKE) --no-print-directory userspace selftests
+	@mkdir -p $(B)/lab-debug
+	@LAB_MODULE=$(B)/debug/minihv.ko LAB_MODBASE=$(DEBUG_KERNEL)/modules \
+		LAB_GUEST_KVER=$(KVER) lab/initramfs.sh $(B)/lab-debug/base.cpio \
+		"$$(cat $(DEBUG_KERNEL)/kernelrelease)"
+	@echo "# debug lab kernel $$(cat $(DEBUG_KERNEL)/kernelrelease) ($(DEBUG_CMDLINE))"
+	@LAB_DIR=$(CURDIR)/$(B)/lab-debug \
+		LAB_KERNEL=$(DEBUG_KERNEL)/linux/arch/x86/boot/bzImage \
+		LAB_CMDLINE='$(DEBUG_CMDLINE)' LAB_TIMEOUT=$(DEBUG_TIMEOUT) \
+		CHECK_HOST=0 CHECK_KMEMLEAK=1 LABS="$(DEBUG_LABS)" T="$(T)" \
+		PAGING="$(PAGING)" lab/check.sh
 
 lab-run:
 	@lab/lab.sh $(LAB) --files "$(FILES)" --cmd '$(CMD)'

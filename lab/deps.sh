@@ -1,5 +1,8 @@
 #!/bin/sh
 # Install the Debian packages the build and the labs need, if missing.
+#   lab/deps.sh [debug]
+# "debug": also what building the debug lab kernel needs (make check-debug,
+# lab/debug-kernel.sh).
 # Root: apt-get.  Non-root: sudo when it works without a password,
 # otherwise print the exact command to run and fail.
 set -e
@@ -9,6 +12,8 @@ qemu-system-x86 bochs bochsbios vgabios
 linux-image-amd64 linux-headers-amd64 linux-source-6.1
 busybox-static sparse perl trace-cmd
 grub-pc-bin grub-common xorriso mtools"
+PKGS_DEBUG="flex bison bc libelf-dev libssl-dev"
+[ "$1" != debug ] || PKGS="$PKGS $PKGS_DEBUG"
 
 missing=
 for p in $PKGS; do

@@ -6,11 +6,20 @@
 # dependencies and a depmod'ed /lib/modules/KVER) for differential tests.
 # Uncompressed: it boots faster, and a per-run archive can be appended
 # (the kernel unpacks concatenated cpio archives in order).
+#
+# Environment, for a lab kernel other than Debian's (make check-debug):
+#   LAB_MODULE      the minihv.ko to put in (default ./minihv.ko)
+#   LAB_MODBASE     the folder holding lib/modules/KVER (default /)
+#   LAB_GUEST_KVER  the Debian kernel the L2 guest boots (default KVER)
+# The work folders (root/, guest/) go next to OUT.
 set -e
 out=$1
 kver=$2
 top=$(cd "$(dirname "$0")/.." && pwd)
-root=$top/build/lab/root
+out=$(cd "$(dirname "$out")" && pwd)/$(basename "$out")
+work=$(dirname "$out")
+gkver=${LAB_GUEST_KVER:-$kver}
+root=$work/root
 rm -rf "$root"
 mkdir -p "$root/bin" "$root/dev" "$root/proc" "$root/sys" "$root/tmp" \
 	 "$root/lab/files" "$root/minihv/bin" "$root/minihv/selftests" \
@@ -33,10 +42,12 @@ echo "nogroup:x:65534:" >> "$root/etc/group"
 echo "minihv:x:991:" >> "$root/etc/group"
 
 # minihv: module without debug info (keeps the archive small), tools, tests.
-strip --strip-debug -o "$root/minihv/minihv.ko" "$top/minihv.ko"
+strip --strip-debug -o "$root/minihv/minihv.ko" "${LAB_MODULE:-$top/minihv.ko}"
 cp "$top"/build/userspace/* "$root/minihv/bin/"
 cp "$top"/build/selftests/*_test "$root/minihv/selftests/"
 cp "$top"/selftests/run.sh "$root/minihv/selftests/run.sh"
+# The kmemleak scan of the debug lab (lab/check.sh, CHECK_KMEMLEAK=1).
+cp "$top"/lab/kmemleak.sh "$root/minihv/kmemleak.sh"
 
 # Debian's trace-cmd and the libraries it loads: trace_test records
 # minihv's tracepoints with it, as a user would.
@@ -52,7 +63,7 @@ fi
 
 # The L2 guest minihv-run boots in the labs (selftests/boot_test.c):
 # the same Debian kernel (bzImage) and a busybox initramfs.
-guest=$top/build/lab/guest
+guest=$work/guest
 rm -rf "$guest"
 mkdir -p "$guest/bin" "$guest/dev" "$guest/proc" "$guest/sys" "$root/minihv/guest"
 cp /bin/busybox "$guest/bin/busybox"
@@ -63,12 +74,12 @@ done
 install -m 0755 "$top/lab/guest/init" "$guest/init"
 (cd "$guest" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) \
 	> "$root/minihv/guest/initrd.cpio"
-cp "/boot/vmlinuz-$kver" "$root/minihv/guest/vmlinuz"
+cp "/boot/vmlinuz-$gkver" "$root/minihv/guest/vmlinuz"
 # The same kernel uncompressed (ELF vmlinux, booted through its PVH
 # entry), gzipped: boot_test unpacks it where the lab has the memory.
-vmlinux_gz=$top/build/lab/guest-vmlinux.gz
-if [ ! -s "$vmlinux_gz" ] || [ "/boot/vmlinuz-$kver" -nt "$vmlinux_gz" ]; then
-	k=/boot/vmlinuz-$kver
+vmlinux_gz=$work/guest-vmlinux.gz
+if [ ! -s "$vmlinux_gz" ] || [ "/boot/vmlinuz-$gkver" -nt "$vmlinux_gz" ]; then
+	k=/boot/vmlinuz-$gkver
 	le() { od -An -tu"$2" -j "$1" -N "$2" "$k" | tr -d ' '; }
 	setup=$(le 497 1)
 	[ "$setup" -ne 0 ] || setup=4
@@ -89,8 +100,16 @@ if [ ! -s "$vmlinux_gz" ] || [ "/boot/vmlinuz-$kver" -nt "$vmlinux_gz" ]; then
 fi
 [ ! -s "$vmlinux_gz" ] || cp "$vmlinux_gz" "$root/minihv/guest/vmlinux.gz"
 
-# The Debian kernel's KVM modules and their dependencies.
-mods=/lib/modules/$kver
+# The lab kernel's KVM modules and their dependencies.
+modbase=${LAB_MODBASE%/}
+mods=$modbase/lib/modules/$kver
+mi() {	# modinfo, in LAB_MODBASE if set
+	if [ -n "$modbase" ]; then
+		modinfo -b "$modbase" -k "$kver" "$@"
+	else
+		modinfo -k "$kver" "$@"
+	fi
+}
 dst=$root/lib/modules/$kver
 mkdir -p "$dst"
 cp "$mods"/modules.order "$mods"/modules.builtin* "$dst/" 2>/dev/null || :
@@ -105,7 +124,7 @@ while [ -n "$queue" ]; do
 	queue="$*"
 	case "$seen" in *" $m "*) continue ;; esac
 	seen="$seen$m "
-	f=$(modinfo -k "$kver" -F filename "$m")
+	f=$(mi -F filename "$m")
 	rel=${f#"$mods"/}
 	mkdir -p "$(dirname "$dst/$rel")"
 	case "$f" in
@@ -116,7 +135,7 @@ while [ -n "$queue" ]; do
 	# Dropping the appended signature makes insmod much faster in Bochs.
 	strip --strip-debug -o "$dst/$rel" "$dst/$rel.tmp"
 	rm -f "$dst/$rel.tmp"
-	queue="$queue $(modinfo -k "$kver" -F depends "$m" | tr ',' ' ')"
+	queue="$queue $(mi -F depends "$m" | tr ',' ' ')"
 done
 depmod -b "$root" "$kver"
 

@@ -20,6 +20,14 @@
 # Exit status: the command's; 125 if the lab did not finish (hang, panic:
 # the serial log's tail is shown); 3 if the command succeeded but the
 # kernel log shows a BUG/WARNING/Oops...
+#
+# Environment, for the debug lab (make check-debug) and the like:
+#   LAB_DIR       folder of the base initramfs and the results
+#                 (default build/lab: base.cpio, LAB/)
+#   LAB_OUT       the results folder itself (default $LAB_DIR/LAB)
+#   LAB_KERNEL    the kernel to boot (default: lab/kver.sh's Debian kernel)
+#   LAB_CMDLINE   more kernel parameters (e.g. kmemleak=on)
+#   LAB_TIMEOUT   seconds before the lab is stopped (default: per lab)
 set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
 lab=$1
@@ -48,9 +56,11 @@ vmx-smp) boot=bochs; cpu=corei7_haswell_4770; cpus=2; : "${timeout:=1500}"; megs
 esac
 
 cpu=${LAB_CPU:-$cpu}	# e.g. LAB_CPU=corei7_skylake_x for vmx
-base=$top/build/lab/base.cpio
+timeout=${LAB_TIMEOUT:-$timeout}
+labdir=${LAB_DIR:-$top/build/lab}
+base=$labdir/base.cpio
 [ -f "$base" ] || { echo "lab.sh: $base missing: run 'make' first" >&2; exit 2; }
-dir=${LAB_OUT:-$top/build/lab/$lab}	# LAB_OUT: another results folder
+dir=${LAB_OUT:-$labdir/$lab}	# LAB_OUT: another results folder
 rm -rf "$dir"
 mkdir -p "$dir/overlay/lab/files"
 
@@ -76,6 +86,7 @@ debug_opts=${LAB_DEBUG_OPTS-slub_debug=FZPU page_poison=1}
 # e.g. LAB_CMDLINE=mitigations=auto in the VMX lab, whose default is off).
 cmdline="lab=${lab%-smp} loglevel=1${debug_opts:+ $debug_opts}${LAB_CMDLINE:+ $LAB_CMDLINE}"
 bootargs="--initrd $dir/initrd.cpio --cpu $cpu --cpus $cpus --timeout $timeout"
+[ -z "$LAB_KERNEL" ] || bootargs="$bootargs --kernel $LAB_KERNEL"
 # Bochs: 768 MiB, so that boot_test's L2 guest and its PVH vmlinux fit.
 [ -z "$megs" ] || bootargs="$bootargs --megs $megs"
 if [ -n "$shell" ]; then
@@ -104,7 +115,7 @@ echo "${status:-none}" > "$dir/status"
 # "page_poison"/"pagealloc: memory corruption", "... corrupted".  The
 # kernel's echo of its own command line (page_poison=1) is no problem.
 # The same pattern is selftests/fuzz's (fuzz.c: kmsg_bad()).
-grep -E 'BUG|WARNING|Oops|general protection|sleeping function called|list_del corruption|refcount_t|Call Trace|Poison overwritten|Redzone|Object padding|Padding overwritten|page_poison|memory corruption|corrupted' \
+grep -E 'BUG|WARNING|Oops|general protection|sleeping function called|list_del corruption|refcount_t|Call Trace|Poison overwritten|Redzone|Object padding|Padding overwritten|page_poison|memory corruption|corrupted|UBSAN:' \
 	"$dir/dmesg.txt" | grep -v -E '(Kernel c|C)ommand line: ' > "$dir/dmesg-bad.txt" || :
 
 [ -n "$quiet" ] || cat "$dir/output.txt"
