@@ -40,7 +40,24 @@ static void pin(int cpu)
 	sched_setaffinity(0, sizeof(set), &set);
 }
 
-TEST(flip_cpus)
+/*
+ * A fixture only for TEST_F_TIMEOUT: 2000 migrations take longer than the
+ * harness's default 30 s in the two-CPU Bochs lab, whose kernel boots with
+ * slub_debug (every slab allocation of a migration checked and poisoned).
+ */
+FIXTURE(migrate) {
+	int unused;
+};
+
+FIXTURE_SETUP(migrate)
+{
+}
+
+FIXTURE_TEARDOWN(migrate)
+{
+}
+
+TEST_F_TIMEOUT(migrate, flip_cpus, 180)
 {
 	struct kvm_regs regs;
 	struct gvcpu *v;
