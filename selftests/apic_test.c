@@ -55,23 +55,9 @@
 #define AP_CODE_GPA	0x1f000UL	/* SIPI vector 0x1f */
 #define RESULT_GPA	GUEST_DATA_GPA
 
-/* Run and expect "out %eax, $port"; the value out. */
-static int run_out(struct gvcpu *v, uint16_t port, uint32_t *val)
-{
-	struct kvm_run *r = v->run;
-
-	if (gvcpu_run(v))
-		return -1;
-	if (r->exit_reason != KVM_EXIT_IO || r->io.port != port ||
-	    r->io.direction != KVM_EXIT_IO_OUT || r->io.size != 4)
-		return -1;
-	memcpy(val, gvcpu_io_data(v), 4);
-	return 0;
-}
-
 #define EXPECT_OUT(v, port, want) do {					\
 	uint32_t __val = 0;						\
-	ASSERT_EQ(0, run_out(v, port, &__val)) {			\
+	ASSERT_EQ(0, gvcpu_run_out(v, port, &__val)) {			\
 		TH_LOG("want out to port %#x, got %s", port,		\
 		       gvcpu_exit_str(v));				\
 	}								\
@@ -431,7 +417,7 @@ TEST_F_TIMEOUT(apic, periodic_timer, 60)
 	apic_start(self, variant->x2apic, guest_periodic, guest_periodic_end);
 	t0 = apic_rdtsc();
 	ns0 = now_ns();
-	ASSERT_EQ(0, run_out(self->v, DONE_PORT, &n)) {
+	ASSERT_EQ(0, gvcpu_run_out(self->v, DONE_PORT, &n)) {
 		TH_LOG("%s", gvcpu_exit_str(self->v));
 	}
 	tsc_per_ms = (apic_rdtsc() - t0) * 1000000 / (now_ns() - ns0);
@@ -567,7 +553,7 @@ TEST_F(apic, self_ipi_window_nmi)
 	/* TPR 0x50 holds back vector 0x43 until it drops. */
 	EXPECT_OUT(self->v, 0x15, n);
 	EXPECT_OUT(self->v, 0x16, n + 1);
-	ASSERT_EQ(0, run_out(self->v, 0x17, &esr));
+	ASSERT_EQ(0, gvcpu_run_out(self->v, 0x17, &esr));
 	if (dev_is_kvm())
 		TH_LOG("ESR after an illegal vector: %#x (not checked on KVM)", esr);
 	else
@@ -821,7 +807,7 @@ TEST_F_TIMEOUT(apic, init_sipi_ipi_pingpong, 120)
 	ap.thread = t;
 	ASSERT_EQ(0, pthread_create(&wd, NULL, watchdog, &ap));
 
-	r = run_out(self->v, DONE_PORT, &n);
+	r = gvcpu_run_out(self->v, DONE_PORT, &n);
 	if (r) {
 		TH_LOG("BSP: %s", gvcpu_exit_str(self->v));
 		pthread_kill(t, SIGUSR1);
@@ -896,7 +882,7 @@ TEST_F(apic, bad_accesses)
 	GUEST_RUN_EXPECT_EXC(self->v, GV_GP);
 	guest_destroy(self->v);
 	apic_start(self, false, guest_x_ro_write, guest_x_ro_write_end);
-	ASSERT_EQ(0, run_out(self->v, DONE_PORT, &esr));
+	ASSERT_EQ(0, gvcpu_run_out(self->v, DONE_PORT, &esr));
 	EXPECT_EQ(0x14U, gvm_read32(self->vm, RESULT_GPA) & 0xff);
 	if (dev_is_kvm())
 		TH_LOG("ESR after a read-only write: %#x (not checked on KVM)", esr);

@@ -718,20 +718,6 @@ static uint64_t cm_now_ns(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-/* Run and expect "out %eax, $port": 0 and the value, else -1. */
-static int cm_run_out(struct gvcpu *v, uint16_t port, uint32_t *val)
-{
-	struct kvm_run *r = v->run;
-
-	if (gvcpu_run(v))
-		return -1;
-	if (r->exit_reason != KVM_EXIT_IO || r->io.port != port ||
-	    r->io.direction != KVM_EXIT_IO_OUT || r->io.size != 4)
-		return -1;
-	memcpy(val, gvcpu_io_data(v), 4);
-	return 0;
-}
-
 /*
  * KVM_SET_FPU with every MXCSR bit set, reserved ones included.  KVM
  * ignores MXCSR there (and KVM_GET_FPU reports 0): the guest keeps its
@@ -764,7 +750,7 @@ TEST(fpu_set_mxcsr_reserved_bits)
 	memset(&fpu, 0, sizeof(fpu));
 	ASSERT_EQ(0, ioctl(v->fd, KVM_GET_FPU, &fpu));
 	EXPECT_EQ(0U, fpu.mxcsr);
-	ASSERT_EQ(0, cm_run_out(v, CM_OUT_PORT, &mxcsr)) {
+	ASSERT_EQ(0, gvcpu_run_out(v, CM_OUT_PORT, &mxcsr)) {
 		TH_LOG("%s", gvcpu_exit_str(v));
 	}
 	EXPECT_EQ(0x1f80U, mxcsr) {
@@ -1188,7 +1174,7 @@ TEST_F_TIMEOUT(cm_timer, periodic_min_period, 60)
 	}
 	ASSERT_EQ(0, pthread_create(&th, NULL, cm_stopper, &stop));
 	t0 = cm_now_ns();
-	if (cm_run_out(self->v, CM_OUT_PORT, &n)) {
+	if (gvcpu_run_out(self->v, CM_OUT_PORT, &n)) {
 		uint32_t tries = 0;
 
 		pthread_join(th, NULL);
@@ -1276,14 +1262,14 @@ TEST(tsc_deadline_extremes)
 	struct gvcpu *v = apic_vcpu_create(vm, 0, GUEST_CODE_GPA);
 	uint32_t n = ~0U;
 
-	ASSERT_EQ(0, cm_run_out(v, CM_OUT_PORT, &n)) {
+	ASSERT_EQ(0, gvcpu_run_out(v, CM_OUT_PORT, &n)) {
 		TH_LOG("%s", gvcpu_exit_str(v));
 	}
 	EXPECT_EQ(0U, n) {
 		TH_LOG("a deadline near 2^63 or 2^64 fired");
 	}
 	EXPECT_EQ(~0ULL, gvm_read64(vm, GUEST_DATA_GPA));
-	ASSERT_EQ(0, cm_run_out(v, CM_OUT_PORT, &n)) {
+	ASSERT_EQ(0, gvcpu_run_out(v, CM_OUT_PORT, &n)) {
 		TH_LOG("%s", gvcpu_exit_str(v));
 	}
 	EXPECT_EQ(1U, n) {

@@ -544,6 +544,19 @@ int gvcpu_run(struct gvcpu *v)
 	return ioctl(v->fd, KVM_RUN, 0) < 0 ? -errno : 0;
 }
 
+int gvcpu_run_out(struct gvcpu *v, uint16_t port, uint32_t *val)
+{
+	struct kvm_run *r = v->run;
+
+	if (gvcpu_run(v))
+		return -1;
+	if (r->exit_reason != KVM_EXIT_IO || r->io.port != port ||
+	    r->io.direction != KVM_EXIT_IO_OUT || r->io.size != 4)
+		return -1;
+	memcpy(val, gvcpu_io_data(v), 4);
+	return 0;
+}
+
 uint32_t gvcpu_run_exit(struct gvcpu *v)
 {
 	if (ioctl(v->fd, KVM_RUN, 0) < 0)

@@ -183,6 +183,8 @@ void guest_destroy(struct gvcpu *v);
 
 /* KVM_RUN: 0 or -errno. */
 int gvcpu_run(struct gvcpu *v);
+/* KVM_RUN and expect "out %eax, $port": 0 and the value, else -1. */
+int gvcpu_run_out(struct gvcpu *v, uint16_t port, uint32_t *val);
 /* KVM_RUN, die on error: the exit reason. */
 uint32_t gvcpu_run_exit(struct gvcpu *v);
 
