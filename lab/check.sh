@@ -26,7 +26,7 @@ pass=0 fail=0 skip=0
 # by default).
 fuzzenv=
 for v in FUZZ_SEED FUZZ_CALLS FUZZ_SECONDS FUZZ_THREADS FUZZ_VCPUS FUZZ_SKIP \
-	FUZZ_NOSPIN FUZZ_NOCR8 FUZZ_FORCE LIFECYCLE_CYCLES; do
+	FUZZ_NOSPIN FUZZ_NOCR8 FUZZ_AVAILTSS FUZZ_FORCE LIFECYCLE_CYCLES; do
 	eval "val=\${$v:-}"
 	[ -z "$val" ] || fuzzenv="$fuzzenv $v=$val"
 done

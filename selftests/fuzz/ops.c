@@ -625,6 +625,21 @@ static void op_run(struct worker *w)
 	}
 }
 
+/*
+ * --avail-tss (the SVM lab): TR holds a present, available TSS.  QEMU 7.2's
+ * TCG reads the TSS of an inter-privilege interrupt only through a TR of
+ * that type and aborts the whole lab otherwise ("invalid tss"/"invalid
+ * tss type"), where real CPUs, KVM and minihv keep TR's busy type.
+ */
+static void avail_tss(struct kvm_sregs *s)
+{
+	if (!fz_opts.avail_tss)
+		return;
+	s->tr.present = 1;
+	s->tr.unusable = 0;	/* SVM: attributes 0, not present */
+	s->tr.type = (s->tr.type & 8) | 1;
+}
+
 static void mutate_sregs(struct worker *w, struct kvm_sregs *s)
 {
 	struct kvm_segment *segs[] = { &s->cs, &s->ds, &s->es, &s->fs,
@@ -761,6 +776,7 @@ static void op_sregs(struct worker *w)
 		fill_random(w, s, sizeof(*s));
 	else
 		mutate_sregs(w, s);
+	avail_tss(s);
 	p = arg_ptr(w, s, sizeof(*s), &kind);
 	FZ(w, ioctl(fd, req_mutate(w, KVM_SET_SREGS), p),
 	   "vcpu%d KVM_SET_SREGS fd=%d cr0=%#llx cr3=%#llx cr4=%#llx efer=%#llx cs.l=%d ptr=%s",
@@ -1359,6 +1375,7 @@ static void setup(struct rng *r)
 			for (m = GM_REAL; m <= GM_LONG64; m++) {
 				gvcpu_set_mode(v, m, GUEST_CODE_GPA);
 				gvcpu_get_sregs(v, &ep.sregs[m]);
+				avail_tss(&ep.sregs[m]);
 				gvcpu_get_regs(v, &ep.regs[m]);
 			}
 		}
