@@ -1548,6 +1548,85 @@ TEST(failed_entry_keeps_guest_registers)
 }
 
 /*
+ * After a failed entry the host's interrupts still end the guest.  A vCPU
+ * in real mode with CR3 bits 63:32 set, which KVM and minihv take (CR3 is
+ * 32 bits outside long mode) and QEMU's TCG refuses in VMRUN before it
+ * loads int_ctl: it then writes its own int_ctl, 0, into the VMCB, and
+ * without V_INTR_MASKING the next guest's RFLAGS.IF masks the host's
+ * interrupts.  Then a guest spins with IF=0: a signal one second on must
+ * end KVM_RUN (EINTR), so the tick and the kick IPI reached the host.
+ * minihv used to keep that CPU in the guest until RCU's stall NMI, 21 s
+ * on (found by the fuzzer).  Wherever the first entry does not fail, the
+ * same spin is checked.
+ */
+GUEST_ASM(svmb_cli_spin, ".code64",
+	"cli\n"		/* the same bytes in 16-bit code */
+	"1: jmp 1b\n");
+
+static void svmb_on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/* KVM_RUN with SIGALRM in @secs: its result and errno, timed. */
+static int svmb_run_alarm(struct gvcpu *v, unsigned int secs, int *err,
+			  double *took)
+{
+	struct sigaction sa = { .sa_handler = svmb_on_alarm };
+	struct timespec a, b;
+	int r;
+
+	sigaction(SIGALRM, &sa, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	alarm(secs);
+	r = ioctl(v->fd, KVM_RUN, 0);
+	*err = errno;
+	alarm(0);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	*took = (b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9;
+	return r;
+}
+
+TEST(failed_entry_keeps_host_interrupts)
+{
+	struct kvm_sregs good, bad;
+	struct kvm_regs regs;
+	struct gvcpu *v;
+	double took;
+	int r, err;
+
+	if (!svmb_host_has("svm"))
+		SKIP(return, "SVM's int_ctl (VMX's external-interrupt exiting is a VMCS control no entry changes)");
+	if (dev_is_kvm())
+		SKIP(return, "kvm_amd keeps the int_ctl that QEMU's TCG writes back after a failed VMRUN: the lab's CPU would stay in the guest");
+	v = guest_create(GM_LONG64, svmb_cli_spin, svmb_cli_spin_end);
+	gvcpu_get_sregs(v, &good);
+	gvcpu_get_regs(v, &regs);
+	gvcpu_set_mode(v, GM_REAL, GUEST_CODE_GPA);
+	gvcpu_get_sregs(v, &bad);
+	bad.cr3 = 0x4afad41710f08cdbULL;
+	ASSERT_EQ(0, ioctl(v->fd, KVM_SET_SREGS, &bad));
+	r = svmb_run_alarm(v, 1, &err, &took);
+	EXPECT_TRUE(r == 0 ? v->run->exit_reason == KVM_EXIT_FAIL_ENTRY :
+			     err == EINTR) {
+		TH_LOG("real mode, high CR3: %s (%s)", gvcpu_exit_str(v),
+		       r ? strerror(err) : "run returned 0");
+	}
+	gvcpu_set_sregs(v, &good);
+	gvcpu_set_regs(v, &regs);
+	r = svmb_run_alarm(v, 1, &err, &took);
+	EXPECT_EQ(-1, r) {
+		TH_LOG("the spinning guest exited: %s", gvcpu_exit_str(v));
+	}
+	EXPECT_EQ(EINTR, err);
+	/* One second, plus a lab's slowness; never RCU's 21 s stall. */
+	EXPECT_LT(took, 10.0) {
+		TH_LOG("KVM_RUN took %.1f s to see the signal", took);
+	}
+	guest_destroy(v);
+}
+
+/*
  * Item 10: the instruction the shadow-paging decoder fetches is not the
  * one the CPU ran.  The guest maps SVMB_HOT_LA to page P1 (4 KiB page
  * table), runs P1's instruction once, then points the entry to P2 without

@@ -1318,9 +1318,14 @@ int svm_vcpu_run(struct minihv_vcpu *vcpu)
 	svm_load_virq(svm);
 	/*
 	 * With V_INTR_MASKING the guest's CR8 is V_TPR, never the CPU's TPR:
-	 * it reads it there; its writes exit (kmod/exit.c).
+	 * it reads it there; its writes exit (kmod/exit.c).  And the host's
+	 * interrupts exit whatever the guest's RFLAGS.IF: without it a guest
+	 * spinning with IF=0 holds this CPU, no tick, no IPI (RCU stalls).
+	 * Set on every entry: no CPU clears it, but QEMU's TCG writes its
+	 * own int_ctl, 0, into the VMCB when VMRUN fails an early check.
 	 */
-	c->int_ctl = (c->int_ctl & ~V_TPR_MASK) | minihv_get_cr8(vcpu);
+	c->int_ctl = (c->int_ctl & ~V_TPR_MASK) | V_INTR_MASKING_MASK |
+		     minihv_get_cr8(vcpu);
 	c->event_inj = svm->event_inj;
 	c->event_inj_err = svm->event_inj_err;
 	/* An emulated instruction ends the STI/MOV SS shadow. */
