@@ -99,7 +99,8 @@ bool minihv_sregs_valid(const struct kvm_sregs *sr)
 			return false;
 		if (sr->cr3 >> boot_cpu_data.x86_phys_bits)
 			return false;
-	} else if (sr->efer & EFER_LMA) {
+	} else if ((sr->efer & EFER_LMA) || sr->cs.l) {
+		/* Not long mode: no LMA, and no 64-bit code segment. */
 		return false;
 	}
 	return true;

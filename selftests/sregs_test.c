@@ -40,7 +40,7 @@ static int set_sregs(struct gvcpu *v, struct kvm_sregs *s)
  * possibly after applying part of the state, so on KVM each case gets a
  * fresh vCPU and only those are required to fail.
  */
-#define NR_INVALID	5
+#define NR_INVALID	6
 
 static bool make_invalid(int which, struct kvm_sregs *s)
 {
@@ -57,9 +57,14 @@ static bool make_invalid(int which, struct kvm_sregs *s)
 	case 3:
 		s->cs.db = 1;		/* CS.L and CS.D together */
 		return false;
-	default:
+	case 4:
 		s->efer &= ~EFER_LMA;	/* LME and PG but not LMA */
 		return false;
+	default:
+		/* a 64-bit code segment outside long mode */
+		s->efer &= ~(EFER_LME | EFER_LMA);
+		s->cr0 &= ~CR0_PG;
+		return true;
 	}
 }
 
