@@ -34,13 +34,17 @@
  */
 #define pr_fmt(fmt) "minihv: " fmt
 
+#include <linux/context_tracking.h>
+#include <linux/jiffies.h>
 #include <linux/kernel.h>
+#include <linux/percpu.h>
 #include <linux/pid.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/smp.h>
+#include <linux/vtime.h>
 #include <linux/wait.h>
 #include <asm/processor-flags.h>
 
@@ -66,6 +70,9 @@ void minihv_vcpu_kick(struct minihv_vcpu *vcpu)
 		wake_up_interruptible(&vcpu->wq);
 }
 
+/* The jiffy of this CPU's last RCU quiescent state from an entry. */
+static DEFINE_PER_CPU(unsigned long, minihv_qs_jiffies);
+
 /*
  * Called by the backend with IRQs off, right before the entry: false if
  * an event came since minihv_inject_events() (do not enter, go round).
@@ -78,6 +85,24 @@ bool minihv_guest_enter(struct minihv_vcpu *vcpu)
 	if (unlikely(test_bit(MINIHV_REQ_EVENT, &vcpu->requests))) {
 		WRITE_ONCE(vcpu->mode, MINIHV_OUTSIDE_GUEST);
 		return false;
+	}
+	/*
+	 * For RCU the guest is what user mode is (as KVM): nothing here
+	 * holds an RCU reference across the entry.  With context tracking
+	 * (nohz_full CPUs) the CPU is in an extended quiescent state until
+	 * minihv_guest_exit(); otherwise an entry reports a quiescent state,
+	 * so that a vCPU whose exits are all handled in the kernel does not
+	 * hold up grace periods.  KVM reports one on every entry; here the
+	 * first entry of each jiffy on this CPU does (RCU's own checks go by
+	 * the tick): 70 instructions an exit less, a grace period at most a
+	 * jiffy later.  PF_VCPU until minihv_guest_irq_window(): ticks in
+	 * the guest are guest time.
+	 */
+	vtime_account_guest_enter();
+	if (!context_tracking_guest_enter() &&
+	    time_after(jiffies, __this_cpu_read(minihv_qs_jiffies))) {
+		__this_cpu_write(minihv_qs_jiffies, jiffies);
+		rcu_virt_note_context_switch(vcpu->cpu);
 	}
 	return true;
 }

@@ -11,6 +11,7 @@
 #define MINIHV_MINIHV_H
 
 #include <linux/jump_label.h>
+#include <linux/context_tracking.h>
 #include <linux/kvm.h>
 #include <asm/cpufeature.h>
 #include <asm/mtrr.h>
@@ -20,6 +21,7 @@
 #include <linux/refcount.h>
 #include <linux/rwsem.h>
 #include <linux/types.h>
+#include <linux/vtime.h>
 #include <linux/wait.h>
 #include "uapi/minihv.h"
 
@@ -448,15 +450,32 @@ int minihv_events_init(struct minihv_vcpu *vcpu);
 void minihv_events_free(struct minihv_vcpu *vcpu);
 
 /*
- * After the exit, IRQs still off: kicks need no IPI any more.  Where the
- * host mitigates VMSCAPE, the next return to userspace from this CPU
- * runs an IBPB first (what the guest trained must not steer the VMM).
+ * After the exit, IRQs still off: kicks need no IPI any more; RCU's
+ * extended quiescent state ends (nohz_full, minihv_guest_enter()).
+ * Where the host mitigates VMSCAPE, the next return to userspace from
+ * this CPU runs an IBPB first (what the guest trained must not steer the
+ * VMM).
  */
 static inline void minihv_guest_exit(struct minihv_vcpu *vcpu)
 {
 	WRITE_ONCE(vcpu->mode, MINIHV_OUTSIDE_GUEST);
+	context_tracking_guest_exit();
 	if (cpu_feature_enabled(X86_FEATURE_IBPB_EXIT_TO_USER))
 		this_cpu_write(x86_ibpb_exit_to_user, true);
+}
+
+/*
+ * The backend's return to IRQs on after minihv_guest_exit().  The
+ * interrupt that made the exit (the tick, most often) is taken while the
+ * task still counts as in the guest (PF_VCPU): its time is guest time in
+ * /proc/stat, as with KVM.
+ */
+static inline void minihv_guest_irq_window(void)
+{
+	local_irq_enable();
+	local_irq_disable();
+	vtime_account_guest_exit();
+	local_irq_enable();
 }
 
 /* kmod/spec.c: speculative-execution mitigations, decided at load. */

@@ -39,13 +39,20 @@
  *  - immediate_exit = 1: KVM_RUN fails with EINTR without entering the
  *    guest (RIP unchanged, no exit); a pending IN is completed first
  *    (RAX has the data, RIP is past the in).
+ *  - time in the guest is the vCPU thread's guest time (/proc's
+ *    guest_time, field 43 of stat): a guest that runs CPUID in a loop for
+ *    two seconds, every exit handled in the kernel, has some.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "lib/harness.h"
 #include "lib/guest.h"
@@ -833,6 +840,63 @@ TEST(immediate_exit)
 	EXPECT_EQ(0x33, run->io.port);
 	EXPECT_EQ(0xfeedbeefU, *(uint32_t *)gvcpu_io_data(v));
 	GUEST_RUN_EXPECT(v, KVM_EXIT_HLT);
+	guest_destroy(v);
+}
+
+GUEST_ASM(guest_cpuid_loop, ".code64",
+	"1: cpuid\n"
+	"jmp 1b\n");
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/* This thread's guest time in clock ticks (proc(5): stat field 43). */
+static long thread_guest_ticks(void)
+{
+	char buf[1024], *p;
+	ssize_t n;
+	int fd, field;
+
+	fd = open("/proc/thread-self/stat", O_RDONLY);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	p = strrchr(buf, ')');	/* the command name may hold spaces */
+	if (!p)
+		return -1;
+	for (field = 2; field < 43 && p; field++)
+		p = strchr(p + 1, ' ');
+	return p ? strtol(p + 1, NULL, 10) : -1;
+}
+
+TEST(guest_time_accounted)
+{
+	struct gvcpu *v = guest_create(GM_LONG64, guest_cpuid_loop,
+				       guest_cpuid_loop_end);
+	struct sigaction sa = { .sa_handler = on_alarm };
+	long before, after;
+	int r;
+
+	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));
+	before = thread_guest_ticks();
+	ASSERT_LE(0, before);
+	alarm(2);
+	r = gvcpu_run(v);
+	alarm(0);
+	EXPECT_EQ(-EINTR, r) {
+		TH_LOG("the CPUID loop exited: %s", gvcpu_exit_str(v));
+	}
+	after = thread_guest_ticks();
+	EXPECT_LT(before, after) {
+		TH_LOG("guest time %ld ticks before, %ld after two seconds in the guest",
+		       before, after);
+	}
 	guest_destroy(v);
 }
 

@@ -1393,7 +1393,7 @@ int svm_vcpu_run(struct minihv_vcpu *vcpu)
 		set_debugreg(0, 3);
 	}
 	svm->db_loaded = false;
-	local_irq_enable();
+	minihv_guest_irq_window();
 	preempt_enable();
 
 	if (unlikely(c->exit_code == SVM_EXIT_NOT_RUN))

@@ -2050,7 +2050,7 @@ int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 			vmx_machine_check();
 		}
 	}
-	local_irq_enable();
+	minihv_guest_irq_window();
 
 	if (r) {
 		err = r == VMX_RUN_FAIL_VALID ? vmcs_read(VM_INSTRUCTION_ERROR) : 0;
