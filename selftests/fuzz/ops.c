@@ -594,6 +594,23 @@ static void op_run(struct worker *w)
 	struct fuzz_call *c;
 	long r;
 
+	/*
+	 * KVM 6.1's WARN of op_mp_state(), reached another way: a vCPU that
+	 * never ran (an AP, UNINITIALIZED) whose APIC timer KVM_SET_LAPIC or
+	 * the TSC-deadline MSR put on the VMX preemption timer.  On KVM such
+	 * a vCPU is made RUNNABLE before it runs.
+	 */
+	if (fz_opts.kvm) {
+		struct kvm_mp_state mp;
+
+		if (!ioctl(fd, KVM_GET_MP_STATE, &mp) &&
+		    mp.mp_state == KVM_MP_STATE_UNINITIALIZED) {
+			mp.mp_state = KVM_MP_STATE_RUNNABLE;
+			FZ(w, ioctl(fd, KVM_SET_MP_STATE, &mp),
+			   "vcpu%d KVM_SET_MP_STATE fd=%d RUNNABLE (KVM: not UNINITIALIZED)",
+			   i, fd);
+		}
+	}
 	if (run && one_in(&w->r, 32))
 		run->immediate_exit = 1;
 	if (run && one_in(&w->r, 16))
