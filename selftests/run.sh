@@ -84,14 +84,6 @@ run_bins()
 		case "$name" in
 		coexist_*) continue ;;
 		esac
-		# The fuzzer runs when asked for by name (make fuzz, T=fuzz_test),
-		# not in the default run: random guests still make the labs'
-		# emulators abort (QEMU TCG's "invalid tss type" on a CPL 2
-		# guest's exception), which ends the whole lab.
-		if [ "$name" = fuzz_test ] && [ -z "$T" ]; then
-			ok "fuzz_test on ${2:-$1} # SKIP only with T=fuzz_test or make fuzz: random guests can abort the lab's emulator"
-			continue
-		fi
 		selected "$name" || continue
 		run_bin "$name" "$1" "${2:-$1}"
 	done
