@@ -156,6 +156,7 @@ check-debug: deps debug-module
 	@LAB_DIR=$(CURDIR)/$(B)/lab-debug \
 		LAB_KERNEL=$(DEBUG_KERNEL)/linux/arch/x86/boot/bzImage \
 		LAB_CMDLINE='$(DEBUG_CMDLINE)' LAB_TIMEOUT=$(DEBUG_TIMEOUT) \
+		MINIHV_BOOT_TIMEOUT=$${MINIHV_BOOT_TIMEOUT:-900} \
 		CHECK_HOST=0 CHECK_KMEMLEAK=1 LABS="$(DEBUG_LABS)" T="$(T)" \
 		PAGING="$(PAGING)" lab/check.sh
 

@@ -21,12 +21,13 @@ hw | shadow | both) ;;
 *) echo "PAGING=$PAGING: want hw, shadow or both" >&2; exit 2 ;;
 esac
 pass=0 fail=0 skip=0
-# The fuzzer's and lifecycle_test's settings reach the labs
+# The fuzzer's, lifecycle_test's and boot_test's settings reach the labs
 # (selftests/fuzz/fuzz.c; its short pass: 20 s per device and paging mode
 # by default).
 fuzzenv=
 for v in FUZZ_SEED FUZZ_CALLS FUZZ_SECONDS FUZZ_THREADS FUZZ_VCPUS FUZZ_SKIP \
-	FUZZ_NOSPIN FUZZ_NOCR8 FUZZ_AVAILTSS FUZZ_FORCE LIFECYCLE_CYCLES; do
+	FUZZ_NOSPIN FUZZ_NOCR8 FUZZ_AVAILTSS FUZZ_FORCE LIFECYCLE_CYCLES \
+	MINIHV_BOOT_TIMEOUT; do
 	eval "val=\${$v:-}"
 	[ -z "$val" ] || fuzzenv="$fuzzenv $v=$val"
 done

@@ -24,8 +24,8 @@
  * message.
  *
  * MINIHV_RUN (default /minihv/bin/minihv-run), MINIHV_GUEST (default
- * /minihv/guest) and MINIHV_BOOT_TIMEOUT (seconds; default 240, 900 with
- * lab=vmx) override the paths and the time one boot may take.
+ * /minihv/guest) and MINIHV_BOOT_TIMEOUT (seconds; default 150, 900 with
+ * lab=vmx; make check-debug sets 900) override the paths and the time one boot may take.
  */
 #include <errno.h>
 #include <fcntl.h>
