@@ -34,7 +34,6 @@
  */
 #define pr_fmt(fmt) "minihv: " fmt
 
-#include <linux/context_tracking.h>
 #include <linux/jiffies.h>
 #include <linux/kernel.h>
 #include <linux/percpu.h>
@@ -88,19 +87,19 @@ bool minihv_guest_enter(struct minihv_vcpu *vcpu)
 	}
 	/*
 	 * For RCU the guest is what user mode is (as KVM): nothing here
-	 * holds an RCU reference across the entry.  With context tracking
-	 * (nohz_full CPUs) the CPU is in an extended quiescent state until
-	 * minihv_guest_exit(); otherwise an entry reports a quiescent state,
-	 * so that a vCPU whose exits are all handled in the kernel does not
-	 * hold up grace periods.  KVM reports one on every entry; here the
-	 * first entry of each jiffy on this CPU does (RCU's own checks go by
-	 * the tick): 70 instructions an exit less, a grace period at most a
-	 * jiffy later.  PF_VCPU until minihv_guest_irq_window(): ticks in
-	 * the guest are guest time.
+	 * holds an RCU reference across the entry, so an entry reports a
+	 * quiescent state, and a vCPU whose exits are all handled in the
+	 * kernel does not hold up grace periods.  KVM reports one on every
+	 * entry; here the first entry of each jiffy on this CPU does (RCU's
+	 * own checks go by the tick): 70 instructions an exit less, a grace
+	 * period at most a jiffy later.  Unlike KVM, no extended quiescent
+	 * state on nohz_full CPUs (context tracking): the backends run
+	 * instrumented code (MSR writes, tracepoints) between here and the
+	 * entry, which RCU must still watch.  PF_VCPU until
+	 * minihv_guest_irq_window(): ticks in the guest are guest time.
 	 */
 	vtime_account_guest_enter();
-	if (!context_tracking_guest_enter() &&
-	    time_after(jiffies, __this_cpu_read(minihv_qs_jiffies))) {
+	if (time_after(jiffies, __this_cpu_read(minihv_qs_jiffies))) {
 		__this_cpu_write(minihv_qs_jiffies, jiffies);
 		rcu_virt_note_context_switch(vcpu->cpu);
 	}

@@ -11,7 +11,6 @@
 #define MINIHV_MINIHV_H
 
 #include <linux/jump_label.h>
-#include <linux/context_tracking.h>
 #include <linux/kvm.h>
 #include <asm/cpufeature.h>
 #include <asm/mtrr.h>
@@ -450,16 +449,13 @@ int minihv_events_init(struct minihv_vcpu *vcpu);
 void minihv_events_free(struct minihv_vcpu *vcpu);
 
 /*
- * After the exit, IRQs still off: kicks need no IPI any more; RCU's
- * extended quiescent state ends (nohz_full, minihv_guest_enter()).
- * Where the host mitigates VMSCAPE, the next return to userspace from
- * this CPU runs an IBPB first (what the guest trained must not steer the
- * VMM).
+ * After the exit, IRQs still off: kicks need no IPI any more.  Where the
+ * host mitigates VMSCAPE, the next return to userspace from this CPU
+ * runs an IBPB first (what the guest trained must not steer the VMM).
  */
 static inline void minihv_guest_exit(struct minihv_vcpu *vcpu)
 {
 	WRITE_ONCE(vcpu->mode, MINIHV_OUTSIDE_GUEST);
-	context_tracking_guest_exit();
 	if (cpu_feature_enabled(X86_FEATURE_IBPB_EXIT_TO_USER))
 		this_cpu_write(x86_ibpb_exit_to_user, true);
 }
