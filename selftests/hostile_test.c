@@ -1573,17 +1573,16 @@ static int svmb_run_alarm(struct gvcpu *v, unsigned int secs, int *err,
 			  double *took)
 {
 	struct sigaction sa = { .sa_handler = svmb_on_alarm };
-	struct timespec a, b;
+	uint64_t t0;
 	int r;
 
 	sigaction(SIGALRM, &sa, NULL);
-	clock_gettime(CLOCK_MONOTONIC, &a);
+	t0 = cm_now_ns();
 	alarm(secs);
 	r = ioctl(v->fd, KVM_RUN, 0);
 	*err = errno;
 	alarm(0);
-	clock_gettime(CLOCK_MONOTONIC, &b);
-	*took = (b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9;
+	*took = (cm_now_ns() - t0) / 1e9;
 	return r;
 }
 
