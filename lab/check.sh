@@ -82,7 +82,7 @@ for lab in $LABS; do
 	dir=${LAB_DIR:-$top/build/lab}/$lab
 	# Bochs with two CPUs is slow: there, only what needs two CPUs.
 	pattern=$T
-	[ "$lab" = vmx-smp ] && pattern=${T:-migrate_test hotplug_test apic_test dirtylog_test}
+	[ "$lab" = vmx-smp ] && pattern=${T:-migrate_test hotplug_test apic_test dirtylog_test kick_test}
 	cmd="PAGING=$PAGING $fuzzenv sh /minihv/selftests/run.sh '$pattern'"
 	[ "${CHECK_KMEMLEAK:-0}" = 0 ] ||
 		cmd="sh /minihv/kmemleak.sh start; $cmd; sh /minihv/kmemleak.sh report"
