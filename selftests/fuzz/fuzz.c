@@ -38,6 +38,15 @@
  *                                   at CPL > 0 takes an interrupt or
  *                                   exception with the busy type that
  *                                   real CPUs, KVM and minihv keep in TR)
+ *   --lme-pae       [FUZZ_LMEPAE=1] EFER.LME never set without CR4.PAE:
+ *                                   KVM_SET_SREGS sets PAE with LME,
+ *                                   KVM_SET_MSRS and guest WRMSRs clear
+ *                                   bit 8, guest CR4 writes set PAE
+ *                                   (default in $lab=svm: QEMU 7.2's TCG
+ *                                   keeps the guest's CR0 for the host at
+ *                                   a #VMEXIT from LME=1, PG=0, PAE=0,
+ *                                   and that lab CPU never comes back;
+ *                                   Documentation/labs.rst)
  *   --keep-going    go on after a failure
  *   (FUZZ_FORCE=1: fuzz kvm_amd in the SVM lab too, where QEMU 7.2 TCG
  *   crashed under it: skipped there by default)
@@ -267,12 +276,13 @@ static void failure(uint32_t episode, const char *fmt, ...)
 		printf("# kernel: %s\n", kmsg_lines[k]);
 	kmsg_shown = 0;
 	print_ring();
-	printf("# again: MINIHV_DEV=%s %s --seed %#llx --episode %u --episodes 1 --threads %u --vcpus %u%s%s%s%s%s\n",
+	printf("# again: MINIHV_DEV=%s %s --seed %#llx --episode %u --episodes 1 --threads %u --vcpus %u%s%s%s%s%s%s\n",
 	       hv_dev_path(), "fuzz_test", (unsigned long long)fz_opts.seed,
 	       episode, fz_opts.threads, fz_opts.vcpus,
 	       fz_opts.no_spin ? " --no-spin" : "",
 	       fz_opts.no_cr8 ? " --no-cr8" : "",
 	       fz_opts.avail_tss ? " --avail-tss" : "",
+	       fz_opts.lme_pae ? " --lme-pae" : "",
 	       fz_opts.skip ? " --skip " : "", fz_opts.skip ? fz_opts.skip : "");
 }
 
@@ -444,7 +454,8 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: fuzz_test [--seed N] [--calls N] [--seconds N] [--threads N]\n"
 		"  [--vcpus N] [--episode N] [--episodes N] [--skip OPS] [--no-spin]\n"
-		"  [--no-cr8] [--avail-tss] [--keep-going] [-v]   (see selftests/fuzz/fuzz.c)\n");
+		"  [--no-cr8] [--avail-tss] [--lme-pae] [--keep-going] [-v]\n"
+		"  (see selftests/fuzz/fuzz.c)\n");
 	exit(2);
 }
 
@@ -457,6 +468,7 @@ int main(int argc, char **argv)
 		{ "episodes", 1, 0, 'n' }, { "skip", 1, 0, 'x' },
 		{ "no-spin", 0, 0, 'S' }, { "keep-going", 0, 0, 'k' },
 		{ "no-cr8", 0, 0, '8' }, { "avail-tss", 0, 0, 'T' },
+		{ "lme-pae", 0, 0, 'P' },
 		{ "help", 0, 0, 'h' }, { 0, 0, 0, 0 },
 	};
 	const char *lab = getenv("lab");
@@ -480,6 +492,7 @@ int main(int argc, char **argv)
 	fz_opts.vcpus = env_u64("FUZZ_VCPUS", fz_opts.no_spin ? 1 : 2);
 	fz_opts.no_cr8 = env_u64("FUZZ_NOCR8", lab && !strcmp(lab, "svm"));
 	fz_opts.avail_tss = env_u64("FUZZ_AVAILTSS", lab && !strcmp(lab, "svm"));
+	fz_opts.lme_pae = env_u64("FUZZ_LMEPAE", lab && !strcmp(lab, "svm"));
 	fz_opts.skip = getenv("FUZZ_SKIP");
 	while ((c = getopt_long(argc, argv, "vh", lo, NULL)) != -1) {
 		switch (c) {
@@ -520,6 +533,9 @@ int main(int argc, char **argv)
 		case 'T':
 			fz_opts.avail_tss = true;
 			break;
+		case 'P':
+			fz_opts.lme_pae = true;
+			break;
 		case 'v':
 			fz_opts.verbose = true;
 			break;
@@ -541,13 +557,14 @@ int main(int argc, char **argv)
 	snprintf(label, sizeof(label), "fuzz on %s%s", hv_dev_path(),
 		 paging_note());
 	printf("TAP version 13\n1..1\n");
-	printf("# %s: seed %#llx, %s%llu calls, %llu s, %u threads, %u vCPUs%s%s%s%s%s\n",
+	printf("# %s: seed %#llx, %s%llu calls, %llu s, %u threads, %u vCPUs%s%s%s%s%s%s\n",
 	       label, (unsigned long long)fz_opts.seed, calls ? "" : "max ",
 	       (unsigned long long)calls, (unsigned long long)seconds,
 	       fz_opts.threads, fz_opts.vcpus,
 	       fz_opts.no_spin ? ", no-spin guests" : "",
 	       fz_opts.no_cr8 ? ", no CR8 writes" : "",
 	       fz_opts.avail_tss ? ", available TSS in TR" : "",
+	       fz_opts.lme_pae ? ", EFER.LME only with CR4.PAE" : "",
 	       fz_opts.skip ? ", skipping " : "",
 	       fz_opts.skip ? fz_opts.skip : "");
 

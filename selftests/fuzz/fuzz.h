@@ -44,6 +44,7 @@ struct fuzz_opts {
 	bool no_spin;		/* the guest code never loops without exits */
 	bool no_cr8;		/* no MOV to CR8 (QEMU 7.2 TCG aborts) */
 	bool avail_tss;		/* TR: a present, available TSS (ditto) */
+	bool lme_pae;		/* LME only with PAE (QEMU 7.2 TCG hangs) */
 	bool kvm;		/* the device is KVM: spare its known WARN */
 	bool verbose;		/* every call on stderr */
 	const char *skip;	/* comma-separated op names never generated */

@@ -215,9 +215,18 @@ static const struct insn insns[] = {
 	{ 3, { 0x0f, 0x01, 0xfb } },		/* mwaitx */
 };
 
+/*
+ * --lme-pae (ops.c): before a WRMSR, btr $8, %eax (EFER.LME, whatever the
+ * MSR); before a MOV to CR4, bts $5, %rax (PAE).  Both set or clear the
+ * bit in every mode: in 16- and 32-bit code, bts's REX.W is a DEC first.
+ */
+static const uint8_t btr_lme[] = { 0x0f, 0xba, 0xf0, 0x08 };
+static const uint8_t bts_pae[] = { 0x48, 0x0f, 0xba, 0xe8, 0x05 };
+
 size_t gen_insn_bytes(struct rng *r, uint8_t *p, size_t room)
 {
 	const struct insn *in;
+	size_t k = 0;
 	uint8_t b[4];
 	int n;
 
@@ -228,7 +237,14 @@ size_t gen_insn_bytes(struct rng *r, uint8_t *p, size_t room)
 		b[1] = 0x0f;
 		b[2] = one_in(r, 2) && !(n == 8 && fz_opts.no_cr8) ? 0x22 : 0x20;
 		b[3] = 0xc0 | ((n & 7) << 3);
-		return n == 8 ? put(p, room, b, 4) : put(p, room, b + 1, 3);
+		if (fz_opts.lme_pae && n == 4 && b[2] == 0x22) {
+			k = put(p, room, bts_pae, sizeof(bts_pae));
+			if (!k)
+				return 0;
+		}
+		n = n == 8 ? put(p + k, room - k, b, 4) :
+			     put(p + k, room - k, b + 1, 3);
+		return n ? k + n : 0;
 	case 1:		/* mov %rax, %drN; mov %drN, %rax */
 		b[0] = 0x0f;
 		b[1] = one_in(r, 2) ? 0x23 : 0x21;
@@ -236,7 +252,13 @@ size_t gen_insn_bytes(struct rng *r, uint8_t *p, size_t room)
 		return put(p, room, b, 3);
 	default:
 		in = &insns[rnd_below(r, ARRAY_LEN(insns))];
-		return put(p, room, in->b, in->len);
+		if (fz_opts.lme_pae && in->b[0] == 0x0f && in->b[1] == 0x30) {
+			k = put(p, room, btr_lme, sizeof(btr_lme));
+			if (!k)
+				return 0;
+		}
+		n = put(p + k, room - k, in->b, in->len);
+		return n ? k + n : 0;
 	}
 }
 

@@ -657,6 +657,27 @@ static void avail_tss(struct kvm_sregs *s)
 	s->tr.type = (s->tr.type & 8) | 1;
 }
 
+#define EFER_LME	(1ULL << 8)
+#define CR4_PAE		(1ULL << 5)
+
+/*
+ * --lme-pae (the SVM lab): EFER.LME only with CR4.PAE.  At a #VMEXIT,
+ * QEMU 7.2's TCG loads the host's CR0 before its CR4 and EFER, through
+ * its MOV-to-CR0 helper, with the guest's CR4 and EFER still in place:
+ * for a guest with LME set and PG, PAE clear, that is "turning paging on
+ * in long mode without PAE", which the helper ignores.  The lab's CPU then
+ * runs the host with the guest's CR0, paging off, and never comes back.
+ * Real CPUs load the host's state whatever the guest's (and the state is
+ * a legal one: KVM and minihv run it).  Here the sregs get PAE with LME;
+ * op_msrs() and the guest's WRMSRs (gen.c) clear LME, the guest's CR4
+ * writes set PAE.
+ */
+static void lme_pae(struct kvm_sregs *s)
+{
+	if (fz_opts.lme_pae && (s->efer & EFER_LME))
+		s->cr4 |= CR4_PAE;
+}
+
 static void mutate_sregs(struct worker *w, struct kvm_sregs *s)
 {
 	struct kvm_segment *segs[] = { &s->cs, &s->ds, &s->es, &s->fs,
@@ -794,6 +815,7 @@ static void op_sregs(struct worker *w)
 	else
 		mutate_sregs(w, s);
 	avail_tss(s);
+	lme_pae(s);
 	p = arg_ptr(w, s, sizeof(*s), &kind);
 	FZ(w, ioctl(fd, req_mutate(w, KVM_SET_SREGS), p),
 	   "vcpu%d KVM_SET_SREGS fd=%d cr0=%#llx cr3=%#llx cr4=%#llx efer=%#llx cs.l=%d ptr=%s",
@@ -840,6 +862,8 @@ static void op_msrs(struct worker *w)
 		m->entries[k].index = rnd_msr(&w->r);
 		m->entries[k].reserved = one_in(&w->r, 16) ? rnd(&w->r) : 0;
 		m->entries[k].data = rnd_interesting(&w->r);
+		if (fz_opts.lme_pae && m->entries[k].index == 0xc0000080)
+			m->entries[k].data &= ~EFER_LME;
 	}
 	p = arg_ptr(w, m, sizeof(*m) + n * sizeof(m->entries[0]), &kind);
 	FZ(w, ioctl(fd, req_mutate(w, set ? KVM_SET_MSRS : KVM_GET_MSRS), p),
@@ -1393,6 +1417,7 @@ static void setup(struct rng *r)
 				gvcpu_set_mode(v, m, GUEST_CODE_GPA);
 				gvcpu_get_sregs(v, &ep.sregs[m]);
 				avail_tss(&ep.sregs[m]);
+				lme_pae(&ep.sregs[m]);
 				gvcpu_get_regs(v, &ep.regs[m]);
 			}
 		}
