@@ -12,6 +12,10 @@
 # now and then (1 run in 3 of the SVM lab's tests), single-threaded never
 # in our runs, and twice as fast on 2 host cores.  The guest still has
 # its 2 CPUs.
+#
+# LAB_QEMU_OPTS: more QEMU options, for debugging a lab, e.g.
+# "-monitor unix:/tmp/lab-mon,server,nowait" (then `info registers -a`
+# through that socket shows where each CPU is when the guest hangs).
 set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
 kernel= initrd= cmdline= serial= timeout=300 cpu=qemu64 cpus=2 megs=1024
@@ -48,5 +52,6 @@ fi
 [ -n "$serial" ] || { echo "boot-qemu: --serial is required" >&2; exit 2; }
 rc=0
 timeout -k 5 "$timeout" qemu-system-x86_64 "$@" -display none \
-	-monitor none -serial "file:$serial" </dev/null || rc=$?
+	-monitor none -serial "file:$serial" ${LAB_QEMU_OPTS:-} </dev/null ||
+	rc=$?
 exit $rc
