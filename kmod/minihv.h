@@ -464,11 +464,15 @@ static inline void minihv_guest_exit(struct minihv_vcpu *vcpu)
  * The backend's return to IRQs on after minihv_guest_exit().  The
  * interrupt that made the exit (the tick, most often) is taken while the
  * task still counts as in the guest (PF_VCPU): its time is guest time in
- * /proc/stat, as with KVM.
+ * /proc/stat, as with KVM.  STI opens the window only after the next
+ * instruction (its interrupt shadow): with CLI right behind it, no
+ * interrupt would get in.  Paravirt kernels pad the patched STI with NOPs;
+ * the NOP here makes it so everywhere.
  */
 static inline void minihv_guest_irq_window(void)
 {
 	local_irq_enable();
+	asm volatile("nop");
 	local_irq_disable();
 	vtime_account_guest_exit();
 	local_irq_enable();
