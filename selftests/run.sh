@@ -84,14 +84,6 @@ run_bins()
 		case "$name" in
 		coexist_*) continue ;;
 		esac
-		# The fuzzer runs when asked for by name (make fuzz, T=fuzz_test),
-		# not in the default run yet: an episode can still get stuck in
-		# the kernel with nested paging on SVM (unkillable, RCU stall;
-		# seed 0x6b166cc241f47), which would make make check flaky.
-		if [ "$name" = fuzz_test ] && [ -z "$T" ]; then
-			ok "fuzz_test on ${2:-$1} # SKIP only with T=fuzz_test or make fuzz: an episode can still hang in the kernel (Documentation/labs.rst)"
-			continue
-		fi
 		selected "$name" || continue
 		run_bin "$name" "$1" "${2:-$1}"
 	done
