@@ -17,14 +17,23 @@
  * The vCPU thread, alone on CPU 1, enters a guest that spins without
  * exits, again and again; the thread on CPU 0 signals each KVM_RUN after
  * a delay that sweeps the way in, and waits for the -EINTR.  Needs two
- * CPUs.  The same runs against KVM.
+ * CPUs.  The same runs against KVM, except in the Bochs lab: there
+ * kvm_intel left a signalled vCPU in the spinning guest for good (KVM_RUN
+ * 19 of 600: the thread running, SIGUSR1 pending, more signals no help,
+ * until the harness killed it), where minihv's 600 all came out.  Bochs
+ * gives a CPU in such a guest no timer interrupt, and KVM's VM-exit
+ * controls (acknowledge interrupt on exit, posted interrupts) are not
+ * minihv's: which of the two drops the IPI is not known.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,6 +52,7 @@ GUEST_ASM(guest_spin, ".code64", "1: pause\n" "jmp 1b\n");
 
 struct kicked {
 	struct gvcpu *v;
+	pid_t tid;		/* the vCPU thread */
 	unsigned int started;	/* KVM_RUNs begun (vCPU thread) */
 	unsigned int returned;	/* KVM_RUNs that returned -EINTR */
 	unsigned int wrong;	/* KVM_RUNs that returned anything else */
@@ -83,6 +93,7 @@ static void *vcpu_thread(void *arg)
 	struct kicked *k = arg;
 	int r;
 
+	__atomic_store_n(&k->tid, gettid(), __ATOMIC_SEQ_CST);
 	if (pin_self(1))
 		return (void *)-1L;
 	while (!__atomic_load_n(&k->stop, __ATOMIC_ACQUIRE)) {
@@ -103,6 +114,27 @@ static void spin(unsigned long n)
 
 	for (i = 0; i < n; i++)
 		;
+}
+
+/* Where a vCPU thread that missed its signal is: state, wchan, stack. */
+static void log_thread(struct __test_metadata *_metadata, pid_t tid)
+{
+	static const char *const files[] = { "stat", "wchan", "stack" };
+	char path[64], buf[1024];
+	unsigned int i;
+	ssize_t n;
+	int fd;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "/proc/self/task/%d/%s", tid,
+			 files[i]);
+		fd = open(path, O_RDONLY);
+		n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+		if (fd >= 0)
+			close(fd);
+		buf[n > 0 ? n : 0] = 0;
+		TH_LOG("vCPU thread %s: %s", files[i], buf);
+	}
 }
 
 /* Wait for KVM_RUN number @n to end; false if it took MISS_NS or more. */
@@ -129,6 +161,8 @@ TEST(signal_on_the_way_in_never_lost)
 
 	if (hv_online_cpus() < 2)
 		SKIP(return, "needs two CPUs (the guest spins without exits)");
+	if (dev_is_kvm() && getenv("lab") && !strcmp(getenv("lab"), "vmx"))
+		SKIP(return, "kvm_intel in Bochs leaves a signalled vCPU in a spinning guest (see the file's header)");
 	k.v = guest_create(GM_LONG64, guest_spin, guest_spin_end);
 	kicked_run = k.v->run;
 	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
@@ -150,6 +184,7 @@ TEST(signal_on_the_way_in_never_lost)
 		missed++;
 		TH_LOG("KVM_RUN %u: still in the guest %lld s after its signal",
 		       i, MISS_NS / 1000000000LL);
+		log_thread(_metadata, k.tid);
 		while (!wait_return(&k, i))
 			pthread_kill(t, SIGUSR1);
 	}
