@@ -75,28 +75,33 @@ static DEFINE_PER_CPU(unsigned long, minihv_qs_jiffies);
 
 /*
  * What the run loop handles at its top (vcpu_run_loop()): a signal (the
- * exit to userspace) and a reschedule.  Unlike KVM, nothing there runs
- * TIF_NOTIFY_RESUME's work: it waits for the return to userspace.
+ * exit to userspace) and a reschedule; task work, too, which it leaves
+ * KVM_RUN for (minihv_task_work_pending()).
  */
 #define MINIHV_TIF_WORK	(_TIF_SIGPENDING | _TIF_NOTIFY_SIGNAL | _TIF_NEED_RESCHED)
 
 /*
  * Called by the backend with IRQs off, right before the entry: false if
- * an event came since minihv_inject_events(), or a signal or a reschedule
- * since the run loop looked (do not enter, go round).  Whoever sets those
- * for a task in the guest sends an IPI (minihv_vcpu_kick(),
- * kick_process(), resched_curr()), and the IPI is what makes the guest
- * exit: from here on, with IRQs off, it stays pending and makes the entry
- * exit at once; before here it was taken in the host, and this look is
- * all that is left of it (as KVM's kvm_vcpu_exit_request()).
+ * an event came since minihv_inject_events(), or a signal, a reschedule
+ * or task work since the run loop looked (do not enter, go round).
+ * Whoever sets those for a task in the guest sends an IPI
+ * (minihv_vcpu_kick(), kick_process(), resched_curr()), and the IPI is
+ * what makes the guest exit: from here on, with IRQs off, it stays
+ * pending and makes the entry exit at once; before here it was taken in
+ * the host, and this look is all that is left of it (as KVM's
+ * kvm_vcpu_exit_request()).
  */
 bool minihv_guest_enter(struct minihv_vcpu *vcpu)
 {
+	unsigned long ti_flags;
+
 	vcpu->cpu = smp_processor_id();
 	/* The mode before the request: pairs with minihv_vcpu_kick(). */
 	smp_store_mb(vcpu->mode, MINIHV_IN_GUEST);
+	ti_flags = read_thread_flags();
 	if (unlikely(test_bit(MINIHV_REQ_EVENT, &vcpu->requests) ||
-		     (read_thread_flags() & MINIHV_TIF_WORK))) {
+		     (ti_flags & MINIHV_TIF_WORK) ||
+		     minihv_task_work_pending(ti_flags))) {
 		WRITE_ONCE(vcpu->mode, MINIHV_OUTSIDE_GUEST);
 		return false;
 	}

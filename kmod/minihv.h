@@ -11,6 +11,8 @@
 #define MINIHV_MINIHV_H
 
 #include <linux/jump_label.h>
+#include <linux/task_work.h>
+#include <linux/thread_info.h>
 #include <linux/kvm.h>
 #include <asm/cpufeature.h>
 #include <asm/mtrr.h>
@@ -458,6 +460,20 @@ static inline void minihv_guest_exit(struct minihv_vcpu *vcpu)
 	WRITE_ONCE(vcpu->mode, MINIHV_OUTSIDE_GUEST);
 	if (cpu_feature_enabled(X86_FEATURE_IBPB_EXIT_TO_USER))
 		this_cpu_write(x86_ibpb_exit_to_user, true);
+}
+
+/*
+ * Task work for this thread (POSIX CPU timers and RLIMIT_CPU, NUMA
+ * balancing, a deferred fput(), ...) runs on the way back to userspace,
+ * behind TIF_NOTIFY_RESUME.  KVM runs it in its run loop; nothing the
+ * kernel exports for that takes anything but a struct kvm_vcpu, so minihv
+ * leaves KVM_RUN with -EINTR (KVM_EXIT_INTR) for it, as for a signal.
+ * TIF_NOTIFY_RESUME alone (rseq's after a context switch) waits there.
+ */
+static inline bool minihv_task_work_pending(unsigned long ti_flags)
+{
+	return unlikely(ti_flags & _TIF_NOTIFY_RESUME) &&
+	       task_work_pending(current);
 }
 
 /*

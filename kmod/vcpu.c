@@ -91,7 +91,8 @@ static int vcpu_run_loop(struct minihv_vcpu *vcpu)
 			r = minihv_exit_triple_fault(vcpu);
 			break;
 		}
-		if (signal_pending(current)) {
+		if (signal_pending(current) ||
+		    minihv_task_work_pending(read_thread_flags())) {
 			vcpu->run->exit_reason = KVM_EXIT_INTR;
 			r = -EINTR;
 			break;

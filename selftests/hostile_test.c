@@ -23,6 +23,8 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 
 #include "lib/harness.h"
 #include "lib/apic.h"
@@ -1623,6 +1625,65 @@ TEST(failed_entry_keeps_host_interrupts)
 		TH_LOG("KVM_RUN took %.1f s to see the signal", took);
 	}
 	guest_destroy(v);
+}
+
+/*
+ * A vCPU thread that never leaves KVM_RUN still gets RLIMIT_CPU
+ * (and the POSIX CPU-time timers), which the tick hands to task work that
+ * runs on the way back to userspace (TIF_NOTIFY_RESUME).  KVM runs that
+ * work inside its run loop; minihv returns -EINTR for it (as for a
+ * signal), and the work runs on the way out.  The guest makes exits the
+ * kernel handles itself (CPUID), so the thread never goes back to
+ * userspace on its own.  A child with a 1 s soft, 2 s hard limit must be
+ * gone (SIGXCPU, or SIGKILL) well before 20 s.
+ */
+GUEST_ASM(rlim_cpuid_loop, ".code64", "1: xorl %eax, %eax\n" "cpuid\n" "jmp 1b\n");
+
+static void rlim_child(void)
+{
+	struct rlimit rl = { .rlim_cur = 1, .rlim_max = 2 };
+	struct gvcpu *v = guest_create(GM_LONG64, rlim_cpuid_loop,
+				       rlim_cpuid_loop_end);
+
+	if (setrlimit(RLIMIT_CPU, &rl))
+		_exit(2);
+	for (;;)		/* KVM_RUN returns only for the task work */
+		if (ioctl(v->fd, KVM_RUN, 0) && errno != EINTR)
+			_exit(3);
+}
+
+TEST(rlimit_cpu_stops_a_vcpu)
+{
+	double t0 = cm_now_ns(), took;
+	int status, fd;
+	pid_t pid, r;
+
+	HV_OPEN_DEV_OR_SKIP(fd);
+	close(fd);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		rlim_child();
+	while ((r = waitpid(pid, &status, WNOHANG)) == 0 &&
+	       cm_now_ns() - t0 < 20e9)
+		usleep(50000);
+	took = (cm_now_ns() - t0) / 1e9;
+	if (r == 0) {
+		kill(pid, SIGKILL);
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		TH_LOG("the vCPU was still running after %.1f s with RLIMIT_CPU 1 s",
+		       took);
+	}
+	EXPECT_NE(0, r);
+	ASSERT_TRUE(WIFSIGNALED(status)) {
+		TH_LOG("the child exited with %d", WEXITSTATUS(status));
+	}
+	if (r)
+		EXPECT_TRUE(WTERMSIG(status) == SIGXCPU ||
+			    WTERMSIG(status) == SIGKILL) {
+			TH_LOG("the child died of signal %d after %.1f s",
+			       WTERMSIG(status), took);
+		}
 }
 
 /*
