@@ -1637,7 +1637,10 @@ TEST(failed_entry_keeps_host_interrupts)
  * userspace on its own.  A child with a 1 s soft, 2 s hard limit must be
  * gone (SIGXCPU, or SIGKILL) well before 20 s.
  */
-GUEST_ASM(rlim_cpuid_loop, ".code64", "1: xorl %eax, %eax\n" "cpuid\n" "jmp 1b\n");
+GUEST_ASM(rlim_cpuid_loop, ".code64",
+	"1: xorl %eax, %eax\n"
+	"cpuid\n"
+	"jmp 1b\n");
 
 static void rlim_child(void)
 {

@@ -48,7 +48,9 @@
 /* A vCPU that has not seen its signal in this long has missed it. */
 #define MISS_NS		(3 * 1000000000LL)
 
-GUEST_ASM(guest_spin, ".code64", "1: pause\n" "jmp 1b\n");
+GUEST_ASM(guest_spin, ".code64",
+	"1: pause\n"
+	"jmp 1b\n");
 
 struct kicked {
 	struct gvcpu *v;
@@ -110,10 +112,8 @@ static void *vcpu_thread(void *arg)
 
 static void spin(unsigned long n)
 {
-	volatile unsigned long i;
-
-	for (i = 0; i < n; i++)
-		;
+	while (n--)
+		__builtin_ia32_pause();
 }
 
 /* Where a vCPU thread that missed its signal is: state, wchan, stack. */
