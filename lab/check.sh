@@ -90,7 +90,8 @@ for lab in $LABS; do
 	cat "$dir/output.txt"
 	count "$dir/output.txt"
 	secs=$(cat "$dir/seconds")
-	if [ "$(cat "$dir/status")" = none ]; then
+	# No status: the lab never started (lab.sh said why).
+	if [ "$(cat "$dir/status" 2>/dev/null || echo none)" = none ]; then
 		echo "# lab $lab did not finish; serial log tail ($dir/serial.log):"
 		tail -n 40 "$dir/serial.txt" | sed 's/^/#   /'
 		result FAIL "lab $lab: finished"
