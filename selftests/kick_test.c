@@ -18,9 +18,9 @@
  * exits, again and again; the thread on CPU 0 signals each KVM_RUN after
  * a delay that sweeps the way in, and waits for the -EINTR.  Needs two
  * CPUs.  The same runs against KVM, except in the Bochs lab: there
- * kvm_intel left a signalled vCPU in the spinning guest for good (KVM_RUN
- * 19 of 600: the thread running, SIGUSR1 pending, until the harness
- * killed it), where minihv's 600 all came out.  Bochs
+ * kvm_intel left a signalled vCPU in the spinning guest (KVM_RUN 19 of
+ * 600: the thread running, SIGUSR1 pending, no other IPI to it until the
+ * harness killed it), where minihv's 600 all came out.  Bochs
  * gives a CPU in such a guest no timer interrupt, and KVM's VM-exit
  * controls (acknowledge interrupt on exit, posted interrupts) are not
  * minihv's: which of the two drops the IPI is not known.
