@@ -267,8 +267,8 @@ static int emulation_failure(struct minihv_vcpu *vcpu, const u8 *insn,
 	/* It could not go on because of a guest page fault: that is all. */
 	if (vcpu->emul_pf) {
 		vcpu->emul_pf = false;
-		minihv_ops->inject_page_fault(vcpu, vcpu->emul_pf_gva,
-					      vcpu->emul_pf_error);
+		minihv_inject_page_fault(vcpu, vcpu->emul_pf_gva,
+					 vcpu->emul_pf_error);
 		return 1;
 	}
 	memcpy(data, insn, min_t(unsigned int, len, 8));
@@ -335,8 +335,8 @@ int minihv_handle_hlt(struct minihv_vcpu *vcpu, u64 next_rip)
  * CPUID
  */
 
-static const struct kvm_cpuid_entry2 *find_cpuid(struct minihv_vcpu *vcpu,
-						 u32 fn, u32 index)
+const struct kvm_cpuid_entry2 *minihv_find_cpuid(struct minihv_vcpu *vcpu,
+						  u32 fn, u32 index)
 {
 	int i;
 
@@ -370,7 +370,7 @@ static const struct kvm_cpuid_entry2 *find_cpuid(struct minihv_vcpu *vcpu,
 int minihv_handle_cpuid(struct minihv_vcpu *vcpu)
 {
 	u32 fn = vcpu->regs[VCPU_RAX], index = vcpu->regs[VCPU_RCX];
-	const struct kvm_cpuid_entry2 *e = find_cpuid(vcpu, fn, index);
+	const struct kvm_cpuid_entry2 *e = minihv_find_cpuid(vcpu, fn, index);
 	u32 eax = 0, ebx = 0, ecx = 0, edx = 0;
 
 	if (e) {
@@ -383,7 +383,7 @@ int minihv_handle_cpuid(struct minihv_vcpu *vcpu)
 		ebx = HV_SIG_EBX;
 		ecx = HV_SIG_ECX;
 		edx = HV_SIG_EDX;
-	} else if (fn == HV_CPUID_TIMING && !find_cpuid(vcpu, HV_CPUID_BASE,
+	} else if (fn == HV_CPUID_TIMING && !minihv_find_cpuid(vcpu, HV_CPUID_BASE,
 							 0)) {
 		eax = tsc_khz;
 		ebx = MINIHV_APIC_BUS_KHZ;
@@ -539,6 +539,10 @@ int minihv_get_msr(struct minihv_vcpu *vcpu, u32 index, u64 *data)
 		if (r != 1)
 			return r;
 	}
+	if (index == MSR_EFER) {
+		*data = minihv_get_efer(vcpu);
+		return 0;
+	}
 	r = minihv_ops->get_msr(vcpu, index, data);
 
 	if (r == 1)
@@ -557,6 +561,8 @@ int minihv_set_msr(struct minihv_vcpu *vcpu, u32 index, u64 data, bool host)
 		if (r != 1)
 			return r == 2 && host ? 0 : r;
 	}
+	if (index == MSR_EFER)
+		return minihv_set_efer(vcpu, data, host);
 	r = minihv_ops->set_msr(vcpu, index, data, host);
 
 	if (r == 1)

@@ -27,6 +27,7 @@
 #include "uapi/minihv.h"
 
 struct dentry;
+struct minihv_crs;
 struct minihv_lapic;
 struct fpu_guest;
 struct page;
@@ -168,6 +169,9 @@ struct minihv_vcpu {
 	/* Guest CPUID (KVM_SET_CPUID2). */
 	struct kvm_cpuid_entry2 *cpuid;
 	int cpuid_nent;
+	/* CR4 and EFER bits its CPUID does not offer (x86.c), as KVM's. */
+	u64 cr4_guest_rsvd;
+	u64 efer_guest_rsvd;
 
 	/* Non-vendor MSRs. */
 	u64 msr_misc_enable;
@@ -312,11 +316,27 @@ struct minihv_vm {
  *		go on in the kernel, 0 to return to userspace (run->exit_reason
  *		set), < 0 for an error.  Called with vcpu->mutex and
  *		vm->slots_lock (read) held, preemption enabled.
- * @get_sregs/@set_sregs: KVM_GET/SET_SREGS.  @set_sregs validates.
+ * @get_sregs/@set_sregs: KVM_GET/SET_SREGS.  The caller checked the
+ *		architecture's rules (minihv_sregs_valid()); @set_sregs
+ *		checks what its hardware adds (VMX's segment rules).
  * @get_msr/@set_msr: the MSRs kept in vendor state (EFER, PAT, STAR
  *		family, SYSENTER, FS/GS/KERNEL_GS_BASE, TSC...).  Return
  *		1 if the MSR is not the vendor's, -EINVAL for a bad value.
- * @queue_exception: inject an exception at the next entry.
+ * @get_crs:	the guest's CR0, CR3, CR4 and EFER (struct minihv_crs).
+ * @set_crs:	program the hardware for the guest's @crs, which the
+ *		architecture's rules (kmod/x86.c) allowed; @old is what
+ *		@get_crs gave; @pdptrs the four PDPTEs of PAE paging if
+ *		the architecture loaded them again, else NULL.  Returns 0
+ *		or a negative error.
+ * @reset_mmu:	the guest's translations changed (a paging control, a CR3
+ *		load): drop what the TLB or the shadow tables hold of them.
+ * @set_cr2:	the guest's CR2, for a #PF being queued.
+ * @queue_exception: inject an exception at the next entry (the
+ *		hardware's part of minihv_queue_exception()).
+ * @queued_exception: the vector of an exception queued for the next
+ *		entry, -1 if none.
+ * @cancel_event: forget the event queued for the next entry.
+ * @after_set_cpuid: optional: KVM_SET_CPUID2 changed what the guest has.
  *
  * Interrupts (kmod/events.c calls these before each entry, preemption
  * enabled; the backend keeps an injected event until an entry really
@@ -329,8 +349,6 @@ struct minihv_vm {
  * @request_window: exit as soon as an interrupt (@nmi: an NMI) can be
  *		injected; the window exit turns itself off.
  * @vcpu_reset:	INIT: the architectural INIT state (vcpu->mutex held).
- * @inject_page_fault: inject #PF with this CR2 and error code at the next
- *		entry (a #DF if it interrupts the delivery of another fault).
  */
 struct minihv_vendor_ops {
 	const char *name;
@@ -355,15 +373,22 @@ struct minihv_vendor_ops {
 	int (*get_msr)(struct minihv_vcpu *vcpu, u32 index, u64 *data);
 	int (*set_msr)(struct minihv_vcpu *vcpu, u32 index, u64 data,
 		       bool host);
+	void (*get_crs)(struct minihv_vcpu *vcpu, struct minihv_crs *crs);
+	int (*set_crs)(struct minihv_vcpu *vcpu, const struct minihv_crs *old,
+		       const struct minihv_crs *crs, const u64 *pdptrs);
+	void (*reset_mmu)(struct minihv_vcpu *vcpu);
+	void (*set_cr2)(struct minihv_vcpu *vcpu, u64 cr2);
 	void (*queue_exception)(struct minihv_vcpu *vcpu, u8 vector,
 				bool has_error, u32 error);
+	int (*queued_exception)(struct minihv_vcpu *vcpu);
+	void (*cancel_event)(struct minihv_vcpu *vcpu);
+	void (*after_set_cpuid)(struct minihv_vcpu *vcpu);
 	bool (*interrupt_allowed)(struct minihv_vcpu *vcpu);
 	bool (*nmi_allowed)(struct minihv_vcpu *vcpu);
 	void (*inject_irq)(struct minihv_vcpu *vcpu, u8 vector);
 	void (*inject_nmi)(struct minihv_vcpu *vcpu);
 	void (*request_window)(struct minihv_vcpu *vcpu, bool nmi);
 	void (*vcpu_reset)(struct minihv_vcpu *vcpu);
-	void (*inject_page_fault)(struct minihv_vcpu *vcpu, u64 cr2, u32 error);
 };
 
 /* The backend in use; set once at module load, read-only afterwards. */
@@ -573,22 +598,67 @@ void minihv_complete_pending(struct minihv_vcpu *vcpu);
 int minihv_gva_to_gpa(struct minihv_vcpu *vcpu, u64 gva, bool write,
 		      u64 *gpa);
 
-/* kmod/x86.c: architectural rules, for both backends. */
+/*
+ * kmod/x86.c: the architecture, once for both backends.
+ *
+ * The guest's paging controls as the guest sees them: what KVM_GET_SREGS
+ * shows, whatever the hardware runs with (a shadow root in CR3, PG and
+ * PAE forced on, EFER.SVME).  The backends keep them where their
+ * hardware wants them and exchange them through ->get_crs/->set_crs.
+ */
+struct minihv_crs {
+	u64 cr0;
+	u64 cr3;
+	u64 cr4;
+	u64 efer;
+};
+
 #define MINIHV_EFER_ALLOWED	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
+
+/*
+ * What the backend's hardware cannot run, whatever the guest's CPUID
+ * says; set once by its setup (VMX's fixed bits, LA57 under shadow
+ * paging, a CPU without "IA-32e mode guest").
+ */
+extern u64 minihv_hw_cr0_reserved;
+extern u64 minihv_hw_cr4_reserved;
+extern bool minihv_hw_long_mode;
+
 bool minihv_cr0_valid(u64 cr0);
-bool minihv_cr4_valid(u64 cr4);
-bool minihv_sregs_valid(const struct kvm_sregs *sregs);
+bool minihv_cr4_valid(struct minihv_vcpu *vcpu, u64 cr4);
+bool minihv_sregs_valid(struct minihv_vcpu *vcpu,
+			const struct kvm_sregs *sregs);
 bool minihv_pat_valid(u64 pat);
 bool minihv_canonical(u64 addr);
+void minihv_x86_after_set_cpuid(struct minihv_vcpu *vcpu);
+const struct kvm_cpuid_entry2 *minihv_find_cpuid(struct minihv_vcpu *vcpu,
+						  u32 fn, u32 index);
+
+bool minihv_crs_mmu_changed(const struct minihv_crs *old,
+			    const struct minihv_crs *crs);
+void minihv_load_pdptrs(struct minihv_vcpu *vcpu,
+			const struct minihv_crs *crs, u64 *pdpte);
+u64 minihv_get_cr(struct minihv_vcpu *vcpu, int cr);
+u64 minihv_get_efer(struct minihv_vcpu *vcpu);
+int minihv_set_cr(struct minihv_vcpu *vcpu, int cr, u64 val);
+int minihv_clts(struct minihv_vcpu *vcpu);
+int minihv_lmsw(struct minihv_vcpu *vcpu, u16 val);
+int minihv_set_efer(struct minihv_vcpu *vcpu, u64 efer, bool host);
+struct minihv_insn;
+int minihv_emulate_cr(struct minihv_vcpu *vcpu, const struct minihv_insn *in);
+
+void minihv_queue_exception(struct minihv_vcpu *vcpu, u8 vector,
+			    bool has_error, u32 error);
+void minihv_inject_page_fault(struct minihv_vcpu *vcpu, u64 cr2, u32 error);
 
 static inline void minihv_queue_ud(struct minihv_vcpu *vcpu)
 {
-	minihv_ops->queue_exception(vcpu, 6, false, 0);
+	minihv_queue_exception(vcpu, 6, false, 0);
 }
 
 static inline void minihv_queue_gp(struct minihv_vcpu *vcpu, u32 error)
 {
-	minihv_ops->queue_exception(vcpu, 13, true, error);
+	minihv_queue_exception(vcpu, 13, true, error);
 }
 
 /* A fault hit the delivery of a #DF: shut down (minihv_exit_triple_fault). */

@@ -745,7 +745,7 @@ int minihv_shadow_fault(struct minihv_vcpu *vcpu, struct minihv_shadow *sh,
 	if (r == -EFAULT) {
 		trace_minihv_page_fault(vcpu, MINIHV_PF_SHADOW, gva, error,
 					MINIHV_PF_GUEST);
-		minihv_ops->inject_page_fault(vcpu, gva, w.error);
+		minihv_inject_page_fault(vcpu, gva, w.error);
 		return 1;
 	}
 	if (r == -EAGAIN)

@@ -343,6 +343,7 @@ static long set_cpuid2(struct minihv_vcpu *vcpu,
 	kvfree(vcpu->cpuid);
 	vcpu->cpuid = entries;
 	vcpu->cpuid_nent = cpuid.nent;
+	minihv_x86_after_set_cpuid(vcpu);
 	return 0;
 }
 
@@ -463,6 +464,9 @@ static long vcpu_ioctl_locked(struct minihv_vcpu *vcpu, unsigned int ioctl,
 	case KVM_SET_SREGS:
 		r = -EFAULT;
 		if (copy_from_user(&u->sregs, argp, sizeof(u->sregs)))
+			break;
+		r = -EINVAL;
+		if (!minihv_sregs_valid(vcpu, &u->sregs))
 			break;
 		/* VMX reads the PDPTEs of PAE paging from guest memory. */
 		down_read(&vcpu->vm->slots_lock);

@@ -209,6 +209,11 @@ static void svm_init_vmcb(struct minihv_vcpu *vcpu)
 		INTERCEPT_MWAIT, INTERCEPT_XSETBV, INTERCEPT_RDPRU,
 		INTERCEPT_CR8_WRITE, INTERCEPT_RDPMC, INTERCEPT_WBINVD,
 		INTERCEPT_EXCEPTION_OFFSET + X86_TRAP_MC,
+		/*
+		 * The CPU checks a MOV to CR4 against its own features, not
+		 * against the guest's CPUID: KVM's rules (kmod/x86.c).
+		 */
+		INTERCEPT_CR4_WRITE,
 	};
 	int i;
 
@@ -338,9 +343,55 @@ static void dt_to_kvm(const struct vmcb_seg *v, struct kvm_dtable *k)
 	memset(k->padding, 0, sizeof(k->padding));
 }
 
+/* The guest's view: the VMCB's with NPT, shadow.c's without. */
+void svm_get_crs(struct minihv_vcpu *vcpu, struct minihv_crs *crs)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct vmcb_save_area *s = &svm->vmcb->save;
+
+	if (!svm_npt) {
+		*crs = svm->sp.crs;
+		return;
+	}
+	crs->cr0 = s->cr0;
+	crs->cr3 = s->cr3;
+	crs->cr4 = s->cr4;
+	crs->efer = s->efer & ~EFER_SVME;
+}
+
+/* The CPU loads PAE's PDPTEs itself at VMRUN: @pdptrs is not needed. */
+int svm_set_crs(struct minihv_vcpu *vcpu, const struct minihv_crs *old,
+		const struct minihv_crs *crs, const u64 *pdptrs)
+{
+	struct vmcb_save_area *s = &to_svm(vcpu)->vmcb->save;
+
+	if (!svm_npt) {
+		svm_shadow_set_crs(vcpu, crs);
+		return 0;
+	}
+	s->cr0 = crs->cr0;
+	s->cr3 = crs->cr3;
+	s->cr4 = crs->cr4;
+	s->efer = crs->efer | EFER_SVME;
+	return 0;
+}
+
+/*
+ * With NPT, a fresh ASID at the next entry (svm_load_asid()) drops
+ * every translation of the old one; shadow.c drops its tree.
+ */
+void svm_reset_mmu(struct minihv_vcpu *vcpu)
+{
+	if (!svm_npt)
+		svm_shadow_reset(vcpu);
+	else
+		to_svm(vcpu)->cpu = -1;
+}
+
 void svm_get_sregs(struct minihv_vcpu *vcpu, struct kvm_sregs *sregs)
 {
 	struct vmcb_save_area *s = &to_svm(vcpu)->vmcb->save;
+	struct minihv_crs crs;
 
 	memset(sregs, 0, sizeof(*sregs));
 	seg_to_kvm(&s->cs, &sregs->cs);
@@ -355,23 +406,23 @@ void svm_get_sregs(struct minihv_vcpu *vcpu, struct kvm_sregs *sregs)
 	sregs->tr.unusable = 0;
 	dt_to_kvm(&s->gdtr, &sregs->gdt);
 	dt_to_kvm(&s->idtr, &sregs->idt);
-	sregs->cr0 = s->cr0;
 	sregs->cr2 = s->cr2;
-	sregs->cr3 = s->cr3;
-	sregs->cr4 = s->cr4;
-	sregs->efer = s->efer & ~EFER_SVME;
 	sregs->apic_base = to_svm(vcpu)->apic_base;
-	if (!svm_npt)
-		svm_shadow_get_sregs(vcpu, sregs);
+	svm_get_crs(vcpu, &crs);
+	sregs->cr0 = crs.cr0;
+	sregs->cr3 = crs.cr3;
+	sregs->cr4 = crs.cr4;
+	sregs->efer = crs.efer;
 }
 
 int svm_set_sregs(struct minihv_vcpu *vcpu, const struct kvm_sregs *sregs)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
 	struct vmcb_save_area *s = &svm->vmcb->save;
-
-	if (!minihv_sregs_valid(sregs))
-		return -EINVAL;
+	struct minihv_crs old, crs = {
+		.cr0 = sregs->cr0, .cr3 = sregs->cr3, .cr4 = sregs->cr4,
+		.efer = sregs->efer,
+	};
 	seg_from_kvm(&s->cs, &sregs->cs);
 	seg_from_kvm(&s->ds, &sregs->ds);
 	seg_from_kvm(&s->es, &sregs->es);
@@ -386,14 +437,11 @@ int svm_set_sregs(struct minihv_vcpu *vcpu, const struct kvm_sregs *sregs)
 	s->idtr.limit = sregs->idt.limit;
 	/* CPL is SS.DPL; real mode runs at 0. */
 	s->cpl = (sregs->cr0 & X86_CR0_PE) ? sregs->ss.dpl & 3 : 0;
-	s->cr0 = sregs->cr0;
 	s->cr2 = sregs->cr2;
-	s->cr3 = sregs->cr3;
-	s->cr4 = sregs->cr4;
-	s->efer = sregs->efer | EFER_SVME;
 	svm->apic_base = sregs->apic_base;
-	if (!svm_npt)
-		svm_shadow_set_sregs(vcpu, sregs);
+	svm_get_crs(vcpu, &old);
+	svm_set_crs(vcpu, &old, &crs, NULL);
+	svm_reset_mmu(vcpu);
 	return 0;
 }
 
@@ -407,9 +455,6 @@ int svm_get_msr(struct minihv_vcpu *vcpu, u32 index, u64 *data)
 	struct vmcb_save_area *s = &vmcb->save;
 
 	switch (index) {
-	case MSR_EFER:
-		*data = svm_npt ? s->efer & ~EFER_SVME : to_svm(vcpu)->sp.efer;
-		break;
 	case MSR_IA32_CR_PAT:
 		*data = s->g_pat;
 		break;
@@ -464,20 +509,6 @@ int svm_set_msr(struct minihv_vcpu *vcpu, u32 index, u64 data, bool host)
 	struct vmcb_save_area *s = &vmcb->save;
 
 	switch (index) {
-	case MSR_EFER:
-		if (!svm_npt)
-			return svm_shadow_set_efer(vcpu, data, host);
-		if (data & ~(u64)MINIHV_EFER_ALLOWED)
-			return -EINVAL;
-		/* The guest cannot flip LMA; only userspace restores it. */
-		if (!host)
-			data = (data & ~EFER_LMA) | (s->efer & EFER_LMA);
-		/* LME cannot change while paging is on. */
-		if (!host && (s->cr0 & X86_CR0_PG) &&
-		    ((data ^ s->efer) & EFER_LME))
-			return -EINVAL;
-		s->efer = data | EFER_SVME;
-		break;
 	case MSR_IA32_CR_PAT:
 		if (!minihv_pat_valid(data))
 			return -EINVAL;
@@ -553,6 +584,26 @@ void svm_queue_exception(struct minihv_vcpu *vcpu, u8 vector,
 	svm->event_inj_err = error;
 	trace_minihv_inject(vcpu, MINIHV_INJ_EXCEPTION, vector, has_error,
 			    error);
+}
+
+int svm_queued_exception(struct minihv_vcpu *vcpu)
+{
+	u32 ev = to_svm(vcpu)->event_inj;
+
+	if ((ev & SVM_EVTINJ_VALID) &&
+	    (ev & SVM_EVTINJ_TYPE_MASK) == SVM_EVTINJ_TYPE_EXEPT)
+		return ev & SVM_EVTINJ_VEC_MASK;
+	return -1;
+}
+
+void svm_cancel_event(struct minihv_vcpu *vcpu)
+{
+	to_svm(vcpu)->event_inj = 0;
+}
+
+void svm_set_cr2(struct minihv_vcpu *vcpu, u64 cr2)
+{
+	to_svm(vcpu)->vmcb->save.cr2 = cr2;
 }
 
 static void set_intercept(struct vmcb_control_area *c, int bit, bool on)
@@ -891,9 +942,35 @@ static int exit_vmmcall(struct minihv_vcpu *vcpu)
 /* The guest's CR4, whatever the paging. */
 static u64 svm_guest_cr4(struct minihv_vcpu *vcpu)
 {
-	struct svm_vcpu *svm = to_svm(vcpu);
+	struct minihv_crs crs;
 
-	return svm_npt ? svm->vmcb->save.cr4 : svm->sp.cr4;
+	svm_get_crs(vcpu, &crs);
+	return crs.cr4;
+}
+
+/*
+ * CR0, CR3 and CR4 reads and writes (CR4 writes only, with NPT), CLTS,
+ * LMSW and SMSW: decoded (no decode assists), done by kmod/x86.c.
+ */
+static int exit_cr(struct minihv_vcpu *vcpu)
+{
+	struct minihv_insn in;
+	int r;
+
+	r = svm_decode_insn(vcpu, &in);
+	if (r > 0)
+		return 1;
+	if (!r)
+		r = minihv_emulate_cr(vcpu, &in);
+	if (r < 0) {
+		u64 data[2] = { vcpu->rip, r == -EOPNOTSUPP ? in.op : r };
+
+		return minihv_exit_internal(vcpu, KVM_INTERNAL_ERROR_EMULATION,
+					    2, data);
+	}
+	if (!r)
+		vcpu->rip = minihv_insn_next_rip(&in, vcpu->rip);
+	return 1;
 }
 
 #define DR6_VOLATILE	0xe80fULL	/* B0-B3, BD, BS, BT */
@@ -946,7 +1023,7 @@ static int exit_dr(struct minihv_vcpu *vcpu)
 		/* A fault, before the access; delivering it clears GD. */
 		s->dr6 = (s->dr6 & ~(u64)DR_TRAP_BITS) | DR6_BD;
 		s->dr7 &= ~DR7_GD;
-		minihv_ops->queue_exception(vcpu, X86_TRAP_DB, false, 0);
+		minihv_queue_exception(vcpu, X86_TRAP_DB, false, 0);
 		return 1;
 	}
 	if (in.op == MINIHV_OP_MOV_FROM_DR) {
@@ -1018,13 +1095,13 @@ static int exit_invalid(struct minihv_vcpu *vcpu)
 }
 
 static int (*const svm_exit_handlers[])(struct minihv_vcpu *vcpu) = {
+	[SVM_EXIT_WRITE_CR4]	= exit_cr,
 	/* Shadow paging only (npt=0): see shadow.c. */
-	[SVM_EXIT_READ_CR0]	= svm_shadow_exit_cr,
-	[SVM_EXIT_READ_CR3]	= svm_shadow_exit_cr,
-	[SVM_EXIT_READ_CR4]	= svm_shadow_exit_cr,
-	[SVM_EXIT_WRITE_CR0]	= svm_shadow_exit_cr,
-	[SVM_EXIT_WRITE_CR3]	= svm_shadow_exit_cr,
-	[SVM_EXIT_WRITE_CR4]	= svm_shadow_exit_cr,
+	[SVM_EXIT_READ_CR0]	= exit_cr,
+	[SVM_EXIT_READ_CR3]	= exit_cr,
+	[SVM_EXIT_READ_CR4]	= exit_cr,
+	[SVM_EXIT_WRITE_CR0]	= exit_cr,
+	[SVM_EXIT_WRITE_CR3]	= exit_cr,
 	[SVM_EXIT_EXCP_BASE + X86_TRAP_PF] = svm_shadow_exit_pf,
 	[SVM_EXIT_EXCP_BASE + X86_TRAP_DB] = exit_db,
 	[SVM_EXIT_INVLPG]	= svm_shadow_exit_invlpg,

@@ -5,10 +5,11 @@
  * The guest runs on the host-built tables of kmod/mmu.c.  The VMCB's CR0,
  * CR3, CR4 and EFER are what the CPU runs with: always paging and CR0.WP
  * (real mode and paging-off protected mode run with PG=1 and PE=0 or an
- * identity shadow, which SVM allows), always CR4.PAE, EFER.LME/LMA only in
- * long mode, CR3 the shadow root.  The guest's own values live in struct
- * svm_shadow; every read and write of CR0, CR3 and CR4 is intercepted and
- * emulated here, as are #PF and INVLPG.
+ * identity shadow, which SVM allows), always CR4.PAE, EFER.LME/LMA only
+ * in long mode, CR3 the shadow root.  The guest's own
+ * values live in struct svm_shadow; every read and write of CR0, CR3 and
+ * CR4 is intercepted and done by kmod/x86.c (guest.c's exit_cr()), #PF
+ * and INVLPG here.
  *
  * Without decode assists (the lab's QEMU has none) the exits say neither
  * which register a MOV CR uses nor the INVLPG address, so the instruction
@@ -31,11 +32,6 @@
 #define SEG_L		BIT(9)
 #define SEG_DB		BIT(10)
 
-/* CR0, CR4 and EFER bits that change what a walk gives. */
-#define CR0_PAGING	(X86_CR0_PG | X86_CR0_WP | X86_CR0_PE)
-#define CR4_PAGING	(X86_CR4_PAE | X86_CR4_PSE | X86_CR4_PGE | \
-			 X86_CR4_SMEP | X86_CR4_SMAP | X86_CR4_PCIDE)
-
 static struct svm_vcpu *to_svm(struct minihv_vcpu *vcpu)
 {
 	return vcpu->arch;
@@ -43,12 +39,12 @@ static struct svm_vcpu *to_svm(struct minihv_vcpu *vcpu)
 
 static void shadow_paging(struct minihv_vcpu *vcpu, struct minihv_paging *p)
 {
-	struct svm_shadow *sp = &to_svm(vcpu)->sp;
+	const struct minihv_crs *crs = &to_svm(vcpu)->sp.crs;
 
-	p->cr0 = sp->cr0;
-	p->cr3 = sp->cr3;
-	p->cr4 = sp->cr4;
-	p->efer = sp->efer;
+	p->cr0 = crs->cr0;
+	p->cr3 = crs->cr3;
+	p->cr4 = crs->cr4;
+	p->efer = crs->efer;
 	p->rflags = vcpu->rflags;
 }
 
@@ -57,14 +53,14 @@ static void shadow_update_hw(struct minihv_vcpu *vcpu)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
 	struct vmcb_save_area *s = &svm->vmcb->save;
-	struct svm_shadow *sp = &svm->sp;
+	const struct minihv_crs *crs = &svm->sp.crs;
 
-	s->cr0 = sp->cr0 | X86_CR0_PG | X86_CR0_WP;
-	s->cr4 = sp->cr4 | X86_CR4_PAE;
-	if (!(sp->cr0 & X86_CR0_PG))
+	s->cr0 = crs->cr0 | X86_CR0_PG | X86_CR0_WP;
+	s->cr4 = crs->cr4 | X86_CR4_PAE;
+	if (!(crs->cr0 & X86_CR0_PG))
 		s->cr4 &= ~(X86_CR4_SMEP | X86_CR4_SMAP);
-	s->efer = (sp->efer & ~(EFER_LME | EFER_LMA)) | EFER_SVME;
-	if (sp->efer & EFER_LMA)
+	s->efer = (crs->efer & ~(EFER_LME | EFER_LMA)) | EFER_SVME;
+	if (crs->efer & EFER_LMA)
 		s->efer |= EFER_LME | EFER_LMA;
 }
 
@@ -91,10 +87,10 @@ void svm_shadow_init(struct minihv_vcpu *vcpu)
 		set_intercept(c, intercepts[i]);
 	c->nested_ctl = 0;
 	c->nested_cr3 = 0;
-	sp->cr0 = s->cr0;
-	sp->cr3 = s->cr3;
-	sp->cr4 = s->cr4;
-	sp->efer = s->efer & ~EFER_SVME;
+	sp->crs.cr0 = s->cr0;
+	sp->crs.cr3 = s->cr3;
+	sp->crs.cr4 = s->cr4;
+	sp->crs.efer = s->efer & ~EFER_SVME;
 	minihv_shadow_zap(&sp->mmu);
 	shadow_update_hw(vcpu);
 }
@@ -121,7 +117,7 @@ int svm_shadow_prepare(struct minihv_vcpu *vcpu)
 		minihv_shadow_zap(&sp->mmu);
 		sp->gen = gen;
 	}
-	r = minihv_shadow_root(&sp->mmu, (sp->efer & EFER_LMA) ? 4 : 3);
+	r = minihv_shadow_root(&sp->mmu, (sp->crs.efer & EFER_LMA) ? 4 : 3);
 	if (r)
 		return r;
 	svm->vmcb->save.cr3 = sp->mmu.root_pa;
@@ -132,83 +128,18 @@ int svm_shadow_prepare(struct minihv_vcpu *vcpu)
 	return 0;
 }
 
-void svm_shadow_get_sregs(struct minihv_vcpu *vcpu, struct kvm_sregs *sregs)
+/* The guest's new CR0/CR3/CR4/EFER (kmod/x86.c allowed them). */
+void svm_shadow_set_crs(struct minihv_vcpu *vcpu,
+			const struct minihv_crs *crs)
 {
-	struct svm_shadow *sp = &to_svm(vcpu)->sp;
-
-	sregs->cr0 = sp->cr0;
-	sregs->cr3 = sp->cr3;
-	sregs->cr4 = sp->cr4;
-	sregs->efer = sp->efer;
-}
-
-/* After svm_set_sregs() stored the (valid) state. */
-void svm_shadow_set_sregs(struct minihv_vcpu *vcpu,
-			  const struct kvm_sregs *sregs)
-{
-	struct svm_shadow *sp = &to_svm(vcpu)->sp;
-
-	sp->cr0 = sregs->cr0;
-	sp->cr3 = sregs->cr3;
-	sp->cr4 = sregs->cr4;
-	sp->efer = sregs->efer;
-	minihv_shadow_zap(&sp->mmu);
+	to_svm(vcpu)->sp.crs = *crs;
 	shadow_update_hw(vcpu);
 }
 
-/* WRMSR EFER (or KVM_SET_MSRS): the rules of svm_set_msr(). */
-int svm_shadow_set_efer(struct minihv_vcpu *vcpu, u64 data, bool host)
+/* A paging control changed, or CR3 was loaded: the tree starts again. */
+void svm_shadow_reset(struct minihv_vcpu *vcpu)
 {
-	struct svm_shadow *sp = &to_svm(vcpu)->sp;
-
-	if (data & ~(u64)MINIHV_EFER_ALLOWED)
-		return -EINVAL;
-	if (!host) {
-		data = (data & ~EFER_LMA) | (sp->efer & EFER_LMA);
-		if ((sp->cr0 & X86_CR0_PG) && ((data ^ sp->efer) & EFER_LME))
-			return -EINVAL;
-	}
-	if ((data ^ sp->efer) & (EFER_NX | EFER_LMA))
-		minihv_shadow_zap(&sp->mmu);
-	sp->efer = data;
-	shadow_update_hw(vcpu);
-	return 0;
-}
-
-/**
- * svm_inject_page_fault() - reflect a #PF into the guest
- * @vcpu:	the vCPU
- * @cr2:	the faulting linear address
- * @error:	the error code
- *
- * A fault while another #PF or a contributory exception was being
- * delivered is a #DF, one while a #DF was being delivered a triple fault
- * (with either paging: the run loop ends it, minihv_exit_triple_fault()).
- * An external interrupt whose delivery faulted stays pending in V_IRQ:
- * the guest takes it after its #PF handler.
- */
-void svm_inject_page_fault(struct minihv_vcpu *vcpu, u64 cr2, u32 error)
-{
-	struct svm_vcpu *svm = to_svm(vcpu);
-	u32 prev = svm->event_inj;
-
-	if ((prev & SVM_EVTINJ_VALID) &&
-	    (prev & SVM_EVTINJ_TYPE_MASK) == SVM_EVTINJ_TYPE_EXEPT) {
-		u8 vec = prev & SVM_EVTINJ_VEC_MASK;
-
-		if (vec == X86_TRAP_DF) {
-			svm->event_inj = 0;
-			minihv_request_triple_fault(vcpu);
-			return;
-		}
-		if (vec == X86_TRAP_PF || vec == X86_TRAP_DE ||
-		    (vec >= X86_TRAP_TS && vec <= X86_TRAP_GP)) {
-			svm_queue_exception(vcpu, X86_TRAP_DF, true, 0);
-			return;
-		}
-	}
-	svm->vmcb->save.cr2 = cr2;
-	svm_queue_exception(vcpu, X86_TRAP_PF, true, error);
+	minihv_shadow_zap(&to_svm(vcpu)->sp.mmu);
 }
 
 /* ---------------------------------------------------------------------
@@ -218,16 +149,13 @@ void svm_inject_page_fault(struct minihv_vcpu *vcpu, u64 cr2, u32 error)
 /* The guest's paging controls: its own view, with either paging. */
 static void guest_paging(struct minihv_vcpu *vcpu, struct minihv_paging *p)
 {
-	struct vmcb_save_area *s = &to_svm(vcpu)->vmcb->save;
+	struct minihv_crs crs;
 
-	if (!svm_npt) {
-		shadow_paging(vcpu, p);
-		return;
-	}
-	p->cr0 = s->cr0;
-	p->cr3 = s->cr3;
-	p->cr4 = s->cr4;
-	p->efer = s->efer & ~EFER_SVME;
+	svm_get_crs(vcpu, &crs);
+	p->cr0 = crs.cr0;
+	p->cr3 = crs.cr3;
+	p->cr4 = crs.cr4;
+	p->efer = crs.efer;
 	p->rflags = vcpu->rflags;
 }
 
@@ -287,7 +215,7 @@ int svm_decode_insn(struct minihv_vcpu *vcpu, struct minihv_insn *in)
 			r = minihv_decode_sys(in, b, MINIHV_INSN_MAX, mode);
 	}
 	if (r == -EFAULT) {
-		minihv_ops->inject_page_fault(vcpu, w.gva, w.error);
+		minihv_inject_page_fault(vcpu, w.gva, w.error);
 		return 1;
 	}
 	if (r && r != MINIHV_DEC_E_LONG)
@@ -334,152 +262,12 @@ static u64 shadow_ea(struct minihv_vcpu *vcpu, const struct minihv_insn *in)
 	return off;
 }
 
-static u64 gpr_read(struct minihv_vcpu *vcpu, const struct minihv_insn *in)
-{
-	return minihv_reg_get(vcpu->regs, in->rm, in->opsize, false);
-}
-
-static void gpr_write(struct minihv_vcpu *vcpu, const struct minihv_insn *in,
-		      u64 v)
-{
-	vcpu->regs[in->rm] = minihv_reg_put(vcpu->regs[in->rm], v, in->opsize,
-					    false);
-}
-
 static int shadow_unsupported(struct minihv_vcpu *vcpu, int r)
 {
 	u64 data[2] = { vcpu->rip, r };
 
 	return minihv_exit_internal(vcpu, KVM_INTERNAL_ERROR_EMULATION, 2,
 				    data);
-}
-
-/* ---------------------------------------------------------------------
- * The guest's CR writes.  Each returns 0, or -EINVAL for #GP.
- */
-
-static int shadow_set_cr0(struct minihv_vcpu *vcpu, u64 val)
-{
-	struct svm_shadow *sp = &to_svm(vcpu)->sp;
-	u64 old = sp->cr0;
-
-	val |= X86_CR0_ET;
-	if (!minihv_cr0_valid(val))
-		return -EINVAL;
-	if ((val & X86_CR0_PG) && !(old & X86_CR0_PG) &&
-	    (sp->efer & EFER_LME)) {
-		if (!(sp->cr4 & X86_CR4_PAE))
-			return -EINVAL;
-		sp->efer |= EFER_LMA;
-	}
-	if (!(val & X86_CR0_PG) && (old & X86_CR0_PG))
-		sp->efer &= ~EFER_LMA;
-	if ((val ^ old) & CR0_PAGING)
-		minihv_shadow_zap(&sp->mmu);
-	sp->cr0 = val;
-	shadow_update_hw(vcpu);
-	return 0;
-}
-
-static int shadow_set_cr4(struct minihv_vcpu *vcpu, u64 val)
-{
-	struct svm_shadow *sp = &to_svm(vcpu)->sp;
-
-	if (!minihv_cr4_valid(val) || (val & X86_CR4_LA57))
-		return -EINVAL;
-	if ((sp->efer & EFER_LMA) && !(val & X86_CR4_PAE))
-		return -EINVAL;
-	if ((val & X86_CR4_PCIDE) && !(sp->efer & EFER_LMA))
-		return -EINVAL;
-	if ((val ^ sp->cr4) & CR4_PAGING)
-		minihv_shadow_zap(&sp->mmu);
-	sp->cr4 = val;
-	shadow_update_hw(vcpu);
-	return 0;
-}
-
-/*
- * MOV CR3 drops the whole tree, whatever PCID's no-flush bit says: a TLB
- * may always forget more than it is told to.
- */
-static int shadow_set_cr3(struct minihv_vcpu *vcpu, u64 val)
-{
-	struct svm_shadow *sp = &to_svm(vcpu)->sp;
-
-	if (sp->efer & EFER_LMA) {
-		if (sp->cr4 & X86_CR4_PCIDE)
-			val &= ~BIT_ULL(63);
-		if (val >> boot_cpu_data.x86_phys_bits)
-			return -EINVAL;
-	}
-	sp->cr3 = val;
-	minihv_shadow_zap(&sp->mmu);
-	return 0;
-}
-
-/* CR0/CR3/CR4 read and write exits, CLTS, LMSW, SMSW. */
-int svm_shadow_exit_cr(struct minihv_vcpu *vcpu)
-{
-	struct svm_shadow *sp = &to_svm(vcpu)->sp;
-	struct minihv_insn in;
-	u64 val;
-	int r;
-
-	r = svm_decode_insn(vcpu, &in);
-	if (r > 0)
-		return 1;
-	if (r)
-		return shadow_unsupported(vcpu, r);
-
-	switch (in.op) {
-	case MINIHV_OP_CLTS:
-		r = shadow_set_cr0(vcpu, sp->cr0 & ~X86_CR0_TS);
-		break;
-	case MINIHV_OP_MOV_FROM_CR:
-		if (in.ctl == 0)
-			val = sp->cr0;
-		else if (in.ctl == 3)
-			val = sp->cr3;
-		else if (in.ctl == 4)
-			val = sp->cr4;
-		else
-			return shadow_unsupported(vcpu, in.ctl);
-		gpr_write(vcpu, &in, val);
-		break;
-	case MINIHV_OP_MOV_TO_CR:
-		val = gpr_read(vcpu, &in);
-		if (in.ctl == 0)
-			r = shadow_set_cr0(vcpu, val);
-		else if (in.ctl == 3)
-			r = shadow_set_cr3(vcpu, val);
-		else if (in.ctl == 4)
-			r = shadow_set_cr4(vcpu, val);
-		else
-			return shadow_unsupported(vcpu, in.ctl);
-		break;
-	case MINIHV_OP_SMSW:
-		if (in.rm < 0)
-			return shadow_unsupported(vcpu, in.op);
-		gpr_write(vcpu, &in, (u32)sp->cr0);
-		break;
-	case MINIHV_OP_LMSW:
-		if (in.rm < 0)
-			return shadow_unsupported(vcpu, in.op);
-		val = vcpu->regs[in.rm] & 0xf;
-		/* LMSW sets PE but never clears it. */
-		val |= sp->cr0 & X86_CR0_PE;
-		r = shadow_set_cr0(vcpu, (sp->cr0 & ~0xfULL) | val);
-		break;
-	default:
-		/* Not what made the exit: the guest rewrote it since. */
-		return shadow_unsupported(vcpu, in.op);
-	}
-	if (r) {
-		minihv_queue_gp(vcpu, 0);
-		return 1;
-	}
-	vcpu->rip = minihv_insn_next_rip(&in, vcpu->rip);
-	return 1;
 }
 
 int svm_shadow_exit_pf(struct minihv_vcpu *vcpu)

@@ -182,14 +182,19 @@ static const struct minihv_vendor_ops svm_ops = {
 	.set_sregs	= svm_set_sregs,
 	.get_msr	= svm_get_msr,
 	.set_msr	= svm_set_msr,
+	.get_crs	= svm_get_crs,
+	.set_crs	= svm_set_crs,
+	.reset_mmu	= svm_reset_mmu,
+	.set_cr2	= svm_set_cr2,
 	.queue_exception = svm_queue_exception,
+	.queued_exception = svm_queued_exception,
+	.cancel_event	= svm_cancel_event,
 	.interrupt_allowed = svm_interrupt_allowed,
 	.nmi_allowed	= svm_nmi_allowed,
 	.inject_irq	= svm_inject_irq,
 	.inject_nmi	= svm_inject_nmi,
 	.request_window	= svm_request_window,
 	.vcpu_reset	= svm_vcpu_reset,
-	.inject_page_fault = svm_inject_page_fault,
 };
 
 const struct minihv_vendor_ops *svm_probe(void)
@@ -220,5 +225,8 @@ const struct minihv_vendor_ops *svm_probe(void)
 		pr_info("no NPT: guests will use shadow paging\n");
 	else if (!npt)
 		pr_info("npt=0: guests will use shadow paging\n");
+	/* The shadow tables have four levels: no 5-level guest on them. */
+	if (!svm_npt)
+		minihv_hw_cr4_reserved = X86_CR4_LA57;
 	return &svm_ops;
 }

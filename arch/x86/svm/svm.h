@@ -36,10 +36,7 @@ struct svm_vm {
  */
 struct svm_shadow {
 	struct minihv_shadow mmu;
-	u64 cr0;
-	u64 cr3;
-	u64 cr4;
-	u64 efer;			/* without SVME */
+	struct minihv_crs crs;		/* EFER without SVME */
 	s64 gen;			/* of the memory slots, last synced */
 };
 
@@ -101,8 +98,15 @@ void svm_get_sregs(struct minihv_vcpu *vcpu, struct kvm_sregs *sregs);
 int svm_set_sregs(struct minihv_vcpu *vcpu, const struct kvm_sregs *sregs);
 int svm_get_msr(struct minihv_vcpu *vcpu, u32 index, u64 *data);
 int svm_set_msr(struct minihv_vcpu *vcpu, u32 index, u64 data, bool host);
+void svm_get_crs(struct minihv_vcpu *vcpu, struct minihv_crs *crs);
+int svm_set_crs(struct minihv_vcpu *vcpu, const struct minihv_crs *old,
+		const struct minihv_crs *crs, const u64 *pdptrs);
+void svm_reset_mmu(struct minihv_vcpu *vcpu);
+void svm_set_cr2(struct minihv_vcpu *vcpu, u64 cr2);
 void svm_queue_exception(struct minihv_vcpu *vcpu, u8 vector,
 			 bool has_error, u32 error);
+int svm_queued_exception(struct minihv_vcpu *vcpu);
+void svm_cancel_event(struct minihv_vcpu *vcpu);
 bool svm_interrupt_allowed(struct minihv_vcpu *vcpu);
 bool svm_nmi_allowed(struct minihv_vcpu *vcpu);
 void svm_inject_irq(struct minihv_vcpu *vcpu, u8 vector);
@@ -110,17 +114,14 @@ void svm_inject_nmi(struct minihv_vcpu *vcpu);
 void svm_request_window(struct minihv_vcpu *vcpu, bool nmi);
 void svm_vcpu_reset(struct minihv_vcpu *vcpu);
 const char *svm_exit_name(unsigned int reason);
-void svm_inject_page_fault(struct minihv_vcpu *vcpu, u64 cr2, u32 error);
 
 /* shadow.c: shadow paging, when svm_npt is off. */
 void svm_shadow_init(struct minihv_vcpu *vcpu);
 void svm_shadow_free(struct minihv_vcpu *vcpu);
 int svm_shadow_prepare(struct minihv_vcpu *vcpu);
-void svm_shadow_get_sregs(struct minihv_vcpu *vcpu, struct kvm_sregs *sregs);
-void svm_shadow_set_sregs(struct minihv_vcpu *vcpu,
-			  const struct kvm_sregs *sregs);
-int svm_shadow_set_efer(struct minihv_vcpu *vcpu, u64 data, bool host);
-int svm_shadow_exit_cr(struct minihv_vcpu *vcpu);
+void svm_shadow_set_crs(struct minihv_vcpu *vcpu,
+			const struct minihv_crs *crs);
+void svm_shadow_reset(struct minihv_vcpu *vcpu);
 int svm_shadow_exit_pf(struct minihv_vcpu *vcpu);
 int svm_shadow_exit_invlpg(struct minihv_vcpu *vcpu);
 struct minihv_insn;

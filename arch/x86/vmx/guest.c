@@ -22,13 +22,16 @@
  * allocate EPT tables, call into exit.c), so whatever reads or writes the
  * VMCS goes through vmx_get()/vmx_put().
  *
- * CR0.NE, CR4.VMXE (which VMX fixes to 1) and CR0.CD/NW (kept clear in
- * the real CR0, as KVM does) are owned by the host: the guest reads its
- * own values from the read shadows, and a write that changes them exits
- * (CR_ACCESS) and is emulated.  The other bits (PE, PG, PAE, PGE...) are
- * the guest's: it changes them without an exit (with unrestricted guest,
- * even real mode to long mode), so after an exit vmx->cr0/cr4 are read
- * back from the VMCS before use (vmx_sync_crs()).
+ * CR0.NE, CR0.CD/NW (kept clear in the real CR0, as KVM does) and all of
+ * CR4 but the bits a guest may flip at will (PGE, TSD, PCE, DE, PVI,
+ * OSFXSR, OSXMMEXCPT, FSGSBASE, where its CPUID has them: KVM's set) are
+ * owned by the host: the guest reads its own values from the read
+ * shadows, and a write that changes them exits (CR_ACCESS) and is done
+ * by kmod/x86.c, which checks it against the guest's CPUID.  The other
+ * CR0 bits (PE, PG, WP...) are the guest's: it changes them without an
+ * exit (with unrestricted guest, even real mode to long mode), so after
+ * an exit vmx->cr0/cr4 are read back from the VMCS before use
+ * (vmx_sync_crs()).
  */
 #define pr_fmt(fmt) "minihv: " fmt
 
@@ -492,9 +495,22 @@ static u64 cr0_host_mask(void)
 	       CR0_HOST_CLEAR;
 }
 
-static u64 cr4_host_mask(void)
+/* The CR4 bits KVM lets a guest own (KVM_POSSIBLE_CR4_GUEST_BITS). */
+#define CR4_GUEST_OWNABLE	(X86_CR4_PVI | X86_CR4_DE | X86_CR4_PCE | \
+				 X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT | \
+				 X86_CR4_PGE | X86_CR4_TSD | X86_CR4_FSGSBASE)
+
+/*
+ * The CR4 bits the host owns: all, under shadow paging; else all but
+ * those the guest may own and its CPUID offers (a write of any other
+ * must be checked: the CPU would take a bit the guest lacks).
+ */
+static u64 cr4_host_mask(struct minihv_vcpu *vcpu)
 {
-	return vmx_cfg.cr4_fixed0;
+	if (!vmx_cfg.ept_ug)
+		return ~0ULL;
+	return ~(CR4_GUEST_OWNABLE & ~vcpu->cr4_guest_rsvd &
+		 ~minihv_hw_cr4_reserved & ~vmx_cfg.cr4_fixed0);
 }
 
 /* The CR0 the hardware runs with for a guest CR0 of @cr0. */
@@ -515,7 +531,7 @@ static u64 cr4_real(u64 cr4)
  */
 static void vmx_sync_crs(struct vmx_vcpu *vmx)
 {
-	u64 m0 = cr0_host_mask(), m4 = cr4_host_mask();
+	u64 m0 = cr0_host_mask(), m4 = vmx->cr4_host_mask;
 
 	if (!vmx->crs_stale)
 		return;
@@ -533,21 +549,6 @@ static void vmx_set_efer(struct minihv_vcpu *vcpu, u64 efer)
 		entry |= VM_ENTRY_IA32E_MODE;
 	vmcs_write(VM_ENTRY_CONTROLS, entry);
 	vmcs_write(GUEST_IA32_EFER, efer);
-}
-
-/*
- * PAE paging outside long mode: VM entry loads the PDPTEs from the VMCS,
- * so they are read from guest memory when CR0/CR3/CR4 are set.
- * Preemptible (reads guest memory).
- */
-static void read_pdptrs(struct minihv_vcpu *vcpu, u64 cr0, u64 cr3, u64 cr4,
-			u64 efer, u64 *pdpte)
-{
-	memset(pdpte, 0, 4 * sizeof(*pdpte));
-	if ((cr0 & X86_CR0_PG) && (cr4 & X86_CR4_PAE) && !(efer & EFER_LMA))
-		if (minihv_read_guest(vcpu->vm, cr3 & ~0x1fULL, pdpte,
-				      4 * sizeof(*pdpte)))
-			memset(pdpte, 0, 4 * sizeof(*pdpte));
 }
 
 /* VMCS loaded. */
@@ -664,7 +665,8 @@ static void vmx_init_vmcs(struct minihv_vcpu *vcpu)
 		vmcs_write(PLE_WINDOW, VMX_PLE_WINDOW);
 	}
 	vmcs_write(CR0_GUEST_HOST_MASK, cr0_host_mask());
-	vmcs_write(CR4_GUEST_HOST_MASK, cr4_host_mask());
+	vmx->cr4_host_mask = cr4_host_mask(vcpu);
+	vmcs_write(CR4_GUEST_HOST_MASK, vmx->cr4_host_mask);
 	if (!vmx_cfg.ept_ug)
 		vmx_shadow_init_vmcs(vcpu);
 
@@ -764,20 +766,81 @@ void vmx_get_sregs(struct minihv_vcpu *vcpu, struct kvm_sregs *sregs)
 	if (vmx->rm.vm86)	/* the VMCS holds v86 segments */
 		vmx_rm_get_segs(vcpu, sregs);
 	vmx_put();
+	if (!vmx_cfg.ept_ug) {
+		sregs->cr3 = vmx->sp.cr3;
+		sregs->efer = vmx->sp.efer;
+	}
+}
+
+/* The guest's view; with EPT, what the guest changed is in the VMCS. */
+void vmx_get_crs(struct minihv_vcpu *vcpu, struct minihv_crs *crs)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+
+	crs->cr3 = vmx->sp.cr3;
+	crs->efer = vmx->sp.efer;
+	if (vmx_get(vcpu)) {
+		vmx_sync_crs(vmx);
+		if (vmx_cfg.ept_ug) {
+			crs->cr3 = vmcs_read(GUEST_CR3);
+			crs->efer = vmcs_read(GUEST_IA32_EFER);
+		}
+		vmx_put();
+	}
+	crs->cr0 = vmx->cr0;
+	crs->cr4 = vmx->cr4;
+}
+
+/*
+ * The new state into the VMCS: the read shadows, the real CR0/CR4 with
+ * VMX's fixed bits, EFER and the "IA-32e mode guest" control, and the
+ * PDPTEs that VM entry loads for PAE paging.
+ */
+int vmx_set_crs(struct minihv_vcpu *vcpu, const struct minihv_crs *old,
+		const struct minihv_crs *crs, const u64 *pdptrs)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+
+	/* Without EPT, entry loads the PDPTEs from the shadow root. */
 	if (!vmx_cfg.ept_ug)
-		vmx_shadow_get_sregs(vcpu, sregs);
+		return vmx_shadow_set_crs(vcpu, old, crs);
+	if (!vmx_get(vcpu))
+		return -EIO;
+	vmx->cr0 = crs->cr0;
+	vmx->cr4 = crs->cr4;
+	vmx->crs_stale = false;
+	vmcs_write(CR0_READ_SHADOW, vmx->cr0);
+	vmcs_write(GUEST_CR0, cr0_real(vmx->cr0));
+	vmcs_write(CR4_READ_SHADOW, vmx->cr4);
+	vmcs_write(GUEST_CR4, cr4_real(vmx->cr4));
+	vmcs_write(GUEST_CR3, crs->cr3);
+	vmx_set_efer(vcpu, crs->efer);
+	if (pdptrs)
+		write_pdptrs(pdptrs);
+	vmx_put();
+	return 0;
 }
 
-/* The architecture's rules, and what VMX allows to be 1. */
-static bool cr0_valid(u64 cr0)
+/* Translations changed: INVEPT/INVVPID, or a new shadow tree. */
+void vmx_reset_mmu(struct minihv_vcpu *vcpu)
 {
-	/* PE/PG exempt from the fixed bits under unrestricted guest. */
-	return minihv_cr0_valid(cr0) && !(cr0_real(cr0) & ~vmx_cfg.cr0_fixed1);
+	if (!vmx_cfg.ept_ug)
+		vmx_shadow_reset(vcpu);
+	else
+		to_vmx(vcpu)->need_flush = true;
 }
 
-static bool cr4_valid(u64 cr4)
+/* KVM_SET_CPUID2: which CR4 bits the guest may own changed. */
+void vmx_after_set_cpuid(struct minihv_vcpu *vcpu)
 {
-	return minihv_cr4_valid(cr4) && !(cr4_real(cr4) & ~vmx_cfg.cr4_fixed1);
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+
+	if (!vmx_get(vcpu))
+		return;
+	vmx_sync_crs(vmx);
+	vmx->cr4_host_mask = cr4_host_mask(vcpu);
+	vmcs_write(CR4_GUEST_HOST_MASK, vmx->cr4_host_mask);
+	vmx_put();
 }
 
 /* The limit and G bit agree (SDM "checks on guest segment registers"). */
@@ -860,32 +923,20 @@ static bool segs_valid(const struct kvm_sregs *sr, bool ia32e)
 	return true;
 }
 
-/*
- * The architecture's checks (minihv_sregs_valid()), VMX's fixed CR bits
- * and what VM entry would refuse of the segments, so that userspace state
- * the CPU would not enter is -EINVAL here, not a failed entry.
- */
-static bool sregs_valid(const struct kvm_sregs *sr)
-{
-	bool ia32e = sr->efer & EFER_LMA;
-
-	if (!minihv_sregs_valid(sr) || !cr0_valid(sr->cr0) ||
-	    !cr4_valid(sr->cr4))
-		return false;
-	if (ia32e && !vmx_cfg.entry_ia32e)
-		return false;
-	return segs_valid(sr, ia32e);
-}
 
 int vmx_set_sregs(struct minihv_vcpu *vcpu, const struct kvm_sregs *sregs)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	const struct minihv_crs crs = {
+		.cr0 = sregs->cr0, .cr3 = sregs->cr3, .cr4 = sregs->cr4,
+		.efer = sregs->efer,
+	};
 	u64 pdpte[4];
 
-	if (!sregs_valid(sregs))
+	/* What VM entry would refuse of the segments: -EINVAL, not a failure. */
+	if (!segs_valid(sregs, sregs->efer & EFER_LMA))
 		return -EINVAL;
-	read_pdptrs(vcpu, sregs->cr0, sregs->cr3, sregs->cr4, sregs->efer,
-		    pdpte);
+	minihv_load_pdptrs(vcpu, &crs, pdpte);
 	if (!vmx_get(vcpu))
 		return -EIO;
 	if (vmx->rm.vm86)
@@ -920,6 +971,7 @@ int vmx_set_sregs(struct minihv_vcpu *vcpu, const struct kvm_sregs *sregs)
 	}
 	vmx_put();
 	vmx->apic_base = sregs->apic_base;
+	vmx->need_flush = true;
 	return 0;
 }
 
@@ -931,8 +983,6 @@ int vmx_set_sregs(struct minihv_vcpu *vcpu, const struct kvm_sregs *sregs)
 static unsigned long msr_field(u32 index)
 {
 	switch (index) {
-	case MSR_EFER:
-		return GUEST_IA32_EFER;
 	case MSR_IA32_CR_PAT:
 		return GUEST_IA32_PAT;
 	case MSR_IA32_SYSENTER_CS:
@@ -977,10 +1027,6 @@ int vmx_get_msr(struct minihv_vcpu *vcpu, u32 index, u64 *data)
 	unsigned long field = msr_field(index);
 	u64 *slot = msr_slot(vmx, index);
 
-	if (index == MSR_EFER && !vmx_cfg.ept_ug) {
-		*data = vmx->sp.efer;
-		return 0;
-	}
 	if (field) {
 		if (!vmx_get(vcpu))
 			return -EIO;
@@ -1002,34 +1048,6 @@ int vmx_get_msr(struct minihv_vcpu *vcpu, u32 index, u64 *data)
 	default:
 		return 1;
 	}
-}
-
-static int set_efer(struct minihv_vcpu *vcpu, u64 data, bool host)
-{
-	struct vmx_vcpu *vmx = to_vmx(vcpu);
-	u64 old;
-
-	if (data & ~(u64)MINIHV_EFER_ALLOWED)
-		return -EINVAL;
-	if (!vmx_get(vcpu))
-		return -EIO;
-	old = vmcs_read(GUEST_IA32_EFER);
-	vmx_sync_crs(vmx);
-	/* The guest cannot flip LMA; only userspace restores it. */
-	if (!host)
-		data = (data & ~EFER_LMA) | (old & EFER_LMA);
-	/* LME cannot change while paging is on. */
-	if (!host && (vmx->cr0 & X86_CR0_PG) && ((data ^ old) & EFER_LME)) {
-		vmx_put();
-		return -EINVAL;
-	}
-	if ((data & EFER_LMA) && !vmx_cfg.entry_ia32e) {
-		vmx_put();
-		return -EINVAL;
-	}
-	vmx_set_efer(vcpu, data);
-	vmx_put();
-	return 0;
 }
 
 /*
@@ -1057,10 +1075,6 @@ int vmx_set_msr(struct minihv_vcpu *vcpu, u32 index, u64 data, bool host)
 	u64 *slot = msr_slot(vmx, index);
 
 	switch (index) {
-	case MSR_EFER:
-		if (!vmx_cfg.ept_ug)
-			return vmx_shadow_set_efer(vcpu, data, host);
-		return set_efer(vcpu, data, host);
 	case MSR_IA32_CR_PAT:
 		if (!minihv_pat_valid(data))
 			return -EINVAL;
@@ -1187,121 +1201,24 @@ void vmx_vcpu_reset(struct minihv_vcpu *vcpu)
 	}
 }
 
-/*
- * A #PF that interrupted the delivery of a #PF or a contributory
- * exception is a #DF; one that interrupted a #DF, a triple fault.
- */
-void vmx_inject_page_fault(struct minihv_vcpu *vcpu, u64 cr2, u32 error)
+int vmx_queued_exception(struct minihv_vcpu *vcpu)
 {
-	struct vmx_vcpu *vmx = to_vmx(vcpu);
-	u32 prev = vmx->event_inj;
+	u32 ev = to_vmx(vcpu)->event_inj;
 
-	if ((prev & INTR_INFO_VALID_MASK) &&
-	    (prev & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_HARD_EXCEPTION) {
-		u8 vec = prev & INTR_INFO_VECTOR_MASK;
-
-		if (vec == 8) {
-			vmx->event_inj = 0;
-			minihv_request_triple_fault(vcpu);
-			return;
-		}
-		if (vec == 14 || vec == 0 || (vec >= 10 && vec <= 13)) {
-			vmx_queue_exception(vcpu, 8, true, 0);
-			return;
-		}
-	}
-	vmx->cr2 = cr2;
-	vmx_queue_exception(vcpu, 14, true, error);
+	if ((ev & INTR_INFO_VALID_MASK) &&
+	    (ev & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_HARD_EXCEPTION)
+		return ev & INTR_INFO_VECTOR_MASK;
+	return -1;
 }
 
-/* ---------------------------------------------------------------------
- * Control register writes the guest makes to host-owned bits
- */
-
-static int set_cr0(struct minihv_vcpu *vcpu, u64 cr0)
+void vmx_cancel_event(struct minihv_vcpu *vcpu)
 {
-	struct vmx_vcpu *vmx = to_vmx(vcpu);
-	u64 efer, cr3, pdpte[4];
-
-	if (!vmx_get(vcpu))
-		return -EIO;
-	vmx_sync_crs(vmx);
-	efer = vmcs_read(GUEST_IA32_EFER);
-	cr3 = vmcs_read(GUEST_CR3);
-	vmx_put();
-
-	if (!(efer & EFER_LMA))
-		cr0 = (u32)cr0;
-	cr0 |= X86_CR0_ET;
-	if (!cr0_valid(cr0))
-		return -EINVAL;
-	/* Paging on or off with EFER.LME: the CPU's long mode switch. */
-	if ((cr0 & X86_CR0_PG) && !(vmx->cr0 & X86_CR0_PG) &&
-	    (efer & EFER_LME)) {
-		if (!(vmx->cr4 & X86_CR4_PAE) || !vmx_cfg.entry_ia32e)
-			return -EINVAL;
-		efer |= EFER_LMA;
-	} else if (!(cr0 & X86_CR0_PG) && (efer & EFER_LMA)) {
-		efer &= ~EFER_LMA;
-	}
-	read_pdptrs(vcpu, cr0, cr3, vmx->cr4, efer, pdpte);
-
-	if (!vmx_get(vcpu))
-		return -EIO;
-	vmx->cr0 = cr0;
-	vmcs_write(CR0_READ_SHADOW, cr0);
-	vmcs_write(GUEST_CR0, cr0_real(cr0));
-	vmx_set_efer(vcpu, efer);
-	write_pdptrs(pdpte);
-	vmx_put();
-	return 0;
+	to_vmx(vcpu)->event_inj = 0;
 }
 
-static int set_cr4(struct minihv_vcpu *vcpu, u64 cr4)
+void vmx_set_cr2(struct minihv_vcpu *vcpu, u64 cr2)
 {
-	struct vmx_vcpu *vmx = to_vmx(vcpu);
-	u64 efer, cr3, pdpte[4];
-
-	if (!cr4_valid(cr4))
-		return -EINVAL;
-	if (!vmx_get(vcpu))
-		return -EIO;
-	vmx_sync_crs(vmx);
-	efer = vmcs_read(GUEST_IA32_EFER);
-	cr3 = vmcs_read(GUEST_CR3);
-	vmx_put();
-	if ((efer & EFER_LMA) && !(cr4 & X86_CR4_PAE))
-		return -EINVAL;
-	read_pdptrs(vcpu, vmx->cr0, cr3, cr4, efer, pdpte);
-
-	if (!vmx_get(vcpu))
-		return -EIO;
-	vmx->cr4 = cr4;
-	vmcs_write(CR4_READ_SHADOW, cr4);
-	vmcs_write(GUEST_CR4, cr4_real(cr4));
-	write_pdptrs(pdpte);
-	vmx_put();
-	return 0;
-}
-
-/* Only if the CPU forces CR3-load exiting. */
-static int set_cr3(struct minihv_vcpu *vcpu, u64 cr3)
-{
-	struct vmx_vcpu *vmx = to_vmx(vcpu);
-	u64 efer, pdpte[4];
-
-	if (!vmx_get(vcpu))
-		return -EIO;
-	vmx_sync_crs(vmx);
-	efer = vmcs_read(GUEST_IA32_EFER);
-	vmx_put();
-	read_pdptrs(vcpu, vmx->cr0, cr3, vmx->cr4, efer, pdpte);
-	if (!vmx_get(vcpu))
-		return -EIO;
-	vmcs_write(GUEST_CR3, cr3);
-	write_pdptrs(pdpte);
-	vmx_put();
-	return 0;
+	to_vmx(vcpu)->cr2 = cr2;
 }
 
 /* ---------------------------------------------------------------------
@@ -1499,7 +1416,7 @@ static int exit_dr(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
 			return -EIO;
 		vmcs_write(GUEST_DR7, vmx->dr7);
 		vmx_put();
-		vmx_queue_exception(vcpu, X86_TRAP_DB, false, 0);
+		minihv_queue_exception(vcpu, X86_TRAP_DB, false, 0);
 		return 1;
 	}
 	if (e->qual & DR_QUAL_FROM) {
@@ -1541,58 +1458,33 @@ static int exit_cr8(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
 	return 1;
 }
 
+/*
+ * MOV to/from CR0/CR3/CR4, CLTS, LMSW: kmod/x86.c's, whatever the paging
+ * (with EPT only the host-owned bits and forced CR3 exits come here).
+ */
 static int exit_cr_access(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
 {
-	struct vmx_vcpu *vmx = to_vmx(vcpu);
 	unsigned int cr = CR_QUAL_NR(e->qual), gpr = CR_QUAL_GPR(e->qual);
-	u64 val = vcpu->regs[gpr];
 	int r = 0;
 
 	if (cr == 8)
 		return exit_cr8(vcpu, e);
-	if (!vmx_cfg.ept_ug)
-		return vmx_shadow_exit_cr(vcpu, e->qual, e->len);
-	/* CLTS and LMSW change the guest's current CR0. */
-	if (!vmx_get(vcpu))
-		return -EIO;
-	vmx_sync_crs(vmx);
-	vmx_put();
 	switch (CR_QUAL_TYPE(e->qual)) {
 	case CR_TYPE_MOV_TO:
-		if (cr == 0)
-			r = set_cr0(vcpu, val);
-		else if (cr == 3)
-			r = set_cr3(vcpu, val);
-		else if (cr == 4)
-			r = set_cr4(vcpu, val);
-		else
-			return unexpected(vcpu, e);
+		r = minihv_set_cr(vcpu, cr, vcpu->regs[gpr]);
 		break;
 	case CR_TYPE_MOV_FROM:
-		if (cr == 3) {
-			if (!vmx_get(vcpu))
-				return -EIO;
-			vcpu->regs[gpr] = vmcs_read(GUEST_CR3);
-			vmx_put();
-		} else {
-			return unexpected(vcpu, e);
-		}
+		vcpu->regs[gpr] = minihv_get_cr(vcpu, cr);
 		break;
 	case CR_TYPE_CLTS:
-		r = set_cr0(vcpu, vmx->cr0 & ~X86_CR0_TS);
+		r = minihv_clts(vcpu);
 		break;
 	case CR_TYPE_LMSW:
-		/* LMSW sets PE but never clears it. */
-		val = (e->qual >> 16) & 0xf;
-		r = set_cr0(vcpu, (vmx->cr0 & ~0xeULL) | val);
+		r = minihv_lmsw(vcpu, e->qual >> 16);
 		break;
 	}
-	if (r == -EIO)
-		return r;
-	if (r) {
-		minihv_queue_gp(vcpu, 0);
-		return 1;
-	}
+	if (r)
+		return r < 0 ? r : 1;
 	vcpu->rip += e->len;
 	return 1;
 }

@@ -495,6 +495,12 @@ static int rm_dtr(struct minihv_vcpu *vcpu, const struct minihv_insn *in,
 	return rm_write(vcpu, in, dt, 6, next_ip);
 }
 
+/* kmod/x86.c's 1 (an exception queued) as rm_emulate() says it. */
+static int rm_result(int r)
+{
+	return r == 1 ? -EALREADY : r;
+}
+
 /* MOV from/to CRn: 32-bit registers.  -ENODEV for #UD. */
 static int rm_mov_cr(struct minihv_vcpu *vcpu, const struct minihv_insn *in)
 {
@@ -508,7 +514,7 @@ static int rm_mov_cr(struct minihv_vcpu *vcpu, const struct minihv_insn *in)
 		case 0:
 		case 3:
 		case 4:
-			return vmx_shadow_set_cr(vcpu, in->ctl, val);
+			return rm_result(minihv_set_cr(vcpu, in->ctl, val));
 		case 2:
 			vmx->cr2 = val;
 			return 0;
@@ -517,16 +523,12 @@ static int rm_mov_cr(struct minihv_vcpu *vcpu, const struct minihv_insn *in)
 	}
 	switch (in->ctl) {
 	case 0:
-		val = vmx->cr0;
+	case 3:
+	case 4:
+		val = minihv_get_cr(vcpu, in->ctl);
 		break;
 	case 2:
 		val = vmx->cr2;
-		break;
-	case 3:
-		val = vmx->sp.cr3;
-		break;
-	case 4:
-		val = vmx->cr4;
 		break;
 	default:
 		return -ENODEV;
@@ -584,11 +586,10 @@ static int rm_emulate(struct minihv_vcpu *vcpu)
 			r = rm_read(vcpu, &in, &val, 2, next);
 		/* LMSW sets PE but never clears it. */
 		if (!r)
-			r = vmx_shadow_set_cr(vcpu, 0, (vmx->cr0 & ~0xeULL) |
-					      (val & 0xf));
+			r = rm_result(minihv_lmsw(vcpu, val));
 		break;
 	case MINIHV_OP_CLTS:
-		r = vmx_shadow_set_cr(vcpu, 0, vmx->cr0 & ~X86_CR0_TS);
+		r = rm_result(minihv_clts(vcpu));
 		break;
 	case MINIHV_OP_MOV_TO_CR:
 	case MINIHV_OP_MOV_FROM_CR:
@@ -623,6 +624,8 @@ static int rm_emulate(struct minihv_vcpu *vcpu)
 	switch (r) {
 	case 0:
 		vcpu->rip = next;
+		return 1;
+	case -EALREADY:		/* kmod/x86.c queued the exception */
 		return 1;
 	case -EIO:
 		return rm_not_emulated(vcpu, buf, in.len);

@@ -23,17 +23,6 @@
 #include "vmx.h"
 
 #define CR0_PAGING	(X86_CR0_PG | X86_CR0_WP | X86_CR0_PE)
-#define CR4_PAGING	(X86_CR4_PAE | X86_CR4_PSE | X86_CR4_PGE | \
-			 X86_CR4_SMEP | X86_CR4_SMAP | X86_CR4_PCIDE)
-
-/* Exit qualification of CR accesses (as in guest.c). */
-#define CR_QUAL_NR(q)		((q) & 0xf)
-#define CR_QUAL_TYPE(q)		(((q) >> 4) & 3)
-#define CR_QUAL_GPR(q)		(((q) >> 8) & 0xf)
-#define CR_TYPE_MOV_TO		0
-#define CR_TYPE_MOV_FROM	1
-#define CR_TYPE_CLTS		2
-#define CR_TYPE_LMSW		3
 
 static struct vmx_vcpu *to_vmx(struct minihv_vcpu *vcpu)
 {
@@ -102,12 +91,6 @@ void vmx_shadow_set_state(struct minihv_vcpu *vcpu, u64 cr3, u64 efer)
 	shadow_write_hw(vcpu);
 }
 
-void vmx_shadow_get_sregs(struct minihv_vcpu *vcpu, struct kvm_sregs *sregs)
-{
-	sregs->cr3 = to_vmx(vcpu)->sp.cr3;
-	sregs->efer = to_vmx(vcpu)->sp.efer;
-}
-
 void vmx_shadow_free(struct minihv_vcpu *vcpu)
 {
 	minihv_shadow_destroy(&to_vmx(vcpu)->sp.mmu);
@@ -153,159 +136,37 @@ int vmx_shadow_prepare(struct minihv_vcpu *vcpu)
 	return 1;
 }
 
-/* ---------------------------------------------------------------------
- * CR writes (0, or -EINVAL for #GP)
+/*
+ * The guest's new CR0/CR3/CR4/EFER (kmod/x86.c allowed them) into the
+ * VMCS, from the guest's view.  Into or out of real mode, v86 mode's
+ * segments come or go (realmode.c).
  */
-
-static int shadow_update(struct minihv_vcpu *vcpu)
+int vmx_shadow_set_crs(struct minihv_vcpu *vcpu, const struct minihv_crs *old,
+		       const struct minihv_crs *crs)
 {
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+
 	if (!vmx_get(vcpu))
 		return -EIO;
+	if ((old->cr0 ^ crs->cr0) & X86_CR0_PE) {
+		if (crs->cr0 & X86_CR0_PE)
+			vmx_rm_leave(vcpu, true);
+		else
+			vmx_rm_enter(vcpu);
+	}
+	vmx->cr0 = crs->cr0;
+	vmx->cr4 = crs->cr4;
+	vmx->sp.cr3 = crs->cr3;
+	vmx->sp.efer = crs->efer;
 	shadow_write_hw(vcpu);
 	vmx_put();
 	return 0;
 }
 
-static int shadow_set_cr0(struct minihv_vcpu *vcpu, u64 val)
+/* A paging control changed, or CR3 was loaded: the tree starts again. */
+void vmx_shadow_reset(struct minihv_vcpu *vcpu)
 {
-	struct vmx_vcpu *vmx = to_vmx(vcpu);
-	struct vmx_shadow *sp = &vmx->sp;
-	u64 old = vmx->cr0;
-
-	if (!(sp->efer & EFER_LMA))
-		val = (u32)val;
-	val |= X86_CR0_ET;
-	if (!minihv_cr0_valid(val))
-		return -EINVAL;
-	if ((val & X86_CR0_PG) && !(old & X86_CR0_PG) &&
-	    (sp->efer & EFER_LME)) {
-		if (!(vmx->cr4 & X86_CR4_PAE) || !vmx_cfg.entry_ia32e)
-			return -EINVAL;
-		sp->efer |= EFER_LMA;
-	}
-	if (!(val & X86_CR0_PG) && (old & X86_CR0_PG))
-		sp->efer &= ~EFER_LMA;
-	if ((val ^ old) & CR0_PAGING)
-		minihv_shadow_zap(&sp->mmu);
-	/* Into or out of real mode: v86 mode's segments (realmode.c). */
-	if ((val ^ old) & X86_CR0_PE) {
-		if (!vmx_get(vcpu))
-			return -EIO;
-		if (val & X86_CR0_PE)
-			vmx_rm_leave(vcpu, true);
-		else
-			vmx_rm_enter(vcpu);
-		vmx_put();
-	}
-	vmx->cr0 = val;
-	return shadow_update(vcpu);
-}
-
-static int shadow_set_cr4(struct minihv_vcpu *vcpu, u64 val)
-{
-	struct vmx_vcpu *vmx = to_vmx(vcpu);
-
-	if (!minihv_cr4_valid(val) || (val & X86_CR4_LA57) ||
-	    ((val | vmx_cfg.cr4_fixed0) & ~vmx_cfg.cr4_fixed1))
-		return -EINVAL;
-	if ((vmx->sp.efer & EFER_LMA) && !(val & X86_CR4_PAE))
-		return -EINVAL;
-	if ((val & X86_CR4_PCIDE) && !(vmx->sp.efer & EFER_LMA))
-		return -EINVAL;
-	if ((val ^ vmx->cr4) & CR4_PAGING)
-		minihv_shadow_zap(&vmx->sp.mmu);
-	vmx->cr4 = val;
-	return shadow_update(vcpu);
-}
-
-/* MOV CR3 drops the tree, PCID's no-flush bit or not (see mmu.rst). */
-static int shadow_set_cr3(struct minihv_vcpu *vcpu, u64 val)
-{
-	struct vmx_vcpu *vmx = to_vmx(vcpu);
-
-	if (vmx->sp.efer & EFER_LMA) {
-		if (vmx->cr4 & X86_CR4_PCIDE)
-			val &= ~BIT_ULL(63);
-		if (val >> boot_cpu_data.x86_phys_bits)
-			return -EINVAL;
-	}
-	vmx->sp.cr3 = val;
-	minihv_shadow_zap(&vmx->sp.mmu);
-	return 0;
-}
-
-/* MOV to CR0/3/4 (real mode's emulator too): 0, -EINVAL for #GP, -EIO. */
-int vmx_shadow_set_cr(struct minihv_vcpu *vcpu, int cr, u64 val)
-{
-	switch (cr) {
-	case 0:
-		return shadow_set_cr0(vcpu, val);
-	case 3:
-		return shadow_set_cr3(vcpu, val);
-	case 4:
-		return shadow_set_cr4(vcpu, val);
-	}
-	return -EINVAL;
-}
-
-/* The CR_ACCESS exit under shadow paging. */
-int vmx_shadow_exit_cr(struct minihv_vcpu *vcpu, u64 qual, u32 len)
-{
-	struct vmx_vcpu *vmx = to_vmx(vcpu);
-	unsigned int cr = CR_QUAL_NR(qual), gpr = CR_QUAL_GPR(qual);
-	u64 val = vcpu->regs[gpr];
-	int r = 0;
-
-	switch (CR_QUAL_TYPE(qual)) {
-	case CR_TYPE_MOV_TO:
-		if (cr == 0)
-			r = shadow_set_cr0(vcpu, val);
-		else if (cr == 3)
-			r = shadow_set_cr3(vcpu, val);
-		else if (cr == 4)
-			r = shadow_set_cr4(vcpu, val);
-		/* CR8: guest.c's exit_cr8() */
-		break;
-	case CR_TYPE_MOV_FROM:
-		vcpu->regs[gpr] = cr == 3 ? vmx->sp.cr3 : 0;
-		break;
-	case CR_TYPE_CLTS:
-		r = shadow_set_cr0(vcpu, vmx->cr0 & ~X86_CR0_TS);
-		break;
-	case CR_TYPE_LMSW:
-		/* LMSW sets PE but never clears it. */
-		val = (qual >> 16) & 0xf;
-		r = shadow_set_cr0(vcpu, (vmx->cr0 & ~0xeULL) | val);
-		break;
-	}
-	if (r == -EIO)
-		return r;
-	if (r) {
-		minihv_queue_gp(vcpu, 0);
-		return 1;
-	}
-	vcpu->rip += len;
-	return 1;
-}
-
-int vmx_shadow_set_efer(struct minihv_vcpu *vcpu, u64 data, bool host)
-{
-	struct vmx_vcpu *vmx = to_vmx(vcpu);
-	struct vmx_shadow *sp = &vmx->sp;
-
-	if (data & ~(u64)MINIHV_EFER_ALLOWED)
-		return -EINVAL;
-	if (!host) {
-		data = (data & ~EFER_LMA) | (sp->efer & EFER_LMA);
-		if ((vmx->cr0 & X86_CR0_PG) && ((data ^ sp->efer) & EFER_LME))
-			return -EINVAL;
-	}
-	if ((data & EFER_LMA) && !vmx_cfg.entry_ia32e)
-		return -EINVAL;
-	if ((data ^ sp->efer) & (EFER_NX | EFER_LMA))
-		minihv_shadow_zap(&sp->mmu);
-	sp->efer = data;
-	return shadow_update(vcpu);
+	minihv_shadow_zap(&to_vmx(vcpu)->sp.mmu);
 }
 
 /* A #PF exit: @cr2 from the exit qualification, @error its error code. */

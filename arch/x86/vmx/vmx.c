@@ -217,14 +217,20 @@ static const struct minihv_vendor_ops vmx_ops = {
 	.set_sregs	= vmx_set_sregs,
 	.get_msr	= vmx_get_msr,
 	.set_msr	= vmx_set_msr,
+	.get_crs	= vmx_get_crs,
+	.set_crs	= vmx_set_crs,
+	.reset_mmu	= vmx_reset_mmu,
+	.set_cr2	= vmx_set_cr2,
 	.queue_exception = vmx_queue_exception,
+	.queued_exception = vmx_queued_exception,
+	.cancel_event	= vmx_cancel_event,
+	.after_set_cpuid = vmx_after_set_cpuid,
 	.interrupt_allowed = vmx_interrupt_allowed,
 	.nmi_allowed	= vmx_nmi_allowed,
 	.inject_irq	= vmx_inject_irq,
 	.inject_nmi	= vmx_inject_nmi,
 	.request_window	= vmx_request_window,
 	.vcpu_reset	= vmx_vcpu_reset,
-	.inject_page_fault = vmx_inject_page_fault,
 };
 
 /*
@@ -361,6 +367,17 @@ static void vmx_setup_config(void)
 	rdmsrl(MSR_IA32_VMX_CR4_FIXED0, c->cr4_fixed0);
 	rdmsrl(MSR_IA32_VMX_CR4_FIXED1, c->cr4_fixed1);
 	c->usable = !c->missing;
+
+	/*
+	 * What kmod/x86.c refuses besides the architecture: CR bits VMX
+	 * fixes to 0 (CD/NW are never in the real CR0), LA57 on four-level
+	 * shadow tables, long mode without "IA-32e mode guest".
+	 */
+	minihv_hw_cr0_reserved = ~c->cr0_fixed1 & 0xffffffffULL &
+				 ~(u64)(X86_CR0_CD | X86_CR0_NW);
+	minihv_hw_cr4_reserved = ~c->cr4_fixed1 |
+				 (c->ept_ug ? 0 : X86_CR4_LA57);
+	minihv_hw_long_mode = c->entry_ia32e;
 }
 
 const struct minihv_vendor_ops *vmx_probe(void)

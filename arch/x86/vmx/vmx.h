@@ -112,6 +112,7 @@ struct vmx_vcpu {
 	 */
 	u64 cr0, cr4;
 	bool crs_stale;
+	u64 cr4_host_mask;		/* CR4_GUEST_HOST_MASK */
 	struct vmx_shadow sp;		/* ept=0 only, see shadow.c */
 	struct vmx_rmode rm;		/* ept=0 only, see realmode.c */
 	u64 rflags_set;			/* forced in GUEST_RFLAGS: v86's VM, IOPL */
@@ -159,7 +160,14 @@ void vmx_inject_irq(struct minihv_vcpu *vcpu, u8 vector);
 void vmx_inject_nmi(struct minihv_vcpu *vcpu);
 void vmx_request_window(struct minihv_vcpu *vcpu, bool nmi);
 void vmx_vcpu_reset(struct minihv_vcpu *vcpu);
-void vmx_inject_page_fault(struct minihv_vcpu *vcpu, u64 cr2, u32 error);
+int vmx_queued_exception(struct minihv_vcpu *vcpu);
+void vmx_cancel_event(struct minihv_vcpu *vcpu);
+void vmx_set_cr2(struct minihv_vcpu *vcpu, u64 cr2);
+void vmx_get_crs(struct minihv_vcpu *vcpu, struct minihv_crs *crs);
+int vmx_set_crs(struct minihv_vcpu *vcpu, const struct minihv_crs *old,
+		const struct minihv_crs *crs, const u64 *pdptrs);
+void vmx_reset_mmu(struct minihv_vcpu *vcpu);
+void vmx_after_set_cpuid(struct minihv_vcpu *vcpu);
 const char *vmx_exit_name(unsigned int reason);
 int vmx_guest_setup(void);
 bool vmx_get(struct minihv_vcpu *vcpu);
@@ -168,15 +176,14 @@ void vmx_put(void);
 /* shadow.c: shadow paging, when vmx_cfg.ept_ug is off. */
 void vmx_shadow_init_vmcs(struct minihv_vcpu *vcpu);
 void vmx_shadow_set_state(struct minihv_vcpu *vcpu, u64 cr3, u64 efer);
-void vmx_shadow_get_sregs(struct minihv_vcpu *vcpu, struct kvm_sregs *sregs);
 void vmx_shadow_free(struct minihv_vcpu *vcpu);
 int vmx_shadow_prepare(struct minihv_vcpu *vcpu);
-int vmx_shadow_exit_cr(struct minihv_vcpu *vcpu, u64 qual, u32 len);
-int vmx_shadow_set_efer(struct minihv_vcpu *vcpu, u64 data, bool host);
+int vmx_shadow_set_crs(struct minihv_vcpu *vcpu, const struct minihv_crs *old,
+		       const struct minihv_crs *crs);
+void vmx_shadow_reset(struct minihv_vcpu *vcpu);
 int vmx_shadow_exit_pf(struct minihv_vcpu *vcpu, u64 cr2, u32 error);
 int vmx_shadow_exit_invlpg(struct minihv_vcpu *vcpu, u64 gva, u32 len);
 void vmx_guest_unsetup(void);
-int vmx_shadow_set_cr(struct minihv_vcpu *vcpu, int cr, u64 val);
 
 /* guest.c: segments in the VMCS <-> kvm_segment.  VMCS loaded. */
 void vmx_get_seg(int seg, struct kvm_segment *k);
