@@ -493,6 +493,14 @@ static enum exc_class exc_class(u8 vector)
 	return EXC_BENIGN;
 }
 
+/* Faults, not traps (#DB, #BP, #OF) nor aborts (#DF, #MC), as KVM. */
+static bool exc_is_fault(u8 vector)
+{
+	return vector != X86_TRAP_DB && vector != X86_TRAP_BP &&
+	       vector != X86_TRAP_OF && vector != X86_TRAP_DF &&
+	       vector != X86_TRAP_MC;
+}
+
 /**
  * minihv_queue_exception() - the guest takes an exception at the next entry
  * @vcpu:	the vCPU
@@ -504,7 +512,9 @@ static enum exc_class exc_class(u8 vector)
  * interrupted) as the CPU does: a contributory exception on a
  * contributory one, or a #PF or contributory exception on a #PF, is a
  * #DF; anything on a #DF shuts down (the run loop ends it in
- * KVM_EXIT_SHUTDOWN, minihv_exit_triple_fault()).
+ * KVM_EXIT_SHUTDOWN, minihv_exit_triple_fault()).  A fault pushes RFLAGS
+ * with RF set, so that an IRET to the faulting instruction does not
+ * take its instruction breakpoint again.
  */
 void minihv_queue_exception(struct minihv_vcpu *vcpu, u8 vector,
 			    bool has_error, u32 error)
@@ -526,6 +536,8 @@ void minihv_queue_exception(struct minihv_vcpu *vcpu, u8 vector,
 			error = 0;
 		}
 	}
+	if (exc_is_fault(vector))
+		vcpu->rflags |= X86_EFLAGS_RF;
 	minihv_ops->queue_exception(vcpu, vector, has_error, error);
 }
 
