@@ -733,7 +733,7 @@ int minihv_shadow_fault(struct minihv_vcpu *vcpu, struct minihv_shadow *sh,
 	u32 access = error & (PFERR_W | PFERR_U | PFERR_I);
 	struct minihv_memslot *slot;
 	struct minihv_walk w;
-	bool write, user;
+	bool write, user, nx;
 	u64 gfn;
 	u64 *sptep, spte;
 	int r;
@@ -771,14 +771,20 @@ int minihv_shadow_fault(struct minihv_vcpu *vcpu, struct minihv_shadow *sh,
 
 	write = w.write;
 	user = w.user;
+	nx = w.nx;
 	/*
 	 * CR0.WP=0: the kernel writes through read-only entries.  The CPU
 	 * runs with WP=1, so the shadow entry becomes a writable supervisor
-	 * one; a later user access faults and gets the user view back.
+	 * one; a later user access faults and gets the user view back.  A
+	 * user page made supervisor must not become executable for the
+	 * kernel under SMEP: it is mapped NX, and a fetch faults here, where
+	 * the walk refuses it (as KVM does).
 	 */
 	if (!(p->cr0 & X86_CR0_WP) && !(access & PFERR_U) &&
 	    (access & PFERR_W) && !w.write) {
 		write = true;
+		if (user && (p->cr4 & X86_CR4_SMEP))
+			nx = true;
 		user = false;
 	}
 	spte = page_to_phys(slot->pages[gfn - slot->base_gfn]) | _PAGE_PRESENT;
@@ -786,7 +792,7 @@ int minihv_shadow_fault(struct minihv_vcpu *vcpu, struct minihv_shadow *sh,
 		spte |= _PAGE_RW;
 	if (user)
 		spte |= _PAGE_USER;
-	if (w.nx)
+	if (nx)
 		spte |= _PAGE_NX;
 
 	sptep = shadow_leaf(sh, gva, w.level);

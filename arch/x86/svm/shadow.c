@@ -5,8 +5,8 @@
  * The guest runs on the host-built tables of kmod/mmu.c.  The VMCB's CR0,
  * CR3, CR4 and EFER are what the CPU runs with: always paging and CR0.WP
  * (real mode and paging-off protected mode run with PG=1 and PE=0 or an
- * identity shadow, which SVM allows), always CR4.PAE, EFER.LME/LMA only
- * in long mode, CR3 the shadow root.  The guest's own
+ * identity shadow, which SVM allows), always CR4.PAE and EFER.NX,
+ * EFER.LME/LMA only in long mode, CR3 the shadow root.  The guest's own
  * values live in struct svm_shadow; every read and write of CR0, CR3 and
  * CR4 is intercepted and done by kmod/x86.c (guest.c's exit_cr()), #PF
  * and INVLPG here.
@@ -59,7 +59,8 @@ static void shadow_update_hw(struct minihv_vcpu *vcpu)
 	s->cr4 = crs->cr4 | X86_CR4_PAE;
 	if (!(crs->cr0 & X86_CR0_PG))
 		s->cr4 &= ~(X86_CR4_SMEP | X86_CR4_SMAP);
-	s->efer = (crs->efer & ~(EFER_LME | EFER_LMA)) | EFER_SVME;
+	/* NX always: a user page the kernel wrote with WP=0 under SMEP. */
+	s->efer = (crs->efer & ~(EFER_LME | EFER_LMA)) | EFER_SVME | EFER_NX;
 	if (crs->efer & EFER_LMA)
 		s->efer |= EFER_LME | EFER_LMA;
 }

@@ -10,7 +10,8 @@
  * bit (the guest reads its own values from the read shadows and every
  * write exits), CR3 loads and stores exit, #PF and INVLPG exit.  GUEST_CR0
  * is the guest's CR0 plus PE, PG and WP, GUEST_CR4 the guest's plus PAE,
- * GUEST_CR3 the shadow root, EFER.LME/LMA only in long mode.  Without
+ * GUEST_CR3 the shadow root, EFER.NX always, EFER.LME/LMA only in long
+ * mode.  Without
  * EPT, VM entry loads PAE PDPTEs from GUEST_CR3 itself: the shadow root's.
  */
 #define pr_fmt(fmt) "minihv: " fmt
@@ -46,7 +47,8 @@ static void shadow_write_hw(struct minihv_vcpu *vcpu)
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 	u64 cr0 = vmx->cr0 & ~(u64)(X86_CR0_CD | X86_CR0_NW);
 	u64 cr4 = vmx->cr4 | vmx_cfg.cr4_fixed0 | X86_CR4_PAE;
-	u64 efer = vmx->sp.efer & ~(EFER_LME | EFER_LMA);
+	/* NX always: a user page the kernel wrote with WP=0 under SMEP. */
+	u64 efer = (vmx->sp.efer & ~(EFER_LME | EFER_LMA)) | EFER_NX;
 	u32 entry = vmx_cfg.entry;
 
 	if (!(vmx->cr0 & X86_CR0_PG))
