@@ -794,18 +794,13 @@ void vmx_get_crs(struct minihv_vcpu *vcpu, struct minihv_crs *crs)
 /*
  * The new state into the VMCS: the read shadows, the real CR0/CR4 with
  * VMX's fixed bits, EFER and the "IA-32e mode guest" control, and the
- * PDPTEs that VM entry loads for PAE paging.
+ * PDPTEs that VM entry loads for PAE paging (if given).  VMCS loaded.
  */
-int vmx_set_crs(struct minihv_vcpu *vcpu, const struct minihv_crs *old,
-		const struct minihv_crs *crs, const u64 *pdptrs)
+static void vmx_write_crs(struct minihv_vcpu *vcpu,
+			  const struct minihv_crs *crs, const u64 *pdptrs)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 
-	/* Without EPT, entry loads the PDPTEs from the shadow root. */
-	if (!vmx_cfg.ept_ug)
-		return vmx_shadow_set_crs(vcpu, old, crs);
-	if (!vmx_get(vcpu))
-		return -EIO;
 	vmx->cr0 = crs->cr0;
 	vmx->cr4 = crs->cr4;
 	vmx->crs_stale = false;
@@ -817,6 +812,18 @@ int vmx_set_crs(struct minihv_vcpu *vcpu, const struct minihv_crs *old,
 	vmx_set_efer(vcpu, crs->efer);
 	if (pdptrs)
 		write_pdptrs(pdptrs);
+}
+
+/* With EPT; without, shadow.c's view of the guest's state. */
+int vmx_set_crs(struct minihv_vcpu *vcpu, const struct minihv_crs *old,
+		const struct minihv_crs *crs, const u64 *pdptrs)
+{
+	/* Without EPT, entry loads the PDPTEs from the shadow root. */
+	if (!vmx_cfg.ept_ug)
+		return vmx_shadow_set_crs(vcpu, old, crs);
+	if (!vmx_get(vcpu))
+		return -EIO;
+	vmx_write_crs(vcpu, crs, pdptrs);
 	vmx_put();
 	return 0;
 }
@@ -840,6 +847,8 @@ void vmx_after_set_cpuid(struct minihv_vcpu *vcpu)
 	vmx_sync_crs(vmx);
 	vmx->cr4_host_mask = cr4_host_mask(vcpu);
 	vmcs_write(CR4_GUEST_HOST_MASK, vmx->cr4_host_mask);
+	/* Bits the host takes over read as the guest last set them. */
+	vmcs_write(CR4_READ_SHADOW, vmx->cr4);
 	vmx_put();
 }
 
@@ -953,17 +962,8 @@ int vmx_set_sregs(struct minihv_vcpu *vcpu, const struct kvm_sregs *sregs)
 	vmcs_write(GUEST_GDTR_LIMIT, sregs->gdt.limit);
 	vmcs_write(GUEST_IDTR_BASE, sregs->idt.base);
 	vmcs_write(GUEST_IDTR_LIMIT, sregs->idt.limit);
-	vmx->cr0 = sregs->cr0;
 	vmx->cr2 = sregs->cr2;
-	vmx->cr4 = sregs->cr4;
-	vmx->crs_stale = false;
-	vmcs_write(CR0_READ_SHADOW, vmx->cr0);
-	vmcs_write(GUEST_CR0, cr0_real(vmx->cr0));
-	vmcs_write(CR4_READ_SHADOW, vmx->cr4);
-	vmcs_write(GUEST_CR4, cr4_real(vmx->cr4));
-	vmcs_write(GUEST_CR3, sregs->cr3);
-	vmx_set_efer(vcpu, sregs->efer);
-	write_pdptrs(pdpte);
+	vmx_write_crs(vcpu, &crs, pdpte);
 	if (!vmx_cfg.ept_ug) {
 		if (!(vmx->cr0 & X86_CR0_PE))
 			vmx_rm_enter(vcpu);
