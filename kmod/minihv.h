@@ -337,6 +337,9 @@ struct minihv_vm {
  *		entry, -1 if none.
  * @cancel_event: forget the event queued for the next entry.
  * @after_set_cpuid: optional: KVM_SET_CPUID2 changed what the guest has.
+ * @get_cpl:	the guest's current privilege level.
+ * @get_dr/@set_dr: the guest's DR0-DR3, DR6, DR7 (minihv_emulate_dr()
+ *		checked the access and the value).
  *
  * Interrupts (kmod/events.c calls these before each entry, preemption
  * enabled; the backend keeps an injected event until an entry really
@@ -383,6 +386,9 @@ struct minihv_vendor_ops {
 	int (*queued_exception)(struct minihv_vcpu *vcpu);
 	void (*cancel_event)(struct minihv_vcpu *vcpu);
 	void (*after_set_cpuid)(struct minihv_vcpu *vcpu);
+	int (*get_cpl)(struct minihv_vcpu *vcpu);
+	u64 (*get_dr)(struct minihv_vcpu *vcpu, int dr);
+	void (*set_dr)(struct minihv_vcpu *vcpu, int dr, u64 val);
 	bool (*interrupt_allowed)(struct minihv_vcpu *vcpu);
 	bool (*nmi_allowed)(struct minihv_vcpu *vcpu);
 	void (*inject_irq)(struct minihv_vcpu *vcpu, u8 vector);
@@ -646,6 +652,11 @@ int minihv_lmsw(struct minihv_vcpu *vcpu, u16 val);
 int minihv_set_efer(struct minihv_vcpu *vcpu, u64 efer, bool host);
 struct minihv_insn;
 int minihv_emulate_cr(struct minihv_vcpu *vcpu, const struct minihv_insn *in);
+
+/* DR6 and DR7 at reset, and the bits that always read 1. */
+#define MINIHV_DR6_FIXED_1	0xffff0ff0ULL
+#define MINIHV_DR7_FIXED_1	0x400ULL
+int minihv_emulate_dr(struct minihv_vcpu *vcpu, int dr, bool write, u64 *val);
 
 void minihv_queue_exception(struct minihv_vcpu *vcpu, u8 vector,
 			    bool has_error, u32 error);

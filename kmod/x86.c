@@ -14,6 +14,7 @@
 
 #include <linux/kvm.h>
 #include <asm/cpufeature.h>
+#include <asm/debugreg.h>
 #include <asm/msr-index.h>
 #include <asm/pgtable.h>
 #include <asm/processor.h>
@@ -549,4 +550,73 @@ void minihv_inject_page_fault(struct minihv_vcpu *vcpu, u64 cr2, u32 error)
 	if (prev < 0 || exc_class(prev) == EXC_BENIGN)
 		minihv_ops->set_cr2(vcpu, cr2);
 	minihv_queue_exception(vcpu, X86_TRAP_PF, true, error);
+}
+
+/* ---------------------------------------------------------------------
+ * Debug registers
+ */
+
+#define DR6_VOLATILE	0xe00fULL	/* B0-B3, BD, BS, BT */
+#define DR7_VOLATILE	0xffff2bffULL	/* the rest is fixed (KVM's mask) */
+#define DR6_BD		BIT(13)
+#define DR7_GD		BIT(13)
+
+/**
+ * minihv_emulate_dr() - MOV from or to a debug register, intercepted
+ * @vcpu:	the vCPU
+ * @dr:		the register number the instruction names
+ * @write:	MOV to DRn (@val is the value), else from (@val gets it)
+ * @val:	the operand, at the instruction's width
+ *
+ * As KVM: DR4/DR5 are DR6/DR7 unless CR4.DE (then #UD), CPL > 0 is #GP,
+ * DR7.GD makes the access a #DB fault with DR6.BD (delivering it clears
+ * GD), and a value above 32 bits in DR6/DR7 is #GP.  DR6 and DR7 keep
+ * their fixed bits (DR6's BLD and RTM read 1: a guest without them).
+ *
+ * Return: 0 (done: the caller moves RIP on), or 1 if an exception was
+ * queued.
+ */
+int minihv_emulate_dr(struct minihv_vcpu *vcpu, int dr, bool write, u64 *val)
+{
+	const struct minihv_vendor_ops *ops = minihv_ops;
+	u64 dr7;
+
+	if (dr == 4 || dr == 5) {
+		if (minihv_get_cr(vcpu, 4) & X86_CR4_DE) {
+			minihv_queue_ud(vcpu);
+			return 1;
+		}
+		dr += 2;
+	}
+	if (dr > 7) {
+		minihv_queue_ud(vcpu);
+		return 1;
+	}
+	if (ops->get_cpl(vcpu)) {
+		minihv_queue_gp(vcpu, 0);
+		return 1;
+	}
+	dr7 = ops->get_dr(vcpu, 7);
+	if (dr7 & DR7_GD) {
+		ops->set_dr(vcpu, 6, (ops->get_dr(vcpu, 6) &
+				      ~(u64)DR_TRAP_BITS) | DR6_BD);
+		ops->set_dr(vcpu, 7, dr7 & ~DR7_GD);
+		minihv_queue_exception(vcpu, X86_TRAP_DB, false, 0);
+		return 1;
+	}
+	if (!write) {
+		*val = ops->get_dr(vcpu, dr);
+		return 0;
+	}
+	if (dr < 4) {
+		ops->set_dr(vcpu, dr, *val);
+	} else if (*val >> 32) {
+		minihv_queue_gp(vcpu, 0);
+		return 1;
+	} else if (dr == 6) {
+		ops->set_dr(vcpu, 6, (*val & DR6_VOLATILE) | MINIHV_DR6_FIXED_1);
+	} else {
+		ops->set_dr(vcpu, 7, (*val & DR7_VOLATILE) | MINIHV_DR7_FIXED_1);
+	}
+	return 0;
 }

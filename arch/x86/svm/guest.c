@@ -84,8 +84,6 @@ static inline void svm_vmsave(u64 pa)
 #define LEN_RDPMC	2
 #define LEN_WBINVD	2
 
-#define DR6_RESET	0xffff0ff0ULL
-#define DR7_RESET	0x400ULL
 #define NPF_WRITE	BIT(1)		/* EXITINFO1 of a nested page fault */
 
 /* Segment attributes in the VMCB's packed form. */
@@ -246,8 +244,8 @@ static void svm_init_vmcb(struct minihv_vcpu *vcpu)
 	init_seg(&s->tr, 0, SEG_P | 0xb);		/* busy 32-bit TSS */
 	s->cr0 = X86_CR0_NW | X86_CR0_CD | X86_CR0_ET;
 	s->efer = EFER_SVME;	/* required by VMRUN; hidden from the guest */
-	s->dr6 = DR6_RESET;
-	s->dr7 = DR7_RESET;
+	s->dr6 = MINIHV_DR6_FIXED_1;
+	s->dr7 = MINIHV_DR7_FIXED_1;
 	s->g_pat = 0x0007040600070406ULL;	/* the reset PAT */
 
 	vcpu->rip = 0xfff0;
@@ -973,25 +971,40 @@ static int exit_cr(struct minihv_vcpu *vcpu)
 	return 1;
 }
 
-#define DR6_VOLATILE	0xe80fULL	/* B0-B3, BD, BS, BT */
-#define DR6_FIXED_1	0xffff07f0ULL
-#define DR7_VOLATILE	0xffff2bffULL
 #define DR7_BP_ENABLES	0xffULL
-#define DR7_GD		BIT(13)
-#define DR6_BD		BIT(13)
 
-/*
- * MOV from/to DRn, decoded (no decode assists).  DR0-3 live here, DR6/DR7
- * in the VMCB, with the architecture's fixed bits; DR4/DR5 are DR6/DR7
- * unless CR4.DE (then #UD); a value above 32 bits in DR6/DR7 is #GP.
- */
-static int exit_dr(struct minihv_vcpu *vcpu)
+int svm_get_cpl(struct minihv_vcpu *vcpu)
+{
+	return to_svm(vcpu)->vmcb->save.cpl;
+}
+
+/* DR0-3 live in struct svm_vcpu (see svm_vcpu_run()), DR6/DR7 in the VMCB. */
+u64 svm_get_dr(struct minihv_vcpu *vcpu, int dr)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
-	struct vmcb_save_area *s = &svm->vmcb->save;
+
+	if (dr < 4)
+		return svm->db[dr];
+	return dr == 6 ? svm->vmcb->save.dr6 : svm->vmcb->save.dr7;
+}
+
+void svm_set_dr(struct minihv_vcpu *vcpu, int dr, u64 val)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+
+	if (dr < 4)
+		svm->db[dr] = val;
+	else if (dr == 6)
+		svm->vmcb->save.dr6 = val;
+	else
+		svm->vmcb->save.dr7 = val;
+}
+
+/* MOV from/to DRn, decoded (no decode assists): kmod/x86.c's rules. */
+static int exit_dr(struct minihv_vcpu *vcpu)
+{
 	struct minihv_insn in;
-	unsigned int dr;
-	u64 val;
+	u64 val = 0;
 	int r;
 
 	r = svm_decode_insn(vcpu, &in);
@@ -1004,45 +1017,14 @@ static int exit_dr(struct minihv_vcpu *vcpu)
 		return minihv_exit_internal(vcpu, KVM_INTERNAL_ERROR_EMULATION,
 					    2, data);
 	}
-	dr = in.ctl;
-	if (dr == 4 || dr == 5) {
-		if (svm_guest_cr4(vcpu) & X86_CR4_DE)
-			dr = 8;
-		else
-			dr += 2;
-	}
-	if (dr > 7) {
-		minihv_queue_ud(vcpu);
+	if (in.op == MINIHV_OP_MOV_TO_DR)
+		val = minihv_reg_get(vcpu->regs, in.rm, in.opsize, false);
+	if (minihv_emulate_dr(vcpu, in.ctl, in.op == MINIHV_OP_MOV_TO_DR,
+			      &val))
 		return 1;
-	}
-	if (s->cpl) {
-		minihv_queue_gp(vcpu, 0);
-		return 1;
-	}
-	if (s->dr7 & DR7_GD) {
-		/* A fault, before the access; delivering it clears GD. */
-		s->dr6 = (s->dr6 & ~(u64)DR_TRAP_BITS) | DR6_BD;
-		s->dr7 &= ~DR7_GD;
-		minihv_queue_exception(vcpu, X86_TRAP_DB, false, 0);
-		return 1;
-	}
-	if (in.op == MINIHV_OP_MOV_FROM_DR) {
-		val = dr < 4 ? svm->db[dr] : dr == 6 ? s->dr6 : s->dr7;
+	if (in.op == MINIHV_OP_MOV_FROM_DR)
 		vcpu->regs[in.rm] = minihv_reg_put(vcpu->regs[in.rm], val,
 						   in.opsize, false);
-	} else {
-		val = minihv_reg_get(vcpu->regs, in.rm, in.opsize, false);
-		if (dr < 4) {
-			svm->db[dr] = val;
-		} else if (val >> 32) {
-			minihv_queue_gp(vcpu, 0);
-			return 1;
-		} else if (dr == 6) {
-			s->dr6 = (val & DR6_VOLATILE) | DR6_FIXED_1;
-		} else {
-			s->dr7 = (val & DR7_VOLATILE) | DR7_RESET;
-		}
-	}
 	vcpu->rip = minihv_insn_next_rip(&in, vcpu->rip);
 	return 1;
 }

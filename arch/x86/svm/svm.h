@@ -103,6 +103,9 @@ int svm_set_crs(struct minihv_vcpu *vcpu, const struct minihv_crs *old,
 		const struct minihv_crs *crs, const u64 *pdptrs);
 void svm_reset_mmu(struct minihv_vcpu *vcpu);
 void svm_set_cr2(struct minihv_vcpu *vcpu, u64 cr2);
+int svm_get_cpl(struct minihv_vcpu *vcpu);
+u64 svm_get_dr(struct minihv_vcpu *vcpu, int dr);
+void svm_set_dr(struct minihv_vcpu *vcpu, int dr, u64 val);
 void svm_queue_exception(struct minihv_vcpu *vcpu, u8 vector,
 			 bool has_error, u32 error);
 int svm_queued_exception(struct minihv_vcpu *vcpu);

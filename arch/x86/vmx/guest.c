@@ -63,14 +63,9 @@
 #include "kmod/stats.h"
 #include "kmod/trace.h"
 
-#define DR7_RESET	0x400ULL
-#define DR7_VOLATILE	0xffff2bffULL	/* the rest is fixed (KVM's mask) */
 #define DR7_BP_ENABLES	0xffULL		/* L0-3, G0-3 */
-#define DR7_GD		BIT(13)
 /* DR6, as KVM's for a guest without RTM or bus-lock detection. */
-#define DR6_RESET	0xffff0ff0ULL	/* = the host's DR6_RESERVED */
-#define DR6_VOLATILE	0xe00fULL	/* B0-3, BD, BS, BT */
-#define DR6_BD		BIT(13)
+#define DR6_RESET	MINIHV_DR6_FIXED_1	/* = the host's DR6_RESERVED */
 #define PAT_RESET	0x0007040600070406ULL
 
 /*
@@ -598,10 +593,10 @@ static void vmx_reset_guest(struct minihv_vcpu *vcpu)
 	write_pdptrs(zero_pdptrs);
 	vmcs_write(GUEST_IA32_PAT, PAT_RESET);
 	vmcs_write(GUEST_IA32_DEBUGCTL, 0);
-	vmcs_write(GUEST_DR7, DR7_RESET);
+	vmcs_write(GUEST_DR7, MINIHV_DR7_FIXED_1);
 	memset(vmx->db, 0, sizeof(vmx->db));
 	vmx->dr6 = DR6_RESET;
-	vmx->dr7 = DR7_RESET;
+	vmx->dr7 = MINIHV_DR7_FIXED_1;
 	vmcs_write(GUEST_SYSENTER_CS, 0);
 	vmcs_write(GUEST_SYSENTER_ESP, 0);
 	vmcs_write(GUEST_SYSENTER_EIP, 0);
@@ -1372,73 +1367,74 @@ static int exit_wbinvd(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
 	return 1;
 }
 
+int vmx_get_cpl(struct minihv_vcpu *vcpu)
+{
+	int cpl = 0;
+
+	if (vmx_get(vcpu)) {
+		cpl = VMX_AR_DPL(vmcs_read(GUEST_SS_AR_BYTES));
+		vmx_put();
+	}
+	return cpl;
+}
+
 /*
- * MOV from/to DRn (MOV-DR exiting): the guest's debug registers are
- * vmx->db[], dr6 and dr7, never the host CPU's; vmx_vcpu_run() puts DR6
- * and, while DR7 enables a breakpoint, DR0-3 in the CPU around the entry.
- * As KVM: DR4/DR5 are DR6/DR7 unless CR4.DE (#UD), CPL > 0 is #GP, DR7.GD
- * makes the access a #DB (BD), and DR6/DR7 values above 32 bits are #GP.
+ * The guest's debug registers are vmx->db[], dr6 and dr7, never the host
+ * CPU's: vmx_vcpu_run() puts DR6 and, while DR7 enables a breakpoint,
+ * DR0-3 in the CPU around the entry.  DR7 is also GUEST_DR7, which a #DB
+ * the guest took changed (GD cleared).
  */
-static int exit_dr(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
+u64 vmx_get_dr(struct minihv_vcpu *vcpu, int dr)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
+
+	if (dr < 4)
+		return vmx->db[dr];
+	if (dr == 6)
+		return vmx->dr6;
+	if (vmx_get(vcpu)) {
+		vmx->dr7 = vmcs_read(GUEST_DR7);
+		vmx_put();
+	}
+	return vmx->dr7;
+}
+
+void vmx_set_dr(struct minihv_vcpu *vcpu, int dr, u64 val)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+
+	if (dr < 4) {
+		vmx->db[dr] = val;
+	} else if (dr == 6) {
+		vmx->dr6 = val;
+	} else {
+		vmx->dr7 = val;
+		if (vmx_get(vcpu)) {
+			vmcs_write(GUEST_DR7, val);
+			vmx_put();
+		}
+	}
+}
+
+/* MOV from/to DRn (MOV-DR exiting): kmod/x86.c's rules. */
+static int exit_dr(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
+{
 	unsigned int dr = DR_QUAL_NR(e->qual), gpr = DR_QUAL_GPR(e->qual);
+	bool write = !(e->qual & DR_QUAL_FROM);
 	bool long64;
-	u32 ss_ar;
 	u64 val;
 
 	if (!vmx_get(vcpu))
 		return -EIO;
-	vmx_sync_crs(vmx);
-	ss_ar = vmcs_read(GUEST_SS_AR_BYTES);
 	long64 = (vmcs_read(GUEST_IA32_EFER) & EFER_LMA) &&
 		 (vmcs_read(GUEST_CS_AR_BYTES) & VMX_AR_L_MASK);
-	/* A #DB the guest took cleared GD in the CPU's DR7. */
-	vmx->dr7 = vmcs_read(GUEST_DR7);
 	vmx_put();
-
-	if (dr == 4 || dr == 5) {
-		if (vmx->cr4 & X86_CR4_DE) {
-			minihv_queue_ud(vcpu);
-			return 1;
-		}
-		dr += 2;
-	}
-	if (VMX_AR_DPL(ss_ar)) {
-		minihv_queue_gp(vcpu, 0);
+	/* The operand is 32 bits outside 64-bit mode. */
+	val = long64 ? vcpu->regs[gpr] : (u32)vcpu->regs[gpr];
+	if (minihv_emulate_dr(vcpu, dr, write, &val))
 		return 1;
-	}
-	if (vmx->dr7 & DR7_GD) {
-		/* A fault, before the access; delivering it clears GD. */
-		vmx->dr6 = (vmx->dr6 & ~(u64)DR_TRAP_BITS) | DR6_BD;
-		vmx->dr7 &= ~DR7_GD;
-		if (!vmx_get(vcpu))
-			return -EIO;
-		vmcs_write(GUEST_DR7, vmx->dr7);
-		vmx_put();
-		minihv_queue_exception(vcpu, X86_TRAP_DB, false, 0);
-		return 1;
-	}
-	if (e->qual & DR_QUAL_FROM) {
-		val = dr < 4 ? vmx->db[dr] : dr == 6 ? vmx->dr6 : vmx->dr7;
+	if (!write)
 		vcpu->regs[gpr] = long64 ? val : (u32)val;
-	} else {
-		val = long64 ? vcpu->regs[gpr] : (u32)vcpu->regs[gpr];
-		if (dr < 4) {
-			vmx->db[dr] = val;
-		} else if (val >> 32) {
-			minihv_queue_gp(vcpu, 0);
-			return 1;
-		} else if (dr == 6) {
-			vmx->dr6 = (val & DR6_VOLATILE) | DR6_RESET;
-		} else {
-			vmx->dr7 = (val & DR7_VOLATILE) | DR7_RESET;
-			if (!vmx_get(vcpu))
-				return -EIO;
-			vmcs_write(GUEST_DR7, vmx->dr7);
-			vmx_put();
-		}
-	}
 	vcpu->rip += e->len;
 	return 1;
 }

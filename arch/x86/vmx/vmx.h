@@ -163,6 +163,9 @@ void vmx_vcpu_reset(struct minihv_vcpu *vcpu);
 int vmx_queued_exception(struct minihv_vcpu *vcpu);
 void vmx_cancel_event(struct minihv_vcpu *vcpu);
 void vmx_set_cr2(struct minihv_vcpu *vcpu, u64 cr2);
+int vmx_get_cpl(struct minihv_vcpu *vcpu);
+u64 vmx_get_dr(struct minihv_vcpu *vcpu, int dr);
+void vmx_set_dr(struct minihv_vcpu *vcpu, int dr, u64 val);
 void vmx_get_crs(struct minihv_vcpu *vcpu, struct minihv_crs *crs);
 int vmx_set_crs(struct minihv_vcpu *vcpu, const struct minihv_crs *old,
 		const struct minihv_crs *crs, const u64 *pdptrs);
