@@ -536,7 +536,7 @@ int minihv_get_msr(struct minihv_vcpu *vcpu, u32 index, u64 *data)
 
 	if (vcpu->apic) {
 		r = minihv_lapic_get_msr(vcpu, index, data, true);
-		if (r != 1)
+		if (r != MINIHV_MSR_UNHANDLED)
 			return r;
 	}
 	if (index == MSR_EFER) {
@@ -545,9 +545,9 @@ int minihv_get_msr(struct minihv_vcpu *vcpu, u32 index, u64 *data)
 	}
 	r = minihv_ops->get_msr(vcpu, index, data);
 
-	if (r == 1)
+	if (r == MINIHV_MSR_UNHANDLED)
 		r = minihv_spec_get_msr(vcpu, index, data);
-	if (r == 1)
+	if (r == MINIHV_MSR_UNHANDLED)
 		r = common_get_msr(vcpu, index, data);
 	return r;
 }
@@ -558,16 +558,16 @@ int minihv_set_msr(struct minihv_vcpu *vcpu, u32 index, u64 data, bool host)
 
 	if (vcpu->apic) {
 		r = minihv_lapic_set_msr(vcpu, index, data, host);
-		if (r != 1)
-			return r == 2 && host ? 0 : r;
+		if (r != MINIHV_MSR_UNHANDLED)
+			return r == MINIHV_MSR_USER_EXIT && host ? 0 : r;
 	}
 	if (index == MSR_EFER)
 		return minihv_set_efer(vcpu, data, host);
 	r = minihv_ops->set_msr(vcpu, index, data, host);
 
-	if (r == 1)
+	if (r == MINIHV_MSR_UNHANDLED)
 		r = minihv_spec_set_msr(vcpu, index, data, host);
-	if (r == 1)
+	if (r == MINIHV_MSR_UNHANDLED)
 		r = common_set_msr(vcpu, index, data);
 	return r;
 }
@@ -590,12 +590,12 @@ int minihv_handle_wrmsr(struct minihv_vcpu *vcpu, u32 index, u64 data)
 {
 	int r = minihv_set_msr(vcpu, index, data, false);
 
-	if (r && r != 2) {
+	if (r && r != MINIHV_MSR_USER_EXIT) {
 		minihv_queue_gp(vcpu, 0);
 		return 1;
 	}
 	vcpu->rip += 2;
-	return r == 2 ? 0 : 1;	/* 2: an EOI for userspace's IOAPIC */
+	return r == MINIHV_MSR_USER_EXIT ? 0 : 1;
 }
 
 /* ---------------------------------------------------------------------

@@ -563,8 +563,8 @@ static void set_ldr_x2apic(struct minihv_lapic *apic)
 
 /*
  * Write register @off.  Returns 0, 1 if the register does not exist or is
- * read-only (x2APIC: #GP), or 2 when an EOI needs KVM_EXIT_IOAPIC_EOI
- * (run->eoi.vector set).  @val2: ICR destination (x2APIC high half).
+ * read-only (x2APIC: #GP), or MINIHV_MSR_USER_EXIT when an EOI needs
+ * KVM_EXIT_IOAPIC_EOI (run->eoi.vector set).  @val2: ICR destination (x2APIC high half).
  */
 static int reg_write(struct minihv_lapic *apic, u32 off, u32 val, u32 val2)
 {
@@ -596,7 +596,7 @@ static int reg_write(struct minihv_lapic *apic, u32 off, u32 val, u32 val2)
 		if (ioapic_vec >= 0 && vcpu->vm->split_irqchip) {
 			vcpu->run->exit_reason = KVM_EXIT_IOAPIC_EOI;
 			vcpu->run->eoi.vector = ioapic_vec;
-			return 2;
+			return MINIHV_MSR_USER_EXIT;
 		}
 		break;
 	case APIC_LDR:
@@ -732,13 +732,14 @@ int minihv_lapic_mmio_write(struct minihv_vcpu *vcpu, u64 gpa,
 	r = reg_write(apic, off, val, 0);
 	if (r == 1)	/* no such register, or read-only */
 		esr_error(apic, ESR_ILLEGAL_REG);
-	return r == 2 ? 0 : 1;
+	return r == MINIHV_MSR_USER_EXIT ? 0 : 1;
 }
 
 /*
  * MSRs the APIC owns: IA32_APIC_BASE, IA32_TSC_DEADLINE, 0x800-0x8ff.
- * Return 1 if @index is not one of them, -EINVAL for a #GP, 0 done (or,
- * for a write, 2: exit to userspace with run->exit_reason set).
+ * Return MINIHV_MSR_UNHANDLED if @index is not one of them, -EINVAL for a
+ * #GP, 0 done (or, for a write, MINIHV_MSR_USER_EXIT: exit to userspace
+ * with run->exit_reason set).
  */
 int minihv_lapic_get_msr(struct minihv_vcpu *vcpu, u32 index, u64 *data,
 			 bool host)
@@ -756,7 +757,7 @@ int minihv_lapic_get_msr(struct minihv_vcpu *vcpu, u32 index, u64 *data,
 		return 0;
 	}
 	if (index < MINIHV_X2APIC_MSR_FIRST || index > MINIHV_X2APIC_MSR_LAST)
-		return 1;
+		return MINIHV_MSR_UNHANDLED;
 	if (!x2apic_mode(apic))
 		return -EINVAL;
 	off = (index - MINIHV_X2APIC_MSR_FIRST) << 4;
@@ -785,7 +786,7 @@ int minihv_lapic_set_msr(struct minihv_vcpu *vcpu, u32 index, u64 data,
 		return 0;
 	}
 	if (index < MINIHV_X2APIC_MSR_FIRST || index > MINIHV_X2APIC_MSR_LAST)
-		return 1;
+		return MINIHV_MSR_UNHANDLED;
 	if (!x2apic_mode(apic))
 		return -EINVAL;
 	off = (index - MINIHV_X2APIC_MSR_FIRST) << 4;

@@ -319,9 +319,10 @@ struct minihv_vm {
  * @get_sregs/@set_sregs: KVM_GET/SET_SREGS.  The caller checked the
  *		architecture's rules (minihv_sregs_valid()); @set_sregs
  *		checks what its hardware adds (VMX's segment rules).
- * @get_msr/@set_msr: the MSRs kept in vendor state (EFER, PAT, STAR
- *		family, SYSENTER, FS/GS/KERNEL_GS_BASE, TSC...).  Return
- *		1 if the MSR is not the vendor's, -EINVAL for a bad value.
+ * @get_msr/@set_msr: the MSRs kept in vendor state (PAT, STAR family,
+ *		SYSENTER, FS/GS/KERNEL_GS_BASE, TSC...).  Return
+ *		MINIHV_MSR_UNHANDLED if the MSR is not the vendor's, -EINVAL
+ *		for a bad value.
  * @get_crs:	the guest's CR0, CR3, CR4 and EFER (struct minihv_crs).
  * @set_crs:	program the hardware for the guest's @crs, which the
  *		architecture's rules (kmod/x86.c) allowed; @old is what
@@ -579,6 +580,16 @@ void minihv_stats_read(struct minihv_vm *vm, int vcpu_id,
 		       struct minihv_stats *st);
 long minihv_get_stats(struct minihv_vm *vm,
 		      struct minihv_stats_req __user *ureq);
+
+/*
+ * What the MSR handlers (the backend's get_msr/set_msr, the in-kernel
+ * APIC's, kmod/spec.c's, kmod/exit.c's) return besides 0 (done) and a
+ * negative number (a value or MSR refused: #GP for the guest, the end of
+ * KVM_SET_MSRS for userspace).
+ */
+#define MINIHV_MSR_UNHANDLED	1	/* not its MSR: the next handler's */
+/* Done; exit to userspace now (an EOI for userspace's IOAPIC). */
+#define MINIHV_MSR_USER_EXIT	2
 
 /* kmod/exit.c: exit handling shared by both backends. */
 int minihv_handle_cpuid(struct minihv_vcpu *vcpu);

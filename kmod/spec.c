@@ -220,20 +220,23 @@ static bool spec_ctrl_valid(u64 data)
 	return ok;
 }
 
-/* 0: read; -1: #GP; 1: not SPEC_CTRL or PRED_CMD. */
+/* 0: read; -1: #GP; MINIHV_MSR_UNHANDLED: not SPEC_CTRL or PRED_CMD. */
 int minihv_spec_get_msr(struct minihv_vcpu *vcpu, u32 index, u64 *data)
 {
 	if (index == MSR_IA32_PRED_CMD)
 		return -1;			/* write-only */
 	if (index != MSR_IA32_SPEC_CTRL)
-		return 1;
+		return MINIHV_MSR_UNHANDLED;
 	if (!guest_has_spec_ctrl(vcpu))
 		return -1;
 	*data = vcpu->spec_ctrl;
 	return 0;
 }
 
-/* 0: written; -1: #GP (KVM_SET_MSRS: refused); 1: not one of these. */
+/*
+ * 0: written; -1: #GP (KVM_SET_MSRS: refused); MINIHV_MSR_UNHANDLED: not
+ * one of these.
+ */
 int minihv_spec_set_msr(struct minihv_vcpu *vcpu, u32 index, u64 data,
 			bool host)
 {
@@ -255,6 +258,6 @@ int minihv_spec_set_msr(struct minihv_vcpu *vcpu, u32 index, u64 data,
 			wrmsrl(MSR_IA32_PRED_CMD, PRED_CMD_IBPB);
 		return 0;
 	default:
-		return 1;
+		return MINIHV_MSR_UNHANDLED;
 	}
 }

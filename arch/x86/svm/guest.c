@@ -496,7 +496,7 @@ int svm_get_msr(struct minihv_vcpu *vcpu, u32 index, u64 *data)
 		*data = to_svm(vcpu)->tsc_aux;
 		break;
 	default:
-		return 1;
+		return MINIHV_MSR_UNHANDLED;
 	}
 	return 0;
 }
@@ -563,7 +563,7 @@ int svm_set_msr(struct minihv_vcpu *vcpu, u32 index, u64 data, bool host)
 		to_svm(vcpu)->tsc_aux = data;
 		break;
 	default:
-		return 1;
+		return MINIHV_MSR_UNHANDLED;
 	}
 	return 0;
 }

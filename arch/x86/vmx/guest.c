@@ -1041,7 +1041,7 @@ int vmx_get_msr(struct minihv_vcpu *vcpu, u32 index, u64 *data)
 		*data = vmx->apic_base;
 		return 0;
 	default:
-		return 1;
+		return MINIHV_MSR_UNHANDLED;
 	}
 }
 
@@ -1106,7 +1106,7 @@ int vmx_set_msr(struct minihv_vcpu *vcpu, u32 index, u64 data, bool host)
 		return 0;
 	}
 	if (!field)
-		return 1;
+		return MINIHV_MSR_UNHANDLED;
 	if (!vmx_get(vcpu))
 		return -EIO;
 	vmcs_write(field, data);

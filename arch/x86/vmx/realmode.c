@@ -612,7 +612,7 @@ static int rm_emulate(struct minihv_vcpu *vcpu)
 	case MINIHV_OP_WRMSR:
 		val = (u32)vcpu->regs[VCPU_RAX] | vcpu->regs[VCPU_RDX] << 32;
 		r = minihv_set_msr(vcpu, vcpu->regs[VCPU_RCX], val, false);
-		if (r == 2) {		/* an EOI for userspace's IOAPIC */
+		if (r == MINIHV_MSR_USER_EXIT) {
 			vcpu->rip = next;
 			return 0;
 		}
