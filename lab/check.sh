@@ -101,6 +101,10 @@ for lab in $LABS; do
 	if [ -s "$dir/dmesg-bad.txt" ] || [ ! -s "$dir/dmesg.txt" ]; then
 		echo "# lab $lab: kernel log problems ($dir/dmesg.txt):"
 		sed 's/^/#   /' "$dir/dmesg-bad.txt"
+		if [ -s "$dir/dmesg-context.txt" ]; then
+			echo "# lab $lab: the last test started before the first, and the log around it:"
+			sed 's/^/#   | /' "$dir/dmesg-context.txt"
+		fi
 		result FAIL "lab $lab: kernel log clean"
 	else
 		result OK "lab $lab: kernel log clean"

@@ -117,6 +117,20 @@ echo "${status:-none}" > "$dir/status"
 # The same pattern is selftests/fuzz's (fuzz.c: kmsg_bad()).
 grep -E 'BUG|WARNING|Oops|general protection|sleeping function called|list_del corruption|refcount_t|Call Trace|Poison overwritten|Redzone|Object padding|Padding overwritten|page_poison|memory corruption|corrupted|UBSAN:' \
 	"$dir/dmesg.txt" | grep -v -E '(Kernel c|C)ommand line: ' > "$dir/dmesg-bad.txt" || :
+# What led up to each one (most reports print their first line without
+# any of the words above: an RCU stall, an unchecked MSR access, a hung
+# task) and the test that was running (selftests/run.sh writes
+# "minihv-lab: === <test> on <device>" into the kernel log).
+: > "$dir/dmesg-context.txt"
+if [ -s "$dir/dmesg-bad.txt" ]; then
+	first=$(grep -n -F -x -f "$dir/dmesg-bad.txt" "$dir/dmesg.txt" | head -n 1 | cut -d: -f1)
+	if [ -n "$first" ]; then
+		head -n "$first" "$dir/dmesg.txt" | grep 'minihv-lab: ===' | tail -n 1 \
+			> "$dir/dmesg-context.txt" || :
+		sed -n "$((first > 20 ? first - 20 : 1)),$((first + 40))p" \
+			"$dir/dmesg.txt" >> "$dir/dmesg-context.txt"
+	fi
+fi
 
 [ -n "$quiet" ] || cat "$dir/output.txt"
 if [ -z "$status" ]; then

@@ -60,6 +60,8 @@ run_bin()
 	dev=$2
 	label=${3:-$2}
 	echo "# === $name on $label"
+	# The same line in the kernel log: what ran when a report came.
+	echo "minihv-lab: === $name on $label" >/dev/kmsg 2>/dev/null
 	MINIHV_DEV=$dev MINIHV_REQUIRE_DEV=1 "$DIR/$name" >"$LOG" 2>&1
 	rc=$?
 	cat "$LOG"
