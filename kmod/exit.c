@@ -314,6 +314,47 @@ int minihv_exit_fail_entry(struct minihv_vcpu *vcpu, u64 reason)
 	return 0;
 }
 
+/* ---------------------------------------------------------------------
+ * Exit handlers the backends' tables point at directly
+ */
+
+/* An interrupt, NMI or SMI: the host takes it once IRQs are back on. */
+int minihv_exit_nop(struct minihv_vcpu *vcpu)
+{
+	return 1;
+}
+
+/* VMX/SVM instructions, MONITOR/MWAIT, XSETBV, INVD...: not for this guest. */
+int minihv_exit_ud(struct minihv_vcpu *vcpu)
+{
+	minihv_queue_ud(vcpu);
+	return 1;
+}
+
+/* WBINVD: no device DMA to keep coherent, so a NOP, as KVM. */
+int minihv_exit_wbinvd(struct minihv_vcpu *vcpu)
+{
+	return minihv_skip_instruction(vcpu);
+}
+
+/*
+ * VMCALL/VMMCALL: minihv's hypercalls (uapi/minihv.h).  MINIHV_HC_NOP
+ * returns 0 in RAX and is handled without leaving the kernel (benchmarks
+ * use it); any other number is #UD, like a CPU without the hypercall.
+ */
+int minihv_exit_hypercall(struct minihv_vcpu *vcpu)
+{
+	if (vcpu->regs[VCPU_RAX] != MINIHV_HC_NOP)
+		return minihv_exit_ud(vcpu);
+	vcpu->regs[VCPU_RAX] = 0;
+	return minihv_skip_instruction(vcpu);
+}
+
+int minihv_exit_hlt(struct minihv_vcpu *vcpu)
+{
+	return minihv_handle_hlt(vcpu, minihv_next_rip(vcpu));
+}
+
 /*
  * Without an in-kernel APIC, HLT goes to userspace, past the HLT.  With
  * one, the vCPU halts in the kernel until an interrupt can wake it
@@ -367,7 +408,7 @@ const struct kvm_cpuid_entry2 *minihv_find_cpuid(struct minihv_vcpu *vcpu,
  *     VMware and others).  With one, userspace's entries win (KVM's own
  *     "KVMKVMKVM" also comes from userspace's table).
  */
-int minihv_handle_cpuid(struct minihv_vcpu *vcpu)
+int minihv_exit_cpuid(struct minihv_vcpu *vcpu)
 {
 	u32 fn = vcpu->regs[VCPU_RAX], index = vcpu->regs[VCPU_RCX];
 	const struct kvm_cpuid_entry2 *e = minihv_find_cpuid(vcpu, fn, index);
@@ -396,8 +437,7 @@ int minihv_handle_cpuid(struct minihv_vcpu *vcpu)
 	vcpu->regs[VCPU_RBX] = ebx;
 	vcpu->regs[VCPU_RCX] = ecx;
 	vcpu->regs[VCPU_RDX] = edx;
-	vcpu->rip += 2;
-	return 1;
+	return minihv_skip_instruction(vcpu);
 }
 
 /* ---------------------------------------------------------------------
@@ -414,7 +454,7 @@ int minihv_handle_cpuid(struct minihv_vcpu *vcpu)
  *				MTRRdefType, the variable and fixed ranges:
  *				checked and kept, as KVM keeps them, but not
  *				applied (guest RAM is host memory, write-back)
- * Anything else: #GP(0), RIP not advanced.  RDMSR/WRMSR are 2 bytes.
+ * Anything else: #GP(0), RIP not advanced.
  */
 
 #define MTRRCAP_VAL	(MINIHV_MTRR_VAR | BIT(8) | BIT(10))	/* FIX, WC */
@@ -572,29 +612,29 @@ int minihv_set_msr(struct minihv_vcpu *vcpu, u32 index, u64 data, bool host)
 	return r;
 }
 
-int minihv_handle_rdmsr(struct minihv_vcpu *vcpu, u32 index)
+int minihv_exit_rdmsr(struct minihv_vcpu *vcpu)
 {
 	u64 data = 0;
 
-	if (minihv_get_msr(vcpu, index, &data)) {
+	if (minihv_get_msr(vcpu, vcpu->regs[VCPU_RCX], &data)) {
 		minihv_queue_gp(vcpu, 0);
 		return 1;
 	}
 	vcpu->regs[VCPU_RAX] = (u32)data;
 	vcpu->regs[VCPU_RDX] = data >> 32;
-	vcpu->rip += 2;
-	return 1;
+	return minihv_skip_instruction(vcpu);
 }
 
-int minihv_handle_wrmsr(struct minihv_vcpu *vcpu, u32 index, u64 data)
+int minihv_exit_wrmsr(struct minihv_vcpu *vcpu)
 {
-	int r = minihv_set_msr(vcpu, index, data, false);
+	u64 data = (u32)vcpu->regs[VCPU_RAX] | vcpu->regs[VCPU_RDX] << 32;
+	int r = minihv_set_msr(vcpu, vcpu->regs[VCPU_RCX], data, false);
 
 	if (r && r != MINIHV_MSR_USER_EXIT) {
 		minihv_queue_gp(vcpu, 0);
 		return 1;
 	}
-	vcpu->rip += 2;
+	minihv_skip_instruction(vcpu);
 	return r == MINIHV_MSR_USER_EXIT ? 0 : 1;
 }
 

@@ -164,6 +164,13 @@ struct minihv_vcpu {
 	u64 regs[NR_VCPU_REGS];
 	u64 rip;
 	u64 rflags;
+	/*
+	 * Length of the instruction that caused the last exit, as the CPU
+	 * said it (VMX, SVM's next RIP) or the backend knows it (SVM without
+	 * next RIP: the fixed-length instructions it intercepts); 0 for exits
+	 * no instruction caused.  minihv_skip_instruction() goes past it.
+	 */
+	u8 exit_len;
 	u64 cr8;			/* TPR[7:4] without an in-kernel APIC */
 
 	/* Guest CPUID (KVM_SET_CPUID2). */
@@ -591,12 +598,38 @@ long minihv_get_stats(struct minihv_vm *vm,
 /* Done; exit to userspace now (an EOI for userspace's IOAPIC). */
 #define MINIHV_MSR_USER_EXIT	2
 
+/*
+ * Exit handlers have one signature, int (*)(struct minihv_vcpu *), so
+ * that the backends' tables point straight at common ones (as KVM's): 1
+ * to re-enter the guest, 0 to go to userspace (run->exit_reason set),
+ * < 0 for an error.  The backend caches what a handler may need of the
+ * exit (vcpu->exit_len, its own exit information) before it calls one.
+ */
+
+/* RIP after the instruction that caused the exit. */
+static inline u64 minihv_next_rip(struct minihv_vcpu *vcpu)
+{
+	return vcpu->rip + vcpu->exit_len;
+}
+
+/* The one way an exit handler completes an instruction: 1, re-enter. */
+static inline int minihv_skip_instruction(struct minihv_vcpu *vcpu)
+{
+	vcpu->rip += vcpu->exit_len;
+	return 1;
+}
+
 /* kmod/exit.c: exit handling shared by both backends. */
-int minihv_handle_cpuid(struct minihv_vcpu *vcpu);
+int minihv_exit_nop(struct minihv_vcpu *vcpu);
+int minihv_exit_ud(struct minihv_vcpu *vcpu);
+int minihv_exit_wbinvd(struct minihv_vcpu *vcpu);
+int minihv_exit_hypercall(struct minihv_vcpu *vcpu);
+int minihv_exit_cpuid(struct minihv_vcpu *vcpu);
+int minihv_exit_hlt(struct minihv_vcpu *vcpu);
+int minihv_exit_rdmsr(struct minihv_vcpu *vcpu);
+int minihv_exit_wrmsr(struct minihv_vcpu *vcpu);
 int minihv_get_msr(struct minihv_vcpu *vcpu, u32 index, u64 *data);
 int minihv_set_msr(struct minihv_vcpu *vcpu, u32 index, u64 data, bool host);
-int minihv_handle_rdmsr(struct minihv_vcpu *vcpu, u32 index);
-int minihv_handle_wrmsr(struct minihv_vcpu *vcpu, u32 index, u64 data);
 int minihv_handle_io(struct minihv_vcpu *vcpu, u16 port, u8 size, bool in,
 		     bool string, bool rep, u64 next_rip);
 int minihv_handle_mmio(struct minihv_vcpu *vcpu, u64 gpa);

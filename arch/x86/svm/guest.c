@@ -76,13 +76,21 @@ static inline void svm_vmsave(u64 pa)
 /* In the VMCB's exit code until a VMRUN writes its own there. */
 #define SVM_EXIT_NOT_RUN	0xfffffffeU
 
-/* Instruction lengths for exits that have no next RIP. */
-#define LEN_CPUID	2
-#define LEN_HLT		1
-#define LEN_RDWRMSR	2
-#define LEN_VMMCALL	3
-#define LEN_RDPMC	2
-#define LEN_WBINVD	2
+/*
+ * Without next RIP (nRIP save): the lengths of the instructions whose
+ * exits kmod/exit.c's handlers complete with minihv_skip_instruction(),
+ * without prefixes.  A prefix (ignored by the CPU on these) would make
+ * one longer: KVM decodes then, minihv assumes none, as it always has; a
+ * guest that prefixes them on purpose only misleads itself.
+ */
+static const u8 svm_insn_len[] = {
+	[SVM_EXIT_CPUID]	= 2,
+	[SVM_EXIT_HLT]		= 1,
+	[SVM_EXIT_MSR]		= 2,
+	[SVM_EXIT_VMMCALL]	= 3,
+	[SVM_EXIT_RDPMC]	= 2,
+	[SVM_EXIT_WBINVD]	= 2,
+};
 
 #define NPF_WRITE	BIT(1)		/* EXITINFO1 of a nested page fault */
 
@@ -833,12 +841,6 @@ void svm_vcpu_reset(struct minihv_vcpu *vcpu)
  * 0 to go to userspace (run->exit_reason set), < 0 on error.
  */
 
-static int exit_nop(struct minihv_vcpu *vcpu)
-{
-	/* INTR/NMI/SMI: the host takes it when IRQs/GIF are back on. */
-	return 1;
-}
-
 /* The interrupt window is open: take the virtual interrupt back. */
 static int exit_vintr(struct minihv_vcpu *vcpu)
 {
@@ -873,16 +875,6 @@ static int exit_db(struct minihv_vcpu *vcpu)
 	return 1;
 }
 
-static int exit_cpuid(struct minihv_vcpu *vcpu)
-{
-	return minihv_handle_cpuid(vcpu);
-}
-
-static int exit_hlt(struct minihv_vcpu *vcpu)
-{
-	return minihv_handle_hlt(vcpu, vcpu->rip + LEN_HLT);
-}
-
 static int exit_ioio(struct minihv_vcpu *vcpu)
 {
 	struct vmcb_control_area *c = &to_svm(vcpu)->vmcb->control;
@@ -897,14 +889,9 @@ static int exit_ioio(struct minihv_vcpu *vcpu)
 
 static int exit_msr(struct minihv_vcpu *vcpu)
 {
-	struct vmcb_control_area *c = &to_svm(vcpu)->vmcb->control;
-	u32 index = vcpu->regs[VCPU_RCX];
-
-	if (c->exit_info_1)
-		return minihv_handle_wrmsr(vcpu, index,
-					   (u32)vcpu->regs[VCPU_RAX] |
-					   vcpu->regs[VCPU_RDX] << 32);
-	return minihv_handle_rdmsr(vcpu, index);
+	if (to_svm(vcpu)->vmcb->control.exit_info_1)
+		return minihv_exit_wrmsr(vcpu);
+	return minihv_exit_rdmsr(vcpu);
 }
 
 static int exit_shutdown(struct minihv_vcpu *vcpu)
@@ -919,22 +906,6 @@ static int exit_shutdown(struct minihv_vcpu *vcpu)
 	/* Nor is the event whose delivery shut it down still pending. */
 	svm_reset_events(svm);
 	return minihv_exit_shutdown(vcpu);
-}
-
-/*
- * VMMCALL: minihv's hypercalls (uapi/minihv.h).  MINIHV_HC_NOP returns 0
- * in RAX and is handled without leaving the kernel (benchmarks use it);
- * any other number is #UD, like a CPU without the hypercall.
- */
-static int exit_vmmcall(struct minihv_vcpu *vcpu)
-{
-	if (vcpu->regs[VCPU_RAX] != MINIHV_HC_NOP) {
-		minihv_queue_ud(vcpu);
-		return 1;
-	}
-	vcpu->regs[VCPU_RAX] = 0;
-	vcpu->rip += LEN_VMMCALL;
-	return 1;
 }
 
 /* The guest's CR4, whatever the paging. */
@@ -1044,22 +1015,7 @@ static int exit_rdpmc(struct minihv_vcpu *vcpu)
 	}
 	vcpu->regs[VCPU_RAX] = 0;
 	vcpu->regs[VCPU_RDX] = 0;
-	vcpu->rip += LEN_RDPMC;
-	return 1;
-}
-
-/* WBINVD: nothing to write back for the guest (no device DMA here). */
-static int exit_wbinvd(struct minihv_vcpu *vcpu)
-{
-	vcpu->rip += LEN_WBINVD;
-	return 1;
-}
-
-/* SVM instructions, MONITOR/MWAIT, XSETBV...: not for this guest. */
-static int exit_ud(struct minihv_vcpu *vcpu)
-{
-	minihv_queue_ud(vcpu);
-	return 1;
+	return minihv_skip_instruction(vcpu);
 }
 
 static int exit_npf(struct minihv_vcpu *vcpu)
@@ -1091,35 +1047,35 @@ static int (*const svm_exit_handlers[])(struct minihv_vcpu *vcpu) = {
 	[SVM_EXIT_READ_DR0 ... SVM_EXIT_READ_DR7] = exit_dr,
 	[SVM_EXIT_WRITE_DR0 ... SVM_EXIT_WRITE_DR7] = exit_dr,
 	/* Handled before IRQs came back on (svm_vcpu_run()). */
-	[SVM_EXIT_EXCP_BASE + X86_TRAP_MC] = exit_nop,
+	[SVM_EXIT_EXCP_BASE + X86_TRAP_MC] = minihv_exit_nop,
 	[SVM_EXIT_RDPMC]	= exit_rdpmc,
-	[SVM_EXIT_WBINVD]	= exit_wbinvd,
+	[SVM_EXIT_WBINVD]	= minihv_exit_wbinvd,
 
 	[SVM_EXIT_WRITE_CR8]	= minihv_emulate_cr8_write,
 
-	[SVM_EXIT_INTR]		= exit_nop,
-	[SVM_EXIT_NMI]		= exit_nop,
-	[SVM_EXIT_SMI]		= exit_nop,
+	[SVM_EXIT_INTR]		= minihv_exit_nop,
+	[SVM_EXIT_NMI]		= minihv_exit_nop,
+	[SVM_EXIT_SMI]		= minihv_exit_nop,
 	[SVM_EXIT_VINTR]	= exit_vintr,
 	[SVM_EXIT_IRET]		= exit_iret,
-	[SVM_EXIT_CPUID]	= exit_cpuid,
-	[SVM_EXIT_INVD]		= exit_ud,
-	[SVM_EXIT_HLT]		= exit_hlt,
-	[SVM_EXIT_INVLPGA]	= exit_ud,
+	[SVM_EXIT_CPUID]	= minihv_exit_cpuid,
+	[SVM_EXIT_INVD]		= minihv_exit_ud,
+	[SVM_EXIT_HLT]		= minihv_exit_hlt,
+	[SVM_EXIT_INVLPGA]	= minihv_exit_ud,
 	[SVM_EXIT_IOIO]		= exit_ioio,
 	[SVM_EXIT_MSR]		= exit_msr,
 	[SVM_EXIT_SHUTDOWN]	= exit_shutdown,
-	[SVM_EXIT_VMRUN]	= exit_ud,
-	[SVM_EXIT_VMMCALL]	= exit_vmmcall,
-	[SVM_EXIT_VMLOAD]	= exit_ud,
-	[SVM_EXIT_VMSAVE]	= exit_ud,
-	[SVM_EXIT_STGI]		= exit_ud,
-	[SVM_EXIT_CLGI]		= exit_ud,
-	[SVM_EXIT_SKINIT]	= exit_ud,
-	[SVM_EXIT_MONITOR]	= exit_ud,
-	[SVM_EXIT_MWAIT]	= exit_ud,
-	[SVM_EXIT_XSETBV]	= exit_ud,
-	[SVM_EXIT_RDPRU]	= exit_ud,
+	[SVM_EXIT_VMRUN]	= minihv_exit_ud,
+	[SVM_EXIT_VMMCALL]	= minihv_exit_hypercall,
+	[SVM_EXIT_VMLOAD]	= minihv_exit_ud,
+	[SVM_EXIT_VMSAVE]	= minihv_exit_ud,
+	[SVM_EXIT_STGI]		= minihv_exit_ud,
+	[SVM_EXIT_CLGI]		= minihv_exit_ud,
+	[SVM_EXIT_SKINIT]	= minihv_exit_ud,
+	[SVM_EXIT_MONITOR]	= minihv_exit_ud,
+	[SVM_EXIT_MWAIT]	= minihv_exit_ud,
+	[SVM_EXIT_XSETBV]	= minihv_exit_ud,
+	[SVM_EXIT_RDPRU]	= minihv_exit_ud,
 };
 
 /* Exit statistics index: the small codes as they are, then a few more. */
@@ -1185,16 +1141,21 @@ static int svm_handle_exit(struct minihv_vcpu *vcpu, u64 code)
 	struct vmcb_control_area *c = &to_svm(vcpu)->vmcb->control;
 	u64 data[2];
 
+	/* NRIPS: next_rip is 0 when no instruction caused the exit. */
+	if (c->next_rip && c->next_rip - vcpu->rip <= 15)
+		vcpu->exit_len = c->next_rip - vcpu->rip;
+	else if (code < ARRAY_SIZE(svm_insn_len))
+		vcpu->exit_len = svm_insn_len[code];
+	else
+		vcpu->exit_len = 0;
 	minihv_stats_exit(vcpu, exit_stat(code));
 	if (minihv_trace_exit_on()) {
 		struct minihv_exit_info e = {
 			.reason = code, .rip = vcpu->rip,
 			.qual = c->exit_info_1, .info2 = c->exit_info_2,
+			.len = c->next_rip ? vcpu->exit_len : 0,
 		};
 
-		/* NRIPS: next_rip is 0 when no instruction caused the exit. */
-		if (c->next_rip && c->next_rip - vcpu->rip <= 15)
-			e.len = c->next_rip - vcpu->rip;
 		minihv_trace_exit_info(vcpu, &e);
 	}
 	if (code < ARRAY_SIZE(svm_exit_handlers))

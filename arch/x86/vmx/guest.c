@@ -1219,19 +1219,13 @@ void vmx_set_cr2(struct minihv_vcpu *vcpu, u64 cr2)
 /* ---------------------------------------------------------------------
  * Exit handlers: one per reason.  Each returns 1 to re-enter the guest,
  * 0 to go to userspace (run->exit_reason set), < 0 on error.  The exit
- * information is in struct vmx_exit.
+ * information is in vmx->exit (vmx_read_exit()); the instruction's length
+ * also in vcpu->exit_len, for kmod/exit.c's handlers.
  */
 
-struct vmx_exit {
-	u32 reason;
-	u64 qual;
-	u32 len;		/* VM_EXIT_INSTRUCTION_LEN */
-	u32 intr_info;		/* VM_EXIT_INTR_INFO */
-	u64 gpa;		/* EPT exits */
-};
-
-static int unexpected(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
+static int unexpected(struct minihv_vcpu *vcpu)
 {
+	const struct vmx_exit *e = &to_vmx(vcpu)->exit;
 	u64 data[3] = { e->reason, e->qual, vcpu->rip };
 
 	return minihv_exit_internal(vcpu,
@@ -1239,15 +1233,10 @@ static int unexpected(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
 				    3, data);
 }
 
-static int exit_nop(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
+static int exit_exception_nmi(struct minihv_vcpu *vcpu)
 {
-	/* An interrupt: the host takes it when IRQs are back on. */
-	return 1;
-}
+	const struct vmx_exit *e = &to_vmx(vcpu)->exit;
 
-static int exit_exception_nmi(struct minihv_vcpu *vcpu,
-			      const struct vmx_exit *e)
-{
 	/* NMIs and machine checks were handled right after the exit. */
 	if ((e->intr_info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_NMI_INTR ||
 	    (e->intr_info & INTR_INFO_VECTOR_MASK) == X86_TRAP_MC)
@@ -1266,11 +1255,10 @@ static int exit_exception_nmi(struct minihv_vcpu *vcpu,
 	/* Real mode in v86 mode: every exception exits. */
 	if (to_vmx(vcpu)->rm.vm86)
 		return vmx_rm_exception(vcpu, e->intr_info, e->len);
-	return unexpected(vcpu, e);
+	return unexpected(vcpu);
 }
 
-static int exit_triple_fault(struct minihv_vcpu *vcpu,
-			     const struct vmx_exit *e)
+static int exit_triple_fault(struct minihv_vcpu *vcpu)
 {
 	/* The guest state is the shutdown's: start afresh, like SVM. */
 	if (vmx_get(vcpu)) {
@@ -1280,90 +1268,39 @@ static int exit_triple_fault(struct minihv_vcpu *vcpu,
 	return minihv_exit_shutdown(vcpu);
 }
 
-static int exit_irq_window(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
+static int exit_irq_window(struct minihv_vcpu *vcpu)
 {
 	to_vmx(vcpu)->irq_window = false;
 	return 1;
 }
 
-static int exit_nmi_window(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
+static int exit_nmi_window(struct minihv_vcpu *vcpu)
 {
 	to_vmx(vcpu)->nmi_window = false;
 	return 1;
 }
 
 /* PAUSE-loop exiting: the guest spins, likely waiting for another vCPU. */
-static int exit_pause(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
+static int exit_pause(struct minihv_vcpu *vcpu)
 {
 	minihv_vcpu_on_spin(vcpu);
-	vcpu->rip += e->len;	/* PAUSE is only a hint */
-	return 1;
+	return minihv_skip_instruction(vcpu);	/* PAUSE is only a hint */
 }
 
-static int exit_cpuid(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
+static int exit_io(struct minihv_vcpu *vcpu)
 {
-	return minihv_handle_cpuid(vcpu);
-}
+	const struct vmx_exit *e = &to_vmx(vcpu)->exit;
 
-static int exit_hlt(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
-{
-	return minihv_handle_hlt(vcpu, vcpu->rip + e->len);
-}
-
-static int exit_io(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
-{
 	return minihv_handle_io(vcpu, IO_QUAL_PORT(e->qual),
 				IO_QUAL_SIZE(e->qual), e->qual & IO_QUAL_IN,
 				e->qual & IO_QUAL_STRING, e->qual & IO_QUAL_REP,
-				vcpu->rip + e->len);
-}
-
-static int exit_rdmsr(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
-{
-	return minihv_handle_rdmsr(vcpu, vcpu->regs[VCPU_RCX]);
-}
-
-static int exit_wrmsr(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
-{
-	return minihv_handle_wrmsr(vcpu, vcpu->regs[VCPU_RCX],
-				   (u32)vcpu->regs[VCPU_RAX] |
-				   vcpu->regs[VCPU_RDX] << 32);
-}
-
-/*
- * VMCALL: minihv's hypercalls (uapi/minihv.h).  MINIHV_HC_NOP returns 0
- * in RAX and is handled without leaving the kernel; any other number is
- * #UD, like a CPU without the hypercall.
- */
-static int exit_vmcall(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
-{
-	if (vcpu->regs[VCPU_RAX] != MINIHV_HC_NOP) {
-		minihv_queue_ud(vcpu);
-		return 1;
-	}
-	vcpu->regs[VCPU_RAX] = 0;
-	vcpu->rip += e->len;
-	return 1;
-}
-
-/* VMX instructions, XSETBV, INVD...: not for this guest. */
-static int exit_ud(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
-{
-	minihv_queue_ud(vcpu);
-	return 1;
+				minihv_next_rip(vcpu));
 }
 
 /* RDPMC: no virtual PMU, so #GP, as KVM without one. */
-static int exit_rdpmc(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
+static int exit_rdpmc(struct minihv_vcpu *vcpu)
 {
 	minihv_queue_gp(vcpu, 0);
-	return 1;
-}
-
-/* WBINVD: no device DMA to keep coherent, so a NOP, as KVM. */
-static int exit_wbinvd(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
-{
-	vcpu->rip += e->len;
 	return 1;
 }
 
@@ -1417,8 +1354,9 @@ void vmx_set_dr(struct minihv_vcpu *vcpu, int dr, u64 val)
 }
 
 /* MOV from/to DRn (MOV-DR exiting): kmod/x86.c's rules. */
-static int exit_dr(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
+static int exit_dr(struct minihv_vcpu *vcpu)
 {
+	const struct vmx_exit *e = &to_vmx(vcpu)->exit;
 	unsigned int dr = DR_QUAL_NR(e->qual), gpr = DR_QUAL_GPR(e->qual);
 	bool write = !(e->qual & DR_QUAL_FROM);
 	bool long64;
@@ -1435,36 +1373,36 @@ static int exit_dr(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
 		return 1;
 	if (!write)
 		vcpu->regs[gpr] = long64 ? val : (u32)val;
-	vcpu->rip += e->len;
-	return 1;
+	return minihv_skip_instruction(vcpu);
 }
 
 /* MOV to/from CR8, with EPT or shadow paging: kmod/exit.c. */
-static int exit_cr8(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
+static int exit_cr8(struct minihv_vcpu *vcpu)
 {
+	const struct vmx_exit *e = &to_vmx(vcpu)->exit;
 	unsigned int gpr = CR_QUAL_GPR(e->qual);
 
 	if (CR_QUAL_TYPE(e->qual) == CR_TYPE_MOV_TO)
 		return minihv_handle_cr8_write(vcpu, vcpu->regs[gpr],
-					       vcpu->rip + e->len);
+					       minihv_next_rip(vcpu));
 	if (CR_QUAL_TYPE(e->qual) != CR_TYPE_MOV_FROM)
-		return unexpected(vcpu, e);
+		return unexpected(vcpu);
 	vcpu->regs[gpr] = minihv_get_cr8(vcpu);
-	vcpu->rip += e->len;
-	return 1;
+	return minihv_skip_instruction(vcpu);
 }
 
 /*
  * MOV to/from CR0/CR3/CR4, CLTS, LMSW: kmod/x86.c's, whatever the paging
  * (with EPT only the host-owned bits and forced CR3 exits come here).
  */
-static int exit_cr_access(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
+static int exit_cr_access(struct minihv_vcpu *vcpu)
 {
+	const struct vmx_exit *e = &to_vmx(vcpu)->exit;
 	unsigned int cr = CR_QUAL_NR(e->qual), gpr = CR_QUAL_GPR(e->qual);
 	int r = 0;
 
 	if (cr == 8)
-		return exit_cr8(vcpu, e);
+		return exit_cr8(vcpu);
 	switch (CR_QUAL_TYPE(e->qual)) {
 	case CR_TYPE_MOV_TO:
 		r = minihv_set_cr(vcpu, cr, vcpu->regs[gpr]);
@@ -1481,30 +1419,31 @@ static int exit_cr_access(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
 	}
 	if (r)
 		return r < 0 ? r : 1;
-	vcpu->rip += e->len;
-	return 1;
+	return minihv_skip_instruction(vcpu);
 }
 
 /* Only if the CPU forces INVLPG exiting: flush the guest's mappings. */
-static int exit_invlpg(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
+static int exit_invlpg(struct minihv_vcpu *vcpu)
 {
+	const struct vmx_exit *e = &to_vmx(vcpu)->exit;
+
 	if (!vmx_cfg.ept_ug)
 		return vmx_shadow_exit_invlpg(vcpu, e->qual, e->len);
 	to_vmx(vcpu)->need_flush = true;
-	vcpu->rip += e->len;
-	return 1;
+	return minihv_skip_instruction(vcpu);
 }
 
-static int exit_ept_violation(struct minihv_vcpu *vcpu,
-			      const struct vmx_exit *e)
+static int exit_ept_violation(struct minihv_vcpu *vcpu)
 {
+	const struct vmx_exit *e = &to_vmx(vcpu)->exit;
+
 	return minihv_tdp_fault(vcpu, &to_vmx_vm(vcpu->vm)->ept, e->gpa,
 				e->qual & EPT_VIOLATION_ACC_WRITE, e->qual);
 }
 
-static int exit_ept_misconfig(struct minihv_vcpu *vcpu,
-			      const struct vmx_exit *e)
+static int exit_ept_misconfig(struct minihv_vcpu *vcpu)
 {
+	const struct vmx_exit *e = &to_vmx(vcpu)->exit;
 	u64 data[2] = { e->gpa, vcpu->rip };
 
 	/* The tables are built here: a bad entry is our bug. */
@@ -1512,57 +1451,56 @@ static int exit_ept_misconfig(struct minihv_vcpu *vcpu,
 				    data);
 }
 
-static int exit_fail_entry(struct minihv_vcpu *vcpu, const struct vmx_exit *e)
+static int exit_fail_entry(struct minihv_vcpu *vcpu)
 {
+	const struct vmx_exit *e = &to_vmx(vcpu)->exit;
+
 	/* The CPU refused the guest state (or the MSR load list). */
 	return minihv_exit_fail_entry(vcpu, e->reason);
 }
 
-typedef int (*vmx_exit_handler)(struct minihv_vcpu *vcpu,
-				const struct vmx_exit *e);
-
 static const struct {
-	vmx_exit_handler handler;
+	int (*handler)(struct minihv_vcpu *vcpu);
 	const char *name;
 } vmx_exits[] = {
 	[EXIT_REASON_EXCEPTION_NMI]	 = { exit_exception_nmi, "exception_nmi" },
-	[EXIT_REASON_EXTERNAL_INTERRUPT] = { exit_nop, "intr" },
+	[EXIT_REASON_EXTERNAL_INTERRUPT] = { minihv_exit_nop, "intr" },
 	[EXIT_REASON_TRIPLE_FAULT]	 = { exit_triple_fault, "shutdown" },
 	[EXIT_REASON_INTERRUPT_WINDOW]	 = { exit_irq_window, "irq_window" },
 	[EXIT_REASON_NMI_WINDOW]	 = { exit_nmi_window, "nmi_window" },
-	[EXIT_REASON_CPUID]		 = { exit_cpuid, "cpuid" },
-	[EXIT_REASON_HLT]		 = { exit_hlt, "hlt" },
-	[EXIT_REASON_INVD]		 = { exit_ud, "invd" },
+	[EXIT_REASON_CPUID]		 = { minihv_exit_cpuid, "cpuid" },
+	[EXIT_REASON_HLT]		 = { minihv_exit_hlt, "hlt" },
+	[EXIT_REASON_INVD]		 = { minihv_exit_ud, "invd" },
 	[EXIT_REASON_INVLPG]		 = { exit_invlpg, "invlpg" },
-	[EXIT_REASON_VMCALL]		 = { exit_vmcall, "vmcall" },
-	[EXIT_REASON_VMCLEAR]		 = { exit_ud, "vmclear" },
-	[EXIT_REASON_VMLAUNCH]		 = { exit_ud, "vmlaunch" },
-	[EXIT_REASON_VMPTRLD]		 = { exit_ud, "vmptrld" },
-	[EXIT_REASON_VMPTRST]		 = { exit_ud, "vmptrst" },
-	[EXIT_REASON_VMREAD]		 = { exit_ud, "vmread" },
-	[EXIT_REASON_VMRESUME]		 = { exit_ud, "vmresume" },
-	[EXIT_REASON_VMWRITE]		 = { exit_ud, "vmwrite" },
-	[EXIT_REASON_VMOFF]		 = { exit_ud, "vmxoff" },
-	[EXIT_REASON_VMON]		 = { exit_ud, "vmxon" },
+	[EXIT_REASON_VMCALL]		 = { minihv_exit_hypercall, "vmcall" },
+	[EXIT_REASON_VMCLEAR]		 = { minihv_exit_ud, "vmclear" },
+	[EXIT_REASON_VMLAUNCH]		 = { minihv_exit_ud, "vmlaunch" },
+	[EXIT_REASON_VMPTRLD]		 = { minihv_exit_ud, "vmptrld" },
+	[EXIT_REASON_VMPTRST]		 = { minihv_exit_ud, "vmptrst" },
+	[EXIT_REASON_VMREAD]		 = { minihv_exit_ud, "vmread" },
+	[EXIT_REASON_VMRESUME]		 = { minihv_exit_ud, "vmresume" },
+	[EXIT_REASON_VMWRITE]		 = { minihv_exit_ud, "vmwrite" },
+	[EXIT_REASON_VMOFF]		 = { minihv_exit_ud, "vmxoff" },
+	[EXIT_REASON_VMON]		 = { minihv_exit_ud, "vmxon" },
 	[EXIT_REASON_CR_ACCESS]		 = { exit_cr_access, "cr_access" },
 	[EXIT_REASON_DR_ACCESS]		 = { exit_dr, "dr_access" },
 	[EXIT_REASON_IO_INSTRUCTION]	 = { exit_io, "io" },
-	[EXIT_REASON_MSR_READ]		 = { exit_rdmsr, "msr_read" },
-	[EXIT_REASON_MSR_WRITE]		 = { exit_wrmsr, "msr_write" },
+	[EXIT_REASON_MSR_READ]		 = { minihv_exit_rdmsr, "msr_read" },
+	[EXIT_REASON_MSR_WRITE]		 = { minihv_exit_wrmsr, "msr_write" },
 	[EXIT_REASON_INVALID_STATE]	 = { exit_fail_entry, "invalid_state" },
 	[EXIT_REASON_MSR_LOAD_FAIL]	 = { exit_fail_entry, "msr_load_fail" },
 	[EXIT_REASON_PAUSE_INSTRUCTION]	 = { exit_pause, "pause" },
 	[EXIT_REASON_EPT_VIOLATION]	 = { exit_ept_violation, "ept_violation" },
 	[EXIT_REASON_EPT_MISCONFIG]	 = { exit_ept_misconfig, "ept_misconfig" },
-	[EXIT_REASON_INVEPT]		 = { exit_ud, "invept" },
-	[EXIT_REASON_INVVPID]		 = { exit_ud, "invvpid" },
-	[EXIT_REASON_XSETBV]		 = { exit_ud, "xsetbv" },
+	[EXIT_REASON_INVEPT]		 = { minihv_exit_ud, "invept" },
+	[EXIT_REASON_INVVPID]		 = { minihv_exit_ud, "invvpid" },
+	[EXIT_REASON_XSETBV]		 = { minihv_exit_ud, "xsetbv" },
 	[EXIT_REASON_RDPMC]		 = { exit_rdpmc, "rdpmc" },
-	[EXIT_REASON_WBINVD]		 = { exit_wbinvd, "wbinvd" },
-	[EXIT_REASON_MONITOR_INSTRUCTION] = { exit_ud, "monitor" },
-	[EXIT_REASON_MWAIT_INSTRUCTION]	 = { exit_ud, "mwait" },
+	[EXIT_REASON_WBINVD]		 = { minihv_exit_wbinvd, "wbinvd" },
+	[EXIT_REASON_MONITOR_INSTRUCTION] = { minihv_exit_ud, "monitor" },
+	[EXIT_REASON_MWAIT_INSTRUCTION]	 = { minihv_exit_ud, "mwait" },
 	[EXIT_REASON_MCE_DURING_VMENTRY] = { exit_fail_entry, "mce_during_vmentry" },
-	[EXIT_REASON_VMFUNC]		 = { exit_ud, "vmfunc" },
+	[EXIT_REASON_VMFUNC]		 = { minihv_exit_ud, "vmfunc" },
 };
 
 /* Exit statistics index: the basic reason; everything else here. */
@@ -1585,11 +1523,11 @@ const char *vmx_exit_name(unsigned int stat)
 }
 
 /* Inlined, as without the tracepoints (one caller, on the hot path). */
-static __always_inline int vmx_handle_exit(struct minihv_vcpu *vcpu,
-					   const struct vmx_exit *e)
+static __always_inline int vmx_handle_exit(struct minihv_vcpu *vcpu)
 {
+	const struct vmx_exit *e = &to_vmx(vcpu)->exit;
 	u16 basic = e->reason;
-	vmx_exit_handler handler = NULL;
+	int (*handler)(struct minihv_vcpu *vcpu) = NULL;
 
 	minihv_stats_exit(vcpu, exit_stat(e->reason));
 	if (minihv_trace_exit_on()) {
@@ -1606,8 +1544,8 @@ static __always_inline int vmx_handle_exit(struct minihv_vcpu *vcpu,
 	    handler != exit_fail_entry)
 		handler = exit_fail_entry;
 	if (handler)
-		return handler(vcpu, e);
-	return unexpected(vcpu, e);
+		return handler(vcpu);
+	return unexpected(vcpu);
 }
 
 /* ---------------------------------------------------------------------
@@ -1731,14 +1669,16 @@ static void vmx_prepare_entry(struct minihv_vcpu *vcpu)
 }
 
 /* After the exit, VMCS loaded: what the handlers need. */
-static void vmx_read_exit(struct minihv_vcpu *vcpu, struct vmx_exit *e)
+static void vmx_read_exit(struct minihv_vcpu *vcpu)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	struct vmx_exit *e = &vmx->exit;
 	u32 idt;
 
 	e->reason = vmcs_read(VM_EXIT_REASON);
 	e->qual = vmcs_read(EXIT_QUALIFICATION);
 	e->len = vmcs_read(VM_EXIT_INSTRUCTION_LEN);
+	vcpu->exit_len = e->len;
 	e->intr_info = vmcs_read(VM_EXIT_INTR_INFO);
 	e->gpa = 0;
 	if ((u16)e->reason == EXIT_REASON_EPT_VIOLATION ||
@@ -1821,7 +1761,7 @@ int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 	struct vmx_host_state host;
 	unsigned long debugctl, dr6;
-	struct vmx_exit e;
+	u32 reason;
 	bool db_loaded;
 	u64 err;
 	int r;
@@ -1915,10 +1855,10 @@ int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 	}
 
 	if (!r) {
-		e.reason = vmcs_read(VM_EXIT_REASON);
-		if (!(e.reason & VMX_EXIT_REASONS_FAILED_VMENTRY))
+		reason = vmcs_read(VM_EXIT_REASON);
+		if (!(reason & VMX_EXIT_REASONS_FAILED_VMENTRY))
 			vmx->launched = true;
-		if (minihv_l1d_flush_on() && !vmx_exit_keeps_l1d(e.reason))
+		if (minihv_l1d_flush_on() && !vmx_exit_keeps_l1d(reason))
 			vcpu->l1d.req = true;
 		/* Shadow paging owns all of CR0/CR4: nothing changes there. */
 		vmx->crs_stale = vmx_cfg.ept_ug;
@@ -1926,7 +1866,7 @@ int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 		 * An NMI or a machine check that made the exit is the host's:
 		 * handle it now (never injected into the guest).
 		 */
-		if ((u16)e.reason == EXIT_REASON_EXCEPTION_NMI) {
+		if ((u16)reason == EXIT_REASON_EXCEPTION_NMI) {
 			u32 info = vmcs_read(VM_EXIT_INTR_INFO);
 
 			if ((info & INTR_INFO_INTR_TYPE_MASK) ==
@@ -1934,7 +1874,7 @@ int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 				asm volatile("int $2");
 			else if ((info & INTR_INFO_VECTOR_MASK) == X86_TRAP_MC)
 				vmx_machine_check();
-		} else if ((u16)e.reason == EXIT_REASON_MCE_DURING_VMENTRY) {
+		} else if ((u16)reason == EXIT_REASON_MCE_DURING_VMENTRY) {
 			vmx_machine_check();
 		}
 	}
@@ -1950,8 +1890,8 @@ int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 					    KVM_INTERNAL_ERROR_EMULATION, 1,
 					    &err);
 	}
-	vmx_read_exit(vcpu, &e);
+	vmx_read_exit(vcpu);
 	preempt_enable();
 
-	return vmx_handle_exit(vcpu, &e);
+	return vmx_handle_exit(vcpu);
 }

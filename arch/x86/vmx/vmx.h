@@ -86,6 +86,15 @@ struct vmx_rmode {
 	u64 tss_zaps;			/* as of this many zaps */
 };
 
+/* The last exit, read by vmx_read_exit(). */
+struct vmx_exit {
+	u32 reason;
+	u64 qual;
+	u32 len;		/* VM_EXIT_INSTRUCTION_LEN */
+	u32 intr_info;		/* VM_EXIT_INTR_INFO */
+	u64 gpa;		/* EPT exits */
+};
+
 struct vmx_vcpu {
 	struct minihv_vcpu *vcpu;
 	void *vmcs;
@@ -97,6 +106,7 @@ struct vmx_vcpu {
 	struct list_head loaded_node;
 	u16 vpid;
 	s64 tlb_gen;			/* of the EPT, last flushed */
+	struct vmx_exit exit;
 
 	/* Registers VMX does not switch. */
 	u64 cr2;
