@@ -684,8 +684,6 @@ void minihv_x86_after_set_cpuid(struct minihv_vcpu *vcpu);
 const struct kvm_cpuid_entry2 *minihv_find_cpuid(struct minihv_vcpu *vcpu,
 						  u32 fn, u32 index);
 
-bool minihv_crs_mmu_changed(const struct minihv_crs *old,
-			    const struct minihv_crs *crs);
 void minihv_load_pdptrs(struct minihv_vcpu *vcpu,
 			const struct minihv_crs *crs, u64 *pdpte);
 u64 minihv_get_cr(struct minihv_vcpu *vcpu, int cr);

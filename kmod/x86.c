@@ -204,8 +204,8 @@ bool minihv_canonical(u64 addr)
 #define EFER_MMU	(EFER_NX | EFER_LMA)
 
 /* Would a TLB or a shadow table of @old translate differently now? */
-bool minihv_crs_mmu_changed(const struct minihv_crs *old,
-			    const struct minihv_crs *crs)
+static bool minihv_crs_mmu_changed(const struct minihv_crs *old,
+				   const struct minihv_crs *crs)
 {
 	return ((old->cr0 ^ crs->cr0) & CR0_MMU) ||
 	       ((old->cr4 ^ crs->cr4) & CR4_MMU) ||

@@ -120,12 +120,7 @@ static bool set_cpuid(struct __test_metadata *_metadata, struct gvcpu *v,
 	if (!c)
 		return false;
 	*had = cpuid_has(c, f);
-	e = guest_cpuid_entry(c, 1, 0);
-	if (e)
-		e->ecx &= ~(1u << 5);		/* VMX */
-	e = guest_cpuid_entry(c, 0x80000001, 0);
-	if (e)
-		e->ecx &= ~(1u << 2);		/* SVM */
+	guest_cpuid_hide_virt(c);
 	if (drop && f->mask) {
 		e = guest_cpuid_entry(c, f->leaf, f->index);
 		if (e)

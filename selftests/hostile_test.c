@@ -1967,12 +1967,7 @@ static int mitig_run(struct __test_metadata *_metadata,
 
 	if (!c)
 		guest_die("KVM_GET_SUPPORTED_CPUID");
-	e = guest_cpuid_entry(c, 1, 0);
-	if (e)
-		e->ecx &= ~(1U << 5);			/* VMX */
-	e = guest_cpuid_entry(c, 0x80000001, 0);
-	if (e)
-		e->ecx &= ~(1U << 2);			/* SVM */
+	guest_cpuid_hide_virt(c);
 	e = guest_cpuid_entry(c, 0x80000008, 0);
 	if (e)
 		e->ebx &= ~MITIG_E8EBX_SPEC;

@@ -387,19 +387,25 @@ struct kvm_cpuid_entry2 *guest_cpuid_entry(struct kvm_cpuid2 *cpuid, uint32_t fu
 	return NULL;
 }
 
+void guest_cpuid_hide_virt(struct kvm_cpuid2 *cpuid)
+{
+	struct kvm_cpuid_entry2 *e;
+
+	e = guest_cpuid_entry(cpuid, 1, 0);
+	if (e)
+		e->ecx &= ~(1U << 5);		/* VMX */
+	e = guest_cpuid_entry(cpuid, 0x80000001, 0);
+	if (e)
+		e->ecx &= ~(1U << 2);		/* SVM */
+}
+
 static void set_default_cpuid(struct gvcpu *v)
 {
 	struct kvm_cpuid2 *c = guest_supported_cpuid(v->vm->sys_fd);
-	struct kvm_cpuid_entry2 *e;
 
 	if (!c)
 		return;
-	e = guest_cpuid_entry(c, 1, 0);
-	if (e)
-		e->ecx &= ~(1U << 5);		/* VMX */
-	e = guest_cpuid_entry(c, 0x80000001, 0);
-	if (e)
-		e->ecx &= ~(1U << 2);		/* SVM */
+	guest_cpuid_hide_virt(c);
 	xioctl(v->fd, KVM_SET_CPUID2, c, "KVM_SET_CPUID2");
 	free(c);
 }

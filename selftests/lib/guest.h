@@ -213,6 +213,11 @@ struct kvm_cpuid2 *guest_supported_cpuid(int sys_fd);
 /* The entry for @function/@index in @cpuid, NULL if none. */
 struct kvm_cpuid_entry2 *guest_cpuid_entry(struct kvm_cpuid2 *cpuid, uint32_t function,
 					   uint32_t index);
+/*
+ * Clear VMX and SVM in @cpuid: what every guest of these tests gets
+ * (guest_create()'s default CPUID), since no test runs a nested guest.
+ */
+void guest_cpuid_hide_virt(struct kvm_cpuid2 *cpuid);
 
 /* KVM_GET_MSRS / KVM_SET_MSRS of one MSR: the ioctl's result or -errno. */
 int gvcpu_get_msr(struct gvcpu *v, uint32_t index, uint64_t *val);

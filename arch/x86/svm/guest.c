@@ -908,15 +908,6 @@ static int exit_shutdown(struct minihv_vcpu *vcpu)
 	return minihv_exit_shutdown(vcpu);
 }
 
-/* The guest's CR4, whatever the paging. */
-static u64 svm_guest_cr4(struct minihv_vcpu *vcpu)
-{
-	struct minihv_crs crs;
-
-	svm_get_crs(vcpu, &crs);
-	return crs.cr4;
-}
-
 /*
  * CR0, CR3 and CR4 reads and writes (CR4 writes only, with NPT), CLTS,
  * LMSW and SMSW: decoded (no decode assists), done by kmod/x86.c.
@@ -1009,7 +1000,7 @@ static int exit_rdpmc(struct minihv_vcpu *vcpu)
 	u32 index = vcpu->regs[VCPU_RCX];
 
 	if (index >= 4 || (to_svm(vcpu)->vmcb->save.cpl &&
-			   !(svm_guest_cr4(vcpu) & X86_CR4_PCE))) {
+			   !(minihv_get_cr(vcpu, 4) & X86_CR4_PCE))) {
 		minihv_queue_gp(vcpu, 0);
 		return 1;
 	}
