@@ -319,10 +319,17 @@ struct minihv_vm {
  * @vcpu_create: allocate vcpu->arch and put the vCPU in its reset state
  *		(KVM's: real mode, CS.base 0xffff0000, RIP 0xfff0...).
  * @vcpu_free:	free it.
- * @vcpu_run:	enter the guest once and handle the exit.  Returns > 0 to
- *		go on in the kernel, 0 to return to userspace (run->exit_reason
- *		set), < 0 for an error.  Called with vcpu->mutex and
- *		vm->slots_lock (read) held, preemption enabled.
+ * @vcpu_run:	the world switch: enter the guest once and read back what
+ *		the exit left (registers, the exit's information for
+ *		@handle_exit, vcpu->exit_len).  Returns MINIHV_RUN_EXITED
+ *		after an exit; without one (an event to inject first, a
+ *		failed entry) what an exit handler returns: > 0 to go on in
+ *		the kernel, 0 to return to userspace (run->exit_reason set),
+ *		< 0 for an error.  Called with vcpu->mutex and vm->slots_lock
+ *		(read) held, preemption enabled.
+ * @handle_exit: dispatch the exit @vcpu_run read to its handler (a
+ *		table, one handler per reason) and return its result.  Same
+ *		context as @vcpu_run.
  * @get_sregs/@set_sregs: KVM_GET/SET_SREGS.  The caller checked the
  *		architecture's rules (minihv_sregs_valid()); @set_sregs
  *		checks what its hardware adds (VMX's segment rules).
@@ -379,6 +386,7 @@ struct minihv_vendor_ops {
 	int (*vcpu_create)(struct minihv_vcpu *vcpu);
 	void (*vcpu_free)(struct minihv_vcpu *vcpu);
 	int (*vcpu_run)(struct minihv_vcpu *vcpu);
+	int (*handle_exit)(struct minihv_vcpu *vcpu);
 	void (*get_sregs)(struct minihv_vcpu *vcpu, struct kvm_sregs *sregs);
 	int (*set_sregs)(struct minihv_vcpu *vcpu, const struct kvm_sregs *sregs);
 	int (*get_msr)(struct minihv_vcpu *vcpu, u32 index, u64 *data);
@@ -597,6 +605,9 @@ long minihv_get_stats(struct minihv_vm *vm,
 #define MINIHV_MSR_UNHANDLED	1	/* not its MSR: the next handler's */
 /* Done; exit to userspace now (an EOI for userspace's IOAPIC). */
 #define MINIHV_MSR_USER_EXIT	2
+
+/* ->vcpu_run(): the guest exited, ->handle_exit() is next. */
+#define MINIHV_RUN_EXITED	2
 
 /*
  * Exit handlers have one signature, int (*)(struct minihv_vcpu *), so

@@ -116,6 +116,8 @@ static int vcpu_run_loop(struct minihv_vcpu *vcpu)
 		/* Here rather than in the backend: no register pressure there. */
 		trace_minihv_entry(vcpu);
 		r = minihv_ops->vcpu_run(vcpu);
+		if (likely(r == MINIHV_RUN_EXITED))
+			r = minihv_ops->handle_exit(vcpu);
 		if (trace_minihv_exit_enabled())
 			minihv_trace_exit(vcpu, r);
 		if (r <= 0)

@@ -1126,19 +1126,14 @@ const char *svm_exit_name(unsigned int stat)
 	return NULL;
 }
 
-static int svm_handle_exit(struct minihv_vcpu *vcpu, u64 code)
+/* The exit svm_vcpu_run() read: its handler from the table. */
+int svm_handle_exit(struct minihv_vcpu *vcpu)
 {
 	int (*handler)(struct minihv_vcpu *vcpu) = NULL;
 	struct vmcb_control_area *c = &to_svm(vcpu)->vmcb->control;
+	u64 code = to_svm(vcpu)->exit_code;
 	u64 data[2];
 
-	/* NRIPS: next_rip is 0 when no instruction caused the exit. */
-	if (c->next_rip && c->next_rip - vcpu->rip <= 15)
-		vcpu->exit_len = c->next_rip - vcpu->rip;
-	else if (code < ARRAY_SIZE(svm_insn_len))
-		vcpu->exit_len = svm_insn_len[code];
-	else
-		vcpu->exit_len = 0;
 	minihv_stats_exit(vcpu, exit_stat(code));
 	if (minihv_trace_exit_on()) {
 		struct minihv_exit_info e = {
@@ -1304,8 +1299,9 @@ static void svm_ibpb_switch(struct svm_vcpu *svm)
 }
 
 /*
- * One round trip: enter the guest, come back, handle the exit.  Called
- * with vcpu->mutex and slots_lock (read) held, preemption enabled, the
+ * The world switch: enter the guest, come back, read the exit back
+ * (MINIHV_RUN_EXITED: svm_handle_exit() is next).  Called with
+ * vcpu->mutex and slots_lock (read) held, preemption enabled, the
  * guest's FPU state current.
  */
 int svm_vcpu_run(struct minihv_vcpu *vcpu)
@@ -1318,7 +1314,7 @@ int svm_vcpu_run(struct minihv_vcpu *vcpu)
 	if (!svm_npt) {
 		int r = svm_shadow_prepare(vcpu);
 
-		if (r)
+		if (r != 1)
 			return r;
 	}
 	vmcb->save.rax = vcpu->regs[VCPU_RAX];
@@ -1412,16 +1408,25 @@ int svm_vcpu_run(struct minihv_vcpu *vcpu)
 	code = c->exit_code | (u64)c->exit_code_hi << 32;
 	if (code == (u64)SVM_EXIT_ERR)
 		code = (u32)SVM_EXIT_ERR;
+	svm->exit_code = code;
 	if (unlikely(code == (u32)SVM_EXIT_ERR)) {
 		/* Not the guest's state: never read it back. */
 		svm_entry_failed(vcpu);
-		return svm_handle_exit(vcpu, code);
+		vcpu->exit_len = 0;
+		return MINIHV_RUN_EXITED;
 	}
 	vcpu->regs[VCPU_RAX] = vmcb->save.rax;
 	vcpu->regs[VCPU_RSP] = vmcb->save.rsp;
 	vcpu->rip = vmcb->save.rip;
 	vcpu->rflags = vmcb->save.rflags;
 	svm->exit_rip = vcpu->rip;
+	/* NRIPS: next_rip is 0 when no instruction caused the exit. */
+	if (c->next_rip && c->next_rip - vcpu->rip <= 15)
+		vcpu->exit_len = c->next_rip - vcpu->rip;
+	else if (code < ARRAY_SIZE(svm_insn_len))
+		vcpu->exit_len = svm_insn_len[code];
+	else
+		vcpu->exit_len = 0;
 	svm_sync_events(vcpu);
-	return svm_handle_exit(vcpu, code);
+	return MINIHV_RUN_EXITED;
 }

@@ -104,7 +104,8 @@ void svm_shadow_free(struct minihv_vcpu *vcpu)
 /*
  * Before each entry (preemption enabled): drop the tree if the slots
  * changed, make sure its root has the guest's format, and take a new
- * ASID if entries were dropped.
+ * ASID if entries were dropped.  Returns 1 to go on, else what
+ * svm_vcpu_run() returns (as vmx_shadow_prepare()).
  */
 int svm_shadow_prepare(struct minihv_vcpu *vcpu)
 {
@@ -126,7 +127,7 @@ int svm_shadow_prepare(struct minihv_vcpu *vcpu)
 		svm->cpu = -1;		/* svm_load_asid(): a fresh ASID */
 		sp->mmu.flush = false;
 	}
-	return 0;
+	return 1;
 }
 
 /* The guest's new CR0/CR3/CR4/EFER (kmod/x86.c allowed them). */

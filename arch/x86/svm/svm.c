@@ -178,6 +178,7 @@ static const struct minihv_vendor_ops svm_ops = {
 	.vcpu_create	= svm_vcpu_create,
 	.vcpu_free	= svm_vcpu_free,
 	.vcpu_run	= svm_vcpu_run,
+	.handle_exit	= svm_handle_exit,
 	.get_sregs	= svm_get_sregs,
 	.set_sregs	= svm_set_sregs,
 	.get_msr	= svm_get_msr,

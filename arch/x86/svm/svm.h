@@ -75,6 +75,7 @@ struct svm_vcpu {
 	u64 apic_base;
 	u64 tsc_aux;			/* loaded as a user-return MSR */
 	u64 exit_rip;			/* RIP at the last exit */
+	u64 exit_code;			/* of the last exit (svm_handle_exit()) */
 	bool nmi_masked;		/* NMI injected, its IRET not retired */
 	bool nmi_iret;			/* that IRET intercepted, at ... */
 	u64 nmi_iret_rip;		/* ... this RIP */
@@ -94,6 +95,7 @@ void svm_vm_zap(struct minihv_vm *vm);
 int svm_vcpu_create(struct minihv_vcpu *vcpu);
 void svm_vcpu_free(struct minihv_vcpu *vcpu);
 int svm_vcpu_run(struct minihv_vcpu *vcpu);
+int svm_handle_exit(struct minihv_vcpu *vcpu);
 void svm_get_sregs(struct minihv_vcpu *vcpu, struct kvm_sregs *sregs);
 int svm_set_sregs(struct minihv_vcpu *vcpu, const struct kvm_sregs *sregs);
 int svm_get_msr(struct minihv_vcpu *vcpu, u32 index, u64 *data);

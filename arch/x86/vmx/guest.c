@@ -1522,8 +1522,8 @@ const char *vmx_exit_name(unsigned int stat)
 	return NULL;
 }
 
-/* Inlined, as without the tracepoints (one caller, on the hot path). */
-static __always_inline int vmx_handle_exit(struct minihv_vcpu *vcpu)
+/* The exit vmx_vcpu_run() read: its handler from the table. */
+int vmx_handle_exit(struct minihv_vcpu *vcpu)
 {
 	const struct vmx_exit *e = &to_vmx(vcpu)->exit;
 	u16 basic = e->reason;
@@ -1752,8 +1752,9 @@ static void vmx_machine_check(void)
 }
 
 /*
- * One round trip: enter the guest, come back, handle the exit.  Called
- * with vcpu->mutex and slots_lock (read) held, preemption enabled, the
+ * The world switch: enter the guest, come back, read the exit into
+ * vmx->exit (MINIHV_RUN_EXITED: vmx_handle_exit() is next).  Called with
+ * vcpu->mutex and slots_lock (read) held, preemption enabled, the
  * guest's FPU state current.
  */
 int vmx_vcpu_run(struct minihv_vcpu *vcpu)
@@ -1892,6 +1893,5 @@ int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 	}
 	vmx_read_exit(vcpu);
 	preempt_enable();
-
-	return vmx_handle_exit(vcpu);
+	return MINIHV_RUN_EXITED;
 }

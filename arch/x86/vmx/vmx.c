@@ -213,6 +213,7 @@ static const struct minihv_vendor_ops vmx_ops = {
 	.vcpu_create	= vmx_vcpu_create,
 	.vcpu_free	= vmx_vcpu_free,
 	.vcpu_run	= vmx_vcpu_run,
+	.handle_exit	= vmx_handle_exit,
 	.get_sregs	= vmx_get_sregs,
 	.set_sregs	= vmx_set_sregs,
 	.get_msr	= vmx_get_msr,

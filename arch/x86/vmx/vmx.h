@@ -158,6 +158,7 @@ void vmx_vm_zap(struct minihv_vm *vm);
 int vmx_vcpu_create(struct minihv_vcpu *vcpu);
 void vmx_vcpu_free(struct minihv_vcpu *vcpu);
 int vmx_vcpu_run(struct minihv_vcpu *vcpu);
+int vmx_handle_exit(struct minihv_vcpu *vcpu);
 void vmx_get_sregs(struct minihv_vcpu *vcpu, struct kvm_sregs *sregs);
 int vmx_set_sregs(struct minihv_vcpu *vcpu, const struct kvm_sregs *sregs);
 int vmx_get_msr(struct minihv_vcpu *vcpu, u32 index, u64 *data);
