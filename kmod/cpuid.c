@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * minihv: KVM_GET_SUPPORTED_CPUID.
+ * minihv: KVM_GET_SUPPORTED_CPUID, and the guest's CPUID exits.
  *
  * What a guest may be shown: the host's CPUID, minus what minihv does not
  * virtualize.  Userspace picks from this table and hands it to
- * KVM_SET_CPUID2; CPUID exits answer from that (kmod/exit.c).  The
+ * KVM_SET_CPUID2; CPUID exits answer from that (minihv_exit_cpuid()).  The
  * features are an allow-list: anything new in the host's CPUID stays
  * hidden until minihv is taught about it.
  *
@@ -188,4 +188,80 @@ long minihv_get_supported_cpuid(struct kvm_cpuid2 __user *user)
 			r = -EFAULT;
 	kfree(e);
 	return r;
+}
+
+/* The hypervisor CPUID range, answered when userspace's table has none. */
+#define HV_CPUID_BASE		0x40000000u
+#define HV_CPUID_TIMING		0x40000010u	/* TSC, APIC bus kHz */
+/* "MinihvMinihv" in EBX, ECX, EDX, as the CPU returns vendor strings. */
+#define HV_SIG_EBX		0x696e694du	/* "Mini" */
+#define HV_SIG_ECX		0x694d7668u	/* "hvMi" */
+#define HV_SIG_EDX		0x7668696eu	/* "nihv" */
+
+/* ---------------------------------------------------------------------
+ * CPUID
+ */
+
+const struct kvm_cpuid_entry2 *minihv_find_cpuid(struct minihv_vcpu *vcpu,
+						  u32 fn, u32 index)
+{
+	int i;
+
+	for (i = 0; i < vcpu->cpuid_nent; i++) {
+		const struct kvm_cpuid_entry2 *e = &vcpu->cpuid[i];
+
+		if (e->function != fn)
+			continue;
+		if ((e->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) &&
+		    e->index != index)
+			continue;
+		return e;
+	}
+	return NULL;
+}
+
+/*
+ * CPUID: the KVM_SET_CPUID2 table, as KVM, with these differences:
+ *   - a leaf (or a leaf and subleaf, for entries with
+ *     KVM_CPUID_FLAG_SIGNIFCANT_INDEX) missing from the table reads as
+ *     zeros; KVM answers out-of-range basic leaves on Intel with the
+ *     highest basic leaf instead;
+ *   - CPUID.1:ECX bit 31 (hypervisor present) is always set;
+ *   - without a 0x40000000 entry in the table, leaf 0x40000000 returns
+ *     EAX = 0x40000010 (the highest hypervisor leaf) and the signature
+ *     "MinihvMinihv" in EBX, ECX, EDX, and leaf 0x40000010 the TSC and
+ *     the APIC bus frequencies in kHz (EAX, EBX; the timing leaf of
+ *     VMware and others).  With one, userspace's entries win (KVM's own
+ *     "KVMKVMKVM" also comes from userspace's table).
+ */
+int minihv_exit_cpuid(struct minihv_vcpu *vcpu)
+{
+	u32 fn = vcpu->regs[VCPU_RAX], index = vcpu->regs[VCPU_RCX];
+	const struct kvm_cpuid_entry2 *e = minihv_find_cpuid(vcpu, fn, index);
+	u32 eax = 0, ebx = 0, ecx = 0, edx = 0;
+
+	if (e) {
+		eax = e->eax;
+		ebx = e->ebx;
+		ecx = e->ecx;
+		edx = e->edx;
+	} else if (fn == HV_CPUID_BASE) {
+		eax = HV_CPUID_TIMING;
+		ebx = HV_SIG_EBX;
+		ecx = HV_SIG_ECX;
+		edx = HV_SIG_EDX;
+	} else if (fn == HV_CPUID_TIMING && !minihv_find_cpuid(vcpu, HV_CPUID_BASE,
+							 0)) {
+		eax = tsc_khz;
+		ebx = MINIHV_APIC_BUS_KHZ;
+	}
+	if (fn == 1)
+		ecx |= BIT(31);
+
+	/* 32-bit results: the upper halves are cleared, as on the CPU. */
+	vcpu->regs[VCPU_RAX] = eax;
+	vcpu->regs[VCPU_RBX] = ebx;
+	vcpu->regs[VCPU_RCX] = ecx;
+	vcpu->regs[VCPU_RDX] = edx;
+	return minihv_skip_instruction(vcpu);
 }

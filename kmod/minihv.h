@@ -182,7 +182,7 @@ struct minihv_vcpu {
 
 	/* Non-vendor MSRs. */
 	u64 msr_misc_enable;
-	struct minihv_mtrr {		/* kept, not applied (kmod/exit.c) */
+	struct minihv_mtrr {		/* kept, not applied (kmod/msr.c) */
 		u64 def_type;
 		u64 var[MINIHV_MTRR_VAR * 2];	/* base, mask pairs */
 		u64 fixed[11];
@@ -630,17 +630,23 @@ static inline int minihv_skip_instruction(struct minihv_vcpu *vcpu)
 	return 1;
 }
 
-/* kmod/exit.c: exit handling shared by both backends. */
-int minihv_exit_nop(struct minihv_vcpu *vcpu);
-int minihv_exit_ud(struct minihv_vcpu *vcpu);
-int minihv_exit_wbinvd(struct minihv_vcpu *vcpu);
-int minihv_exit_hypercall(struct minihv_vcpu *vcpu);
+/* kmod/cpuid.c: CPUID exits. */
 int minihv_exit_cpuid(struct minihv_vcpu *vcpu);
-int minihv_exit_hlt(struct minihv_vcpu *vcpu);
+const struct kvm_cpuid_entry2 *minihv_find_cpuid(struct minihv_vcpu *vcpu,
+						  u32 fn, u32 index);
+
+/* kmod/msr.c: RDMSR/WRMSR exits, and KVM_GET/SET_MSRS's access. */
 int minihv_exit_rdmsr(struct minihv_vcpu *vcpu);
 int minihv_exit_wrmsr(struct minihv_vcpu *vcpu);
 int minihv_get_msr(struct minihv_vcpu *vcpu, u32 index, u64 *data);
 int minihv_set_msr(struct minihv_vcpu *vcpu, u32 index, u64 data, bool host);
+
+/* kmod/exit.c: exit handling shared by both backends, the emulator. */
+int minihv_exit_nop(struct minihv_vcpu *vcpu);
+int minihv_exit_ud(struct minihv_vcpu *vcpu);
+int minihv_exit_wbinvd(struct minihv_vcpu *vcpu);
+int minihv_exit_hypercall(struct minihv_vcpu *vcpu);
+int minihv_exit_hlt(struct minihv_vcpu *vcpu);
 int minihv_handle_io(struct minihv_vcpu *vcpu, u16 port, u8 size, bool in,
 		     bool string, bool rep, u64 next_rip);
 int minihv_handle_mmio(struct minihv_vcpu *vcpu, u64 gpa);
@@ -692,8 +698,6 @@ bool minihv_sregs_valid(struct minihv_vcpu *vcpu,
 bool minihv_pat_valid(u64 pat);
 bool minihv_canonical(u64 addr);
 void minihv_x86_after_set_cpuid(struct minihv_vcpu *vcpu);
-const struct kvm_cpuid_entry2 *minihv_find_cpuid(struct minihv_vcpu *vcpu,
-						  u32 fn, u32 index);
 
 void minihv_load_pdptrs(struct minihv_vcpu *vcpu,
 			const struct minihv_crs *crs, u64 *pdpte);

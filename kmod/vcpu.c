@@ -323,7 +323,7 @@ static long vcpu_msrs(struct minihv_vcpu *vcpu, struct kvm_msrs __user *user,
 	return r;
 }
 
-/* KVM_SET_CPUID2: the table CPUID exits answer from (kmod/exit.c). */
+/* KVM_SET_CPUID2: the table CPUID exits answer from (kmod/cpuid.c). */
 static long set_cpuid2(struct minihv_vcpu *vcpu,
 		       struct kvm_cpuid2 __user *user)
 {
