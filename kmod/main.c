@@ -20,6 +20,10 @@
 #include "minihv.h"
 
 const struct minihv_vendor_ops *minihv_ops;
+DEFINE_STATIC_CALL_NULL(minihv_vcpu_run,
+			*((struct minihv_vendor_ops *)0)->vcpu_run);
+DEFINE_STATIC_CALL_NULL(minihv_handle_exit,
+			*((struct minihv_vendor_ops *)0)->handle_exit);
 
 static long minihv_get_info(void __user *argp)
 {
@@ -96,6 +100,8 @@ static int __init minihv_init(void)
 	if (IS_ERR(ops))
 		return PTR_ERR(ops);
 	minihv_ops = ops;
+	static_call_update(minihv_vcpu_run, ops->vcpu_run);
+	static_call_update(minihv_handle_exit, ops->handle_exit);
 
 	minihv_uret_init();
 	r = minihv_ops->setup();

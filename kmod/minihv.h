@@ -21,6 +21,7 @@
 #include <linux/percpu.h>
 #include <linux/refcount.h>
 #include <linux/rwsem.h>
+#include <linux/static_call.h>
 #include <linux/types.h>
 #include <linux/vtime.h>
 #include <linux/wait.h>
@@ -415,6 +416,14 @@ struct minihv_vendor_ops {
 
 /* The backend in use; set once at module load, read-only afterwards. */
 extern const struct minihv_vendor_ops *minihv_ops;
+
+/*
+ * The two ops of every exit, called through static calls (direct calls,
+ * patched at load: no retpoline), as KVM calls its kvm_x86_ops.
+ */
+DECLARE_STATIC_CALL(minihv_vcpu_run, *((struct minihv_vendor_ops *)0)->vcpu_run);
+DECLARE_STATIC_CALL(minihv_handle_exit,
+		    *((struct minihv_vendor_ops *)0)->handle_exit);
 
 /*
  * Vendor probes, tried in turn at module load.  Each returns its ops if the

@@ -115,9 +115,9 @@ static int vcpu_run_loop(struct minihv_vcpu *vcpu)
 		minihv_inject_events(vcpu);
 		/* Here rather than in the backend: no register pressure there. */
 		trace_minihv_entry(vcpu);
-		r = minihv_ops->vcpu_run(vcpu);
+		r = static_call(minihv_vcpu_run)(vcpu);
 		if (likely(r == MINIHV_RUN_EXITED))
-			r = minihv_ops->handle_exit(vcpu);
+			r = static_call(minihv_handle_exit)(vcpu);
 		if (trace_minihv_exit_enabled())
 			minihv_trace_exit(vcpu, r);
 		if (r <= 0)
