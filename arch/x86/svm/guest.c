@@ -1126,24 +1126,40 @@ const char *svm_exit_name(unsigned int stat)
 	return NULL;
 }
 
+/*
+ * Off the hot path (noinline): their on-stack structures would cost
+ * svm_handle_exit() a stack frame and a stack-protector check per exit.
+ */
+static noinline void svm_trace_exit(struct minihv_vcpu *vcpu, u64 code)
+{
+	struct vmcb_control_area *c = &to_svm(vcpu)->vmcb->control;
+	struct minihv_exit_info e = {
+		.reason = code, .rip = vcpu->rip,
+		.qual = c->exit_info_1, .info2 = c->exit_info_2,
+		.len = c->next_rip ? vcpu->exit_len : 0,
+	};
+
+	minihv_trace_exit_info(vcpu, &e);
+}
+
+static noinline int svm_unexpected_exit(struct minihv_vcpu *vcpu, u64 code)
+{
+	u64 data[2] = { code, vcpu->rip };
+
+	return minihv_exit_internal(vcpu,
+				    KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON,
+				    2, data);
+}
+
 /* The exit svm_vcpu_run() read: its handler from the table. */
 int svm_handle_exit(struct minihv_vcpu *vcpu)
 {
 	int (*handler)(struct minihv_vcpu *vcpu) = NULL;
-	struct vmcb_control_area *c = &to_svm(vcpu)->vmcb->control;
 	u64 code = to_svm(vcpu)->exit_code;
-	u64 data[2];
 
 	minihv_stats_exit(vcpu, exit_stat(code));
-	if (minihv_trace_exit_on()) {
-		struct minihv_exit_info e = {
-			.reason = code, .rip = vcpu->rip,
-			.qual = c->exit_info_1, .info2 = c->exit_info_2,
-			.len = c->next_rip ? vcpu->exit_len : 0,
-		};
-
-		minihv_trace_exit_info(vcpu, &e);
-	}
+	if (minihv_trace_exit_on())
+		svm_trace_exit(vcpu, code);
 	if (code < ARRAY_SIZE(svm_exit_handlers))
 		handler = svm_exit_handlers[code];
 	else if (code == SVM_EXIT_NPF)
@@ -1152,12 +1168,7 @@ int svm_handle_exit(struct minihv_vcpu *vcpu)
 		handler = exit_invalid;
 	if (handler)
 		return handler(vcpu);
-
-	data[0] = code;
-	data[1] = vcpu->rip;
-	return minihv_exit_internal(vcpu,
-				    KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON,
-				    2, data);
+	return svm_unexpected_exit(vcpu, code);
 }
 
 /* ---------------------------------------------------------------------

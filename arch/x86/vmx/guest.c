@@ -1223,7 +1223,8 @@ void vmx_set_cr2(struct minihv_vcpu *vcpu, u64 cr2)
  * also in vcpu->exit_len, for kmod/exit.c's handlers.
  */
 
-static int unexpected(struct minihv_vcpu *vcpu)
+/* noinline: its array would cost vmx_handle_exit() a stack check. */
+static noinline int unexpected(struct minihv_vcpu *vcpu)
 {
 	const struct vmx_exit *e = &to_vmx(vcpu)->exit;
 	u64 data[3] = { e->reason, e->qual, vcpu->rip };
@@ -1522,6 +1523,21 @@ const char *vmx_exit_name(unsigned int stat)
 	return NULL;
 }
 
+/*
+ * Off the hot path (noinline): its on-stack structure would cost
+ * vmx_handle_exit() a stack-protector check per exit.
+ */
+static noinline void vmx_trace_exit(struct minihv_vcpu *vcpu)
+{
+	const struct vmx_exit *e = &to_vmx(vcpu)->exit;
+	struct minihv_exit_info info = {
+		.reason = e->reason, .qual = e->qual, .info2 = e->gpa,
+		.rip = vcpu->rip, .len = e->len,
+	};
+
+	minihv_trace_exit_info(vcpu, &info);
+}
+
 /* The exit vmx_vcpu_run() read: its handler from the table. */
 int vmx_handle_exit(struct minihv_vcpu *vcpu)
 {
@@ -1530,14 +1546,8 @@ int vmx_handle_exit(struct minihv_vcpu *vcpu)
 	int (*handler)(struct minihv_vcpu *vcpu) = NULL;
 
 	minihv_stats_exit(vcpu, exit_stat(e->reason));
-	if (minihv_trace_exit_on()) {
-		struct minihv_exit_info info = {
-			.reason = e->reason, .qual = e->qual, .info2 = e->gpa,
-			.rip = vcpu->rip, .len = e->len,
-		};
-
-		minihv_trace_exit_info(vcpu, &info);
-	}
+	if (minihv_trace_exit_on())
+		vmx_trace_exit(vcpu);
 	if (basic < ARRAY_SIZE(vmx_exits))
 		handler = vmx_exits[basic].handler;
 	if ((e->reason & VMX_EXIT_REASONS_FAILED_VMENTRY) &&
