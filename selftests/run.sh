@@ -60,10 +60,12 @@ run_bin()
 	dev=$2
 	label=${3:-$2}
 	echo "# === $name on $label"
-	# The same line in the kernel log: what ran when a report came.
+	# The same line in the kernel log, and one at the end: what ran when
+	# a report came, and for how long (the log's timestamps).
 	echo "minihv-lab: === $name on $label" >/dev/kmsg 2>/dev/null
 	MINIHV_DEV=$dev MINIHV_REQUIRE_DEV=1 "$DIR/$name" >"$LOG" 2>&1
 	rc=$?
+	echo "minihv-lab: --- $name on $label: rc=$rc" >/dev/kmsg 2>/dev/null
 	cat "$LOG"
 	taps=$(grep -cE '^(not )?ok [0-9]+' "$LOG")
 	fails=$(grep -cE '^not ok [0-9]+' "$LOG")
