@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * minihv: VMX guests: the VMCS, entering the guest, and one handler per
- * exit reason.
+ * minihv: VMX guests: the VMCS and the vCPU's state in it.  The exit
+ * handlers are in exit.c, the world switch in run.c.
  *
  * Guests run with EPT and "unrestricted guest" (real mode included): the
  * EPT tables are built by kmod/tdp.c, an EPT violation mapping the RAM of
@@ -10,7 +10,7 @@
  * Every port (unconditional I/O exiting) and every MSR (an all-ones MSR
  * bitmap, or none) exits, so do CPUID, HLT, external interrupts, NMIs,
  * PAUSE loops (pause-loop exiting, where the CPU has it), MOV to/from a
- * debug register (the guest's DR0-3/6/7 are kept here, see exit_dr()),
+ * debug register (the guest's DR0-3/6/7 are kept here, see exit.c),
  * and the VMX instructions and XSETBV, which raise #UD in the guest.
  * Without EPT or unrestricted guest, paging is shadowed (shadow.c) and
  * real mode runs in virtual-8086 mode (realmode.c).
@@ -37,7 +37,6 @@
 
 #include <linux/bitmap.h>
 #include <linux/gfp.h>
-#include <linux/hw_breakpoint.h>
 #include <linux/io.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
@@ -47,25 +46,17 @@
 #include <asm/cpu_entry_area.h>
 #include <asm/debugreg.h>
 #include <asm/desc.h>
-#include <asm/fpu/api.h>
-#include <asm/mce.h>
 #include <asm/msr.h>
 #include <asm/nospec-branch.h>
 #include <asm/pgtable.h>
 #include <asm/processor-flags.h>
 #include <asm/segment.h>
 #include <asm/special_insns.h>
-#include <asm/thread_info.h>
-#include <asm/tlbflush.h>
 #include <asm/trapnr.h>
 
 #include "vmx.h"
-#include "kmod/stats.h"
 #include "kmod/trace.h"
 
-#define DR7_BP_ENABLES	0xffULL		/* L0-3, G0-3 */
-/* DR6, as KVM's for a guest without RTM or bus-lock detection. */
-#define DR6_RESET	MINIHV_DR6_FIXED_1	/* = the host's DR6_RESERVED */
 #define PAT_RESET	0x0007040600070406ULL
 
 /*
@@ -78,27 +69,6 @@
 
 /* Host-owned CR0 bits besides VMX's fixed ones (real CR0 keeps them 0). */
 #define CR0_HOST_CLEAR	(X86_CR0_CD | X86_CR0_NW)
-
-/* Exit qualification of CR accesses. */
-#define CR_QUAL_NR(q)		((q) & 0xf)
-#define CR_QUAL_TYPE(q)		(((q) >> 4) & 3)
-#define CR_QUAL_GPR(q)		(((q) >> 8) & 0xf)
-#define CR_TYPE_MOV_TO		0
-#define CR_TYPE_MOV_FROM	1
-#define CR_TYPE_CLTS		2
-#define CR_TYPE_LMSW		3
-
-/* Exit qualification of MOV DR. */
-#define DR_QUAL_NR(q)		((q) & 7)
-#define DR_QUAL_FROM		BIT(4)
-#define DR_QUAL_GPR(q)		(((q) >> 8) & 0xf)
-
-/* Exit qualification of I/O instructions. */
-#define IO_QUAL_SIZE(q)		(((q) & 7) + 1)
-#define IO_QUAL_IN		BIT(3)
-#define IO_QUAL_STRING		BIT(4)
-#define IO_QUAL_REP		BIT(5)
-#define IO_QUAL_PORT(q)		((q) >> 16)
 
 static struct page *vmx_msr_bitmap;
 static DEFINE_SPINLOCK(vpid_lock);
@@ -189,16 +159,6 @@ static void vpid_free(u16 vpid)
  * VMs
  */
 
-static struct vmx_vm *to_vmx_vm(struct minihv_vm *vm)
-{
-	return vm->arch;
-}
-
-static struct vmx_vcpu *to_vmx(struct minihv_vcpu *vcpu)
-{
-	return vcpu->arch;
-}
-
 int vmx_vm_init(struct minihv_vm *vm)
 {
 	struct vmx_vm *vmx_vm;
@@ -272,7 +232,7 @@ static void vmx_invvpid(unsigned long type, u16 vpid)
 }
 
 /* Everything this vCPU may have cached on this CPU.  Preemption off. */
-static void vmx_flush(struct minihv_vcpu *vcpu)
+void vmx_flush(struct minihv_vcpu *vcpu)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 	u64 eptp = to_vmx_vm(vcpu->vm)->eptp;
@@ -356,7 +316,7 @@ static void vmx_ibpb_switch(void)
  * Make the vCPU's VMCS current on this CPU.  Preemption off, IRQs on (the
  * VMCLEAR on another CPU is an IPI).  Returns false if VMX is off here.
  */
-static bool vmx_load(struct minihv_vcpu *vcpu)
+bool vmx_load(struct minihv_vcpu *vcpu)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 	struct vmx_cpu *vc = this_cpu_ptr(&vmx_cpu);
@@ -524,7 +484,7 @@ static u64 cr4_real(u64 cr4)
  * The guest-owned bits of CR0 and CR4 from the VMCS into vmx->cr0/cr4,
  * if the guest ran since they were last read.  VMCS loaded.
  */
-static void vmx_sync_crs(struct vmx_vcpu *vmx)
+void vmx_sync_crs(struct vmx_vcpu *vmx)
 {
 	u64 m0 = cr0_host_mask(), m4 = vmx->cr4_host_mask;
 
@@ -560,7 +520,7 @@ static void write_pdptrs(const u64 *pdpte)
  */
 
 /* The guest's architectural reset state, as KVM's.  VMCS loaded. */
-static void vmx_reset_guest(struct minihv_vcpu *vcpu)
+void vmx_reset_guest(struct minihv_vcpu *vcpu)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 	const u32 data = VMX_AR_P_MASK | VMX_AR_S_MASK | 0x3;	/* RW, accessed */
@@ -1217,93 +1177,8 @@ void vmx_set_cr2(struct minihv_vcpu *vcpu, u64 cr2)
 }
 
 /* ---------------------------------------------------------------------
- * Exit handlers: one per reason.  Each returns 1 to re-enter the guest,
- * 0 to go to userspace (run->exit_reason set), < 0 on error.  The exit
- * information is in vmx->exit (vmx_read_exit()); the instruction's length
- * also in vcpu->exit_len, for kmod/exit.c's handlers.
+ * CPL and debug registers
  */
-
-/* noinline: its array would cost vmx_handle_exit() a stack check. */
-static noinline int unexpected(struct minihv_vcpu *vcpu)
-{
-	const struct vmx_exit *e = &to_vmx(vcpu)->exit;
-	u64 data[3] = { e->reason, e->qual, vcpu->rip };
-
-	return minihv_exit_internal(vcpu,
-				    KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON,
-				    3, data);
-}
-
-static int exit_exception_nmi(struct minihv_vcpu *vcpu)
-{
-	const struct vmx_exit *e = &to_vmx(vcpu)->exit;
-
-	/* NMIs and machine checks were handled right after the exit. */
-	if ((e->intr_info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_NMI_INTR ||
-	    (e->intr_info & INTR_INFO_VECTOR_MASK) == X86_TRAP_MC)
-		return 1;
-	/* #PF: only intercepted for shadow paging. */
-	if (!vmx_cfg.ept_ug && (e->intr_info & INTR_INFO_VECTOR_MASK) == 14) {
-		u32 error;
-
-		if (!vmx_get(vcpu))
-			return -EIO;
-		error = vmcs_read(VM_EXIT_INTR_ERROR_CODE);
-		vmx_put();
-		/* A triple fault it finds ends in the run loop. */
-		return vmx_shadow_exit_pf(vcpu, e->qual, error);
-	}
-	/* Real mode in v86 mode: every exception exits. */
-	if (to_vmx(vcpu)->rm.vm86)
-		return vmx_rm_exception(vcpu, e->intr_info, e->len);
-	return unexpected(vcpu);
-}
-
-static int exit_triple_fault(struct minihv_vcpu *vcpu)
-{
-	/* The guest state is the shutdown's: start afresh, like SVM. */
-	if (vmx_get(vcpu)) {
-		vmx_reset_guest(vcpu);
-		vmx_put();
-	}
-	return minihv_exit_shutdown(vcpu);
-}
-
-static int exit_irq_window(struct minihv_vcpu *vcpu)
-{
-	to_vmx(vcpu)->irq_window = false;
-	return 1;
-}
-
-static int exit_nmi_window(struct minihv_vcpu *vcpu)
-{
-	to_vmx(vcpu)->nmi_window = false;
-	return 1;
-}
-
-/* PAUSE-loop exiting: the guest spins, likely waiting for another vCPU. */
-static int exit_pause(struct minihv_vcpu *vcpu)
-{
-	minihv_vcpu_on_spin(vcpu);
-	return minihv_skip_instruction(vcpu);	/* PAUSE is only a hint */
-}
-
-static int exit_io(struct minihv_vcpu *vcpu)
-{
-	const struct vmx_exit *e = &to_vmx(vcpu)->exit;
-
-	return minihv_handle_io(vcpu, IO_QUAL_PORT(e->qual),
-				IO_QUAL_SIZE(e->qual), e->qual & IO_QUAL_IN,
-				e->qual & IO_QUAL_STRING, e->qual & IO_QUAL_REP,
-				minihv_next_rip(vcpu));
-}
-
-/* RDPMC: no virtual PMU, so #GP, as KVM without one. */
-static int exit_rdpmc(struct minihv_vcpu *vcpu)
-{
-	minihv_queue_gp(vcpu, 0);
-	return 1;
-}
 
 int vmx_get_cpl(struct minihv_vcpu *vcpu)
 {
@@ -1352,556 +1227,4 @@ void vmx_set_dr(struct minihv_vcpu *vcpu, int dr, u64 val)
 			vmx_put();
 		}
 	}
-}
-
-/* MOV from/to DRn (MOV-DR exiting): kmod/x86.c's rules. */
-static int exit_dr(struct minihv_vcpu *vcpu)
-{
-	const struct vmx_exit *e = &to_vmx(vcpu)->exit;
-	unsigned int dr = DR_QUAL_NR(e->qual), gpr = DR_QUAL_GPR(e->qual);
-	bool write = !(e->qual & DR_QUAL_FROM);
-	bool long64;
-	u64 val;
-
-	if (!vmx_get(vcpu))
-		return -EIO;
-	long64 = (vmcs_read(GUEST_IA32_EFER) & EFER_LMA) &&
-		 (vmcs_read(GUEST_CS_AR_BYTES) & VMX_AR_L_MASK);
-	vmx_put();
-	/* The operand is 32 bits outside 64-bit mode. */
-	val = long64 ? vcpu->regs[gpr] : (u32)vcpu->regs[gpr];
-	if (minihv_emulate_dr(vcpu, dr, write, &val))
-		return 1;
-	if (!write)
-		vcpu->regs[gpr] = long64 ? val : (u32)val;
-	return minihv_skip_instruction(vcpu);
-}
-
-/* MOV to/from CR8, with EPT or shadow paging: kmod/exit.c. */
-static int exit_cr8(struct minihv_vcpu *vcpu)
-{
-	const struct vmx_exit *e = &to_vmx(vcpu)->exit;
-	unsigned int gpr = CR_QUAL_GPR(e->qual);
-
-	if (CR_QUAL_TYPE(e->qual) == CR_TYPE_MOV_TO)
-		return minihv_handle_cr8_write(vcpu, vcpu->regs[gpr],
-					       minihv_next_rip(vcpu));
-	if (CR_QUAL_TYPE(e->qual) != CR_TYPE_MOV_FROM)
-		return unexpected(vcpu);
-	vcpu->regs[gpr] = minihv_get_cr8(vcpu);
-	return minihv_skip_instruction(vcpu);
-}
-
-/*
- * MOV to/from CR0/CR3/CR4, CLTS, LMSW: kmod/x86.c's, whatever the paging
- * (with EPT only the host-owned bits and forced CR3 exits come here).
- */
-static int exit_cr_access(struct minihv_vcpu *vcpu)
-{
-	const struct vmx_exit *e = &to_vmx(vcpu)->exit;
-	unsigned int cr = CR_QUAL_NR(e->qual), gpr = CR_QUAL_GPR(e->qual);
-	int r = 0;
-
-	if (cr == 8)
-		return exit_cr8(vcpu);
-	switch (CR_QUAL_TYPE(e->qual)) {
-	case CR_TYPE_MOV_TO:
-		r = minihv_set_cr(vcpu, cr, vcpu->regs[gpr]);
-		break;
-	case CR_TYPE_MOV_FROM:
-		vcpu->regs[gpr] = minihv_get_cr(vcpu, cr);
-		break;
-	case CR_TYPE_CLTS:
-		r = minihv_clts(vcpu);
-		break;
-	case CR_TYPE_LMSW:
-		r = minihv_lmsw(vcpu, e->qual >> 16);
-		break;
-	}
-	if (r)
-		return r < 0 ? r : 1;
-	return minihv_skip_instruction(vcpu);
-}
-
-/* Only if the CPU forces INVLPG exiting: flush the guest's mappings. */
-static int exit_invlpg(struct minihv_vcpu *vcpu)
-{
-	const struct vmx_exit *e = &to_vmx(vcpu)->exit;
-
-	if (!vmx_cfg.ept_ug)
-		return vmx_shadow_exit_invlpg(vcpu, e->qual, e->len);
-	to_vmx(vcpu)->need_flush = true;
-	return minihv_skip_instruction(vcpu);
-}
-
-static int exit_ept_violation(struct minihv_vcpu *vcpu)
-{
-	const struct vmx_exit *e = &to_vmx(vcpu)->exit;
-
-	return minihv_tdp_fault(vcpu, &to_vmx_vm(vcpu->vm)->ept, e->gpa,
-				e->qual & EPT_VIOLATION_ACC_WRITE, e->qual);
-}
-
-static int exit_ept_misconfig(struct minihv_vcpu *vcpu)
-{
-	const struct vmx_exit *e = &to_vmx(vcpu)->exit;
-	u64 data[2] = { e->gpa, vcpu->rip };
-
-	/* The tables are built here: a bad entry is our bug. */
-	return minihv_exit_internal(vcpu, KVM_INTERNAL_ERROR_EMULATION, 2,
-				    data);
-}
-
-static int exit_fail_entry(struct minihv_vcpu *vcpu)
-{
-	const struct vmx_exit *e = &to_vmx(vcpu)->exit;
-
-	/* The CPU refused the guest state (or the MSR load list). */
-	return minihv_exit_fail_entry(vcpu, e->reason);
-}
-
-static const struct {
-	int (*handler)(struct minihv_vcpu *vcpu);
-	const char *name;
-} vmx_exits[] = {
-	[EXIT_REASON_EXCEPTION_NMI]	 = { exit_exception_nmi, "exception_nmi" },
-	[EXIT_REASON_EXTERNAL_INTERRUPT] = { minihv_exit_nop, "intr" },
-	[EXIT_REASON_TRIPLE_FAULT]	 = { exit_triple_fault, "shutdown" },
-	[EXIT_REASON_INTERRUPT_WINDOW]	 = { exit_irq_window, "irq_window" },
-	[EXIT_REASON_NMI_WINDOW]	 = { exit_nmi_window, "nmi_window" },
-	[EXIT_REASON_CPUID]		 = { minihv_exit_cpuid, "cpuid" },
-	[EXIT_REASON_HLT]		 = { minihv_exit_hlt, "hlt" },
-	[EXIT_REASON_INVD]		 = { minihv_exit_ud, "invd" },
-	[EXIT_REASON_INVLPG]		 = { exit_invlpg, "invlpg" },
-	[EXIT_REASON_VMCALL]		 = { minihv_exit_hypercall, "vmcall" },
-	[EXIT_REASON_VMCLEAR]		 = { minihv_exit_ud, "vmclear" },
-	[EXIT_REASON_VMLAUNCH]		 = { minihv_exit_ud, "vmlaunch" },
-	[EXIT_REASON_VMPTRLD]		 = { minihv_exit_ud, "vmptrld" },
-	[EXIT_REASON_VMPTRST]		 = { minihv_exit_ud, "vmptrst" },
-	[EXIT_REASON_VMREAD]		 = { minihv_exit_ud, "vmread" },
-	[EXIT_REASON_VMRESUME]		 = { minihv_exit_ud, "vmresume" },
-	[EXIT_REASON_VMWRITE]		 = { minihv_exit_ud, "vmwrite" },
-	[EXIT_REASON_VMOFF]		 = { minihv_exit_ud, "vmxoff" },
-	[EXIT_REASON_VMON]		 = { minihv_exit_ud, "vmxon" },
-	[EXIT_REASON_CR_ACCESS]		 = { exit_cr_access, "cr_access" },
-	[EXIT_REASON_DR_ACCESS]		 = { exit_dr, "dr_access" },
-	[EXIT_REASON_IO_INSTRUCTION]	 = { exit_io, "io" },
-	[EXIT_REASON_MSR_READ]		 = { minihv_exit_rdmsr, "msr_read" },
-	[EXIT_REASON_MSR_WRITE]		 = { minihv_exit_wrmsr, "msr_write" },
-	[EXIT_REASON_INVALID_STATE]	 = { exit_fail_entry, "invalid_state" },
-	[EXIT_REASON_MSR_LOAD_FAIL]	 = { exit_fail_entry, "msr_load_fail" },
-	[EXIT_REASON_PAUSE_INSTRUCTION]	 = { exit_pause, "pause" },
-	[EXIT_REASON_EPT_VIOLATION]	 = { exit_ept_violation, "ept_violation" },
-	[EXIT_REASON_EPT_MISCONFIG]	 = { exit_ept_misconfig, "ept_misconfig" },
-	[EXIT_REASON_INVEPT]		 = { minihv_exit_ud, "invept" },
-	[EXIT_REASON_INVVPID]		 = { minihv_exit_ud, "invvpid" },
-	[EXIT_REASON_XSETBV]		 = { minihv_exit_ud, "xsetbv" },
-	[EXIT_REASON_RDPMC]		 = { exit_rdpmc, "rdpmc" },
-	[EXIT_REASON_WBINVD]		 = { minihv_exit_wbinvd, "wbinvd" },
-	[EXIT_REASON_MONITOR_INSTRUCTION] = { minihv_exit_ud, "monitor" },
-	[EXIT_REASON_MWAIT_INSTRUCTION]	 = { minihv_exit_ud, "mwait" },
-	[EXIT_REASON_MCE_DURING_VMENTRY] = { exit_fail_entry, "mce_during_vmentry" },
-	[EXIT_REASON_VMFUNC]		 = { minihv_exit_ud, "vmfunc" },
-};
-
-/* Exit statistics index: the basic reason; everything else here. */
-#define STAT_OTHER	0xff
-
-static unsigned int exit_stat(u32 reason)
-{
-	u16 basic = reason;
-
-	return basic < STAT_OTHER ? basic : STAT_OTHER;
-}
-
-const char *vmx_exit_name(unsigned int stat)
-{
-	if (stat == STAT_OTHER)
-		return "other";
-	if (stat < ARRAY_SIZE(vmx_exits))
-		return vmx_exits[stat].name;
-	return NULL;
-}
-
-/*
- * Off the hot path (noinline): its on-stack structure would cost
- * vmx_handle_exit() a stack-protector check per exit.
- */
-static noinline void vmx_trace_exit(struct minihv_vcpu *vcpu)
-{
-	const struct vmx_exit *e = &to_vmx(vcpu)->exit;
-	struct minihv_exit_info info = {
-		.reason = e->reason, .qual = e->qual, .info2 = e->gpa,
-		.rip = vcpu->rip, .len = e->len,
-	};
-
-	minihv_trace_exit_info(vcpu, &info);
-}
-
-/* The exit vmx_vcpu_run() read: its handler from the table. */
-int vmx_handle_exit(struct minihv_vcpu *vcpu)
-{
-	const struct vmx_exit *e = &to_vmx(vcpu)->exit;
-	u16 basic = e->reason;
-	int (*handler)(struct minihv_vcpu *vcpu) = NULL;
-
-	minihv_stats_exit(vcpu, exit_stat(e->reason));
-	if (minihv_trace_exit_on())
-		vmx_trace_exit(vcpu);
-	if (basic < ARRAY_SIZE(vmx_exits))
-		handler = vmx_exits[basic].handler;
-	if ((e->reason & VMX_EXIT_REASONS_FAILED_VMENTRY) &&
-	    handler != exit_fail_entry)
-		handler = exit_fail_entry;
-	if (handler)
-		return handler(vcpu);
-	return unexpected(vcpu);
-}
-
-/* ---------------------------------------------------------------------
- * Entering the guest
- */
-
-/* Host segment state VM exits lose; saved before entry, restored after. */
-struct vmx_host_state {
-	u16 ds, es, fs, gs, ldt;
-	u64 fs_base, kernel_gs_base;
-	struct desc_ptr gdt, idt;
-};
-
-static void vmx_save_host(struct vmx_host_state *h)
-{
-	savesegment(ds, h->ds);
-	savesegment(es, h->es);
-	savesegment(fs, h->fs);
-	savesegment(gs, h->gs);
-	asm volatile("sldt %0" : "=g" (h->ldt));
-	rdmsrl(MSR_FS_BASE, h->fs_base);
-	rdmsrl(MSR_KERNEL_GS_BASE, h->kernel_gs_base);
-	native_store_gdt(&h->gdt);
-	store_idt(&h->idt);
-}
-
-/* IRQs off, right after the exit. */
-static void vmx_restore_host(const struct vmx_host_state *h)
-{
-	/* The exit set the GDTR/IDTR limits to 0xffff and TR's to 0x67. */
-	native_load_gdt(&h->gdt);
-	native_load_idt(&h->idt);
-	invalidate_tss_limit();
-	if (h->ldt)
-		asm volatile("lldt %0" : : "rm" (h->ldt));
-	/* Selectors: the exit loaded 0 (HOST_*_SELECTOR). */
-	if (h->ds)
-		loadsegment(ds, h->ds);
-	if (h->es)
-		loadsegment(es, h->es);
-	if (h->fs) {
-		loadsegment(fs, h->fs);
-		wrmsrl(MSR_FS_BASE, h->fs_base);
-	}
-	if (h->gs)
-		load_gs_index(h->gs);
-	wrmsrl(MSR_KERNEL_GS_BASE, h->kernel_gs_base);
-}
-
-/*
- * The MSRs VMX does not switch, the guest's in for the entry.  IRQs off.
- *
- * KERNEL_GS_BASE is the host task's user GS base, which a context switch
- * saves from the MSR: swapped around every entry.  The syscall MSRs, and
- * TSC_AUX for RDTSCP, only matter to the host in user mode: the guest's
- * stay loaded until this CPU returns to userspace (kmod/uret.c), so a
- * round trip handled in the kernel writes none of them.
- */
-static void vmx_load_guest_msrs(struct vmx_vcpu *vmx)
-{
-	wrmsrl(MSR_KERNEL_GS_BASE, vmx->kernel_gs_base);
-	minihv_uret_set(MINIHV_URET_STAR, vmx->star);
-	minihv_uret_set(MINIHV_URET_LSTAR, vmx->lstar);
-	minihv_uret_set(MINIHV_URET_CSTAR, vmx->cstar);
-	minihv_uret_set(MINIHV_URET_SFMASK, vmx->sfmask);
-	if (vmx_cfg.rdtscp)
-		minihv_uret_set(MINIHV_URET_TSC_AUX, vmx->tsc_aux);
-}
-
-/* After the exit, IRQs off: what the guest may have changed unseen. */
-static void vmx_put_guest_msrs(struct vmx_vcpu *vmx)
-{
-	/* SWAPGS is the only way the guest changes one without an exit. */
-	rdmsrl(MSR_KERNEL_GS_BASE, vmx->kernel_gs_base);
-}
-
-/* Before entry, VMCS loaded: registers, events, flushes. */
-static void vmx_prepare_entry(struct minihv_vcpu *vcpu)
-{
-	struct vmx_vcpu *vmx = to_vmx(vcpu);
-	s64 tlb_gen = atomic64_read(&to_vmx_vm(vcpu->vm)->ept.gen);
-	u32 proc;
-
-	vmcs_write(GUEST_RSP, vcpu->regs[VCPU_RSP]);
-	vmcs_write(GUEST_RIP, vcpu->rip);
-	/* VM and IOPL=3 in v86 mode (realmode.c), else nothing. */
-	vmcs_write(GUEST_RFLAGS, vcpu->rflags | vmx->rflags_set);
-	/* An emulated instruction ends STI/MOV SS blocking. */
-	if (vcpu->rip != vmx->entry_rip &&
-	    (vmx->intr_state & (GUEST_INTR_STATE_STI |
-				GUEST_INTR_STATE_MOV_SS))) {
-		vmx->intr_state &= ~(GUEST_INTR_STATE_STI |
-				     GUEST_INTR_STATE_MOV_SS);
-		vmcs_write(GUEST_INTERRUPTIBILITY_INFO, vmx->intr_state);
-	}
-	if (vmx->event_inj & INTR_INFO_VALID_MASK) {
-		u32 info = vmx->event_inj;
-
-		/* Real mode (unrestricted guest) delivers no error code. */
-		vmx_sync_crs(vmx);
-		if (!(vmx->cr0 & X86_CR0_PE))
-			info &= ~INTR_INFO_DELIVER_CODE_MASK;
-		vmcs_write(VM_ENTRY_INTR_INFO_FIELD, info);
-		vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, vmx->event_inj_err);
-		vmcs_write(VM_ENTRY_INSTRUCTION_LEN, 0);
-		/* Cleared once the entry really happened. */
-	}
-	proc = vmx_cfg.proc |
-	       (vmx->irq_window ? CPU_BASED_INTR_WINDOW_EXITING : 0) |
-	       (vmx->nmi_window ? CPU_BASED_NMI_WINDOW_EXITING : 0);
-	if (proc != vmx->proc) {
-		vmcs_write(CPU_BASED_VM_EXEC_CONTROL, proc);
-		vmx->proc = proc;
-	}
-	if (vmx->tlb_gen != tlb_gen) {
-		vmx->tlb_gen = tlb_gen;
-		vmx->need_flush = true;
-	}
-	if (vmx->need_flush)
-		vmx_flush(vcpu);
-}
-
-/* After the exit, VMCS loaded: what the handlers need. */
-static void vmx_read_exit(struct minihv_vcpu *vcpu)
-{
-	struct vmx_vcpu *vmx = to_vmx(vcpu);
-	struct vmx_exit *e = &vmx->exit;
-	u32 idt;
-
-	e->reason = vmcs_read(VM_EXIT_REASON);
-	e->qual = vmcs_read(EXIT_QUALIFICATION);
-	e->len = vmcs_read(VM_EXIT_INSTRUCTION_LEN);
-	vcpu->exit_len = e->len;
-	e->intr_info = vmcs_read(VM_EXIT_INTR_INFO);
-	e->gpa = 0;
-	if ((u16)e->reason == EXIT_REASON_EPT_VIOLATION ||
-	    (u16)e->reason == EXIT_REASON_EPT_MISCONFIG)
-		e->gpa = vmcs_read(GUEST_PHYSICAL_ADDRESS);
-
-	vcpu->regs[VCPU_RSP] = vmcs_read(GUEST_RSP);
-	vcpu->rip = vmcs_read(GUEST_RIP);
-	/* The guest's own view: v86 mode's VM and IOPL are minihv's. */
-	vcpu->rflags = (vmcs_read(GUEST_RFLAGS) & ~vmx->rflags_set) |
-		       (vcpu->rflags & vmx->rflags_set & X86_EFLAGS_IOPL);
-	vmx->entry_rip = vcpu->rip;
-	vmx->intr_state = vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
-	if (e->reason & VMX_EXIT_REASONS_FAILED_VMENTRY)
-		return;
-
-	/*
-	 * An exit during event delivery (an EPT violation on the IDT...)
-	 * leaves the event undelivered: deliver it again.  Software
-	 * interrupts and exceptions re-execute by themselves (RIP is still
-	 * at the instruction).
-	 */
-	idt = vmcs_read(IDT_VECTORING_INFO_FIELD);
-	if (idt & VECTORING_INFO_VALID_MASK) {
-		u32 type = idt & VECTORING_INFO_TYPE_MASK;
-
-		if (type == INTR_TYPE_EXT_INTR || type == INTR_TYPE_NMI_INTR ||
-		    type == INTR_TYPE_HARD_EXCEPTION) {
-			vmx->event_inj = idt & ~INTR_INFO_UNBLOCK_NMI;
-			vmx->event_inj_err =
-				vmcs_read(IDT_VECTORING_ERROR_CODE);
-		}
-	}
-}
-
-/*
- * L1TF (kmod/spec.c): exits whose handling touches only the vCPU's own
- * state, so that the L1D need not be flushed before the next entry (KVM
- * flushes after emulation and faults, not after these).  External
- * interrupts: their handlers set the kernel's per-CPU flag.
- */
-static bool vmx_exit_keeps_l1d(u32 reason)
-{
-	switch (reason) {
-	case EXIT_REASON_EXTERNAL_INTERRUPT:
-	case EXIT_REASON_INTERRUPT_WINDOW:
-	case EXIT_REASON_NMI_WINDOW:
-	case EXIT_REASON_CPUID:
-	case EXIT_REASON_HLT:
-	case EXIT_REASON_VMCALL:
-	case EXIT_REASON_MSR_READ:
-	case EXIT_REASON_MSR_WRITE:
-	case EXIT_REASON_PAUSE_INSTRUCTION:
-		return true;
-	default:
-		return false;
-	}
-}
-
-/*
- * The host's machine-check handler, as if the #MC had hit the host in
- * user mode (as KVM does): recovery waits for the return to userspace.
- */
-static void vmx_machine_check(void)
-{
-#ifdef CONFIG_X86_MCE
-	struct pt_regs regs = { .cs = 3, .flags = X86_EFLAGS_IF };
-
-	do_machine_check(&regs);
-#endif
-}
-
-/*
- * The world switch: enter the guest, come back, read the exit into
- * vmx->exit (MINIHV_RUN_EXITED: vmx_handle_exit() is next).  Called with
- * vcpu->mutex and slots_lock (read) held, preemption enabled, the
- * guest's FPU state current.
- */
-int vmx_vcpu_run(struct minihv_vcpu *vcpu)
-{
-	struct vmx_vcpu *vmx = to_vmx(vcpu);
-	struct vmx_host_state host;
-	unsigned long debugctl, dr6;
-	u32 reason;
-	bool db_loaded;
-	u64 err;
-	int r;
-
-	if (!vmx_cfg.ept_ug) {
-		r = vmx_shadow_prepare(vcpu);
-		if (r != 1)
-			return r;
-	}
-	preempt_disable();
-	if (!vmx_load(vcpu)) {
-		preempt_enable();
-		return -EIO;
-	}
-	vmx_prepare_entry(vcpu);
-
-	local_irq_disable();
-	if (!this_cpu_read(vmx_cpu.on) ||
-	    this_cpu_read(vmx_cpu.current_vcpu) != vmx) {
-		/* VMX went off (reboot) since the load. */
-		local_irq_enable();
-		preempt_enable();
-		return -EIO;
-	}
-	/* A context switch may have left the guest's FPU state unloaded. */
-	if (test_thread_flag(TIF_NEED_FPU_LOAD))
-		switch_fpu_return();
-	/* An event came since minihv_inject_events(): go round again. */
-	if (!minihv_guest_enter(vcpu)) {
-		local_irq_enable();
-		preempt_enable();
-		return 1;
-	}
-
-	vmcs_write(HOST_CR3, __read_cr3());
-	vmcs_write(HOST_CR4, cr4_read_shadow());
-	vmx_save_host(&host);
-	vmcs_write(HOST_FS_BASE, host.fs_base);
-	vmx_load_guest_msrs(vmx);
-	if (vmx->cr2 != native_read_cr2())
-		native_write_cr2(vmx->cr2);
-
-	/* A VM exit clears IA32_DEBUGCTL (LBR, BTF): put the host's back. */
-	debugctl = get_debugctlmsr();
-	/*
-	 * VMX switches DR7 only.  The guest's DR0-3 go in while its DR7
-	 * enables a breakpoint (host breakpoints off first), and its DR6
-	 * unless it is the host's: Linux keeps DR6 = DR6_RESERVED outside
-	 * its #DB handler.
-	 */
-	db_loaded = vmx->dr7 & DR7_BP_ENABLES;
-	if (unlikely(db_loaded)) {
-		if (hw_breakpoint_active())
-			set_debugreg(0, 7);
-		set_debugreg(vmx->db[0], 0);
-		set_debugreg(vmx->db[1], 1);
-		set_debugreg(vmx->db[2], 2);
-		set_debugreg(vmx->db[3], 3);
-	}
-	if (unlikely(vmx->dr6 != DR6_RESET))
-		set_debugreg(vmx->dr6, 6);
-
-	minihv_stats_entry(vcpu);
-	minihv_l1d_flush(vcpu);
-	r = __vmx_vcpu_run(vcpu->regs, vmx->launched, vcpu->spec_ctrl);
-	minihv_guest_exit(vcpu);
-	if (debugctl)
-		update_debugctlmsr(debugctl);
-	/* A #DB in the guest changed DR6: the guest's, the host's back. */
-	get_debugreg(dr6, 6);
-	if (unlikely(dr6 != DR6_RESET)) {
-		vmx->dr6 = dr6;
-		set_debugreg(DR6_RESET, 6);
-	}
-	vmx->event_inj = 0;	/* delivered, or back in IDT vectoring */
-
-	vmx->cr2 = native_read_cr2();
-	vmx_put_guest_msrs(vmx);
-	vmx_restore_host(&host);
-	/*
-	 * The exit disabled the host's breakpoints (DR7 = 0x400); no guest
-	 * breakpoint address stays in DR0-3 either.
-	 */
-	if (hw_breakpoint_active()) {
-		hw_breakpoint_restore();
-	} else if (unlikely(db_loaded)) {
-		set_debugreg(0, 0);
-		set_debugreg(0, 1);
-		set_debugreg(0, 2);
-		set_debugreg(0, 3);
-	}
-
-	if (!r) {
-		reason = vmcs_read(VM_EXIT_REASON);
-		if (!(reason & VMX_EXIT_REASONS_FAILED_VMENTRY))
-			vmx->launched = true;
-		if (minihv_l1d_flush_on() && !vmx_exit_keeps_l1d(reason))
-			vcpu->l1d.req = true;
-		/* Shadow paging owns all of CR0/CR4: nothing changes there. */
-		vmx->crs_stale = vmx_cfg.ept_ug;
-		/*
-		 * An NMI or a machine check that made the exit is the host's:
-		 * handle it now (never injected into the guest).
-		 */
-		if ((u16)reason == EXIT_REASON_EXCEPTION_NMI) {
-			u32 info = vmcs_read(VM_EXIT_INTR_INFO);
-
-			if ((info & INTR_INFO_INTR_TYPE_MASK) ==
-			    INTR_TYPE_NMI_INTR)
-				asm volatile("int $2");
-			else if ((info & INTR_INFO_VECTOR_MASK) == X86_TRAP_MC)
-				vmx_machine_check();
-		} else if ((u16)reason == EXIT_REASON_MCE_DURING_VMENTRY) {
-			vmx_machine_check();
-		}
-	}
-	minihv_guest_irq_window();
-
-	if (r) {
-		err = r == VMX_RUN_FAIL_VALID ? vmcs_read(VM_INSTRUCTION_ERROR) : 0;
-		preempt_enable();
-		if (r == VMX_RUN_FAIL_VALID)
-			return minihv_exit_fail_entry(vcpu, err);
-		err = r;
-		return minihv_exit_internal(vcpu,
-					    KVM_INTERNAL_ERROR_EMULATION, 1,
-					    &err);
-	}
-	vmx_read_exit(vcpu);
-	preempt_enable();
-	return MINIHV_RUN_EXITED;
 }

@@ -78,11 +78,6 @@
 
 static struct page *rm_tss;
 
-static struct vmx_vcpu *to_vmx(struct minihv_vcpu *vcpu)
-{
-	return vcpu->arch;
-}
-
 int vmx_rm_setup(void)
 {
 	u8 *tss;

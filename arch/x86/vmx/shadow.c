@@ -25,11 +25,6 @@
 
 #define CR0_PAGING	(X86_CR0_PG | X86_CR0_WP | X86_CR0_PE)
 
-static struct vmx_vcpu *to_vmx(struct minihv_vcpu *vcpu)
-{
-	return vcpu->arch;
-}
-
 static void shadow_paging(struct minihv_vcpu *vcpu, struct minihv_paging *p)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);

@@ -86,6 +86,10 @@ struct vmx_rmode {
 	u64 tss_zaps;			/* as of this many zaps */
 };
 
+#define DR7_BP_ENABLES	0xffULL		/* L0-3, G0-3 */
+/* DR6, as KVM's for a guest without RTM or bus-lock detection. */
+#define DR6_RESET	MINIHV_DR6_FIXED_1	/* = the host's DR6_RESERVED */
+
 /* The last exit, read by vmx_read_exit(). */
 struct vmx_exit {
 	u32 reason;
@@ -136,6 +140,15 @@ struct vmx_vcpu {
 	u32 proc;			/* CPU_BASED_VM_EXEC_CONTROL now */
 	bool irq_window, nmi_window;	/* wanted at the next entry */
 };
+static inline struct vmx_vm *to_vmx_vm(struct minihv_vm *vm)
+{
+	return vm->arch;
+}
+
+static inline struct vmx_vcpu *to_vmx(struct minihv_vcpu *vcpu)
+{
+	return vcpu->arch;
+}
 
 /* Segment registers, in the order of the VMCS field encodings. */
 enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG_TR };
@@ -186,6 +199,10 @@ const char *vmx_exit_name(unsigned int reason);
 int vmx_guest_setup(void);
 bool vmx_get(struct minihv_vcpu *vcpu);
 void vmx_put(void);
+bool vmx_load(struct minihv_vcpu *vcpu);
+void vmx_flush(struct minihv_vcpu *vcpu);
+void vmx_sync_crs(struct vmx_vcpu *vmx);
+void vmx_reset_guest(struct minihv_vcpu *vcpu);
 
 /* shadow.c: shadow paging, when vmx_cfg.ept_ug is off. */
 void vmx_shadow_init_vmcs(struct minihv_vcpu *vcpu);
