@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * minihv: SVM guests: the VMCB, entering the guest, and one handler per
- * exit reason.
+ * minihv: SVM guests: the VMCB and the vCPU's state in it.  The exit
+ * handlers are in exit.c, the world switch in run.c.
  *
  * The VMCB intercepts every port (a 12 KiB IOPM of ones) and every MSR (an
  * 8 KiB MSRPM of ones, shared by all vCPUs), CPUID, HLT, shutdown,
@@ -20,7 +20,8 @@
  *
  * The lab (QEMU TCG) has no next-RIP save and no decode assists, so the
  * length of every intercepted instruction is known here or decoded: IOIO
- * exits give the next RIP in EXITINFO2, the others have fixed lengths.
+ * exits give the next RIP in EXITINFO2, the others have fixed lengths
+ * (run.c: svm_insn_len[]).
  */
 #define pr_fmt(fmt) "minihv: " fmt
 
@@ -29,70 +30,20 @@
 #include <linux/mm.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
-#include <asm/asm.h>
-#include <asm/debugreg.h>
-#include <asm/fpu/api.h>
-#include <asm/mce.h>
 #include <asm/msr.h>
-#include <asm/nospec-branch.h>
 #include <asm/pgtable.h>
 #include <asm/processor-flags.h>
 #include <asm/svm.h>
-#include <asm/thread_info.h>
 #include <asm/trapnr.h>
 
 #include "svm.h"
-#include "kmod/decode.h"
-#include "kmod/stats.h"
 #include "kmod/trace.h"
 
 #define IOPM_ORDER	2	/* 12 KiB used, 16 KiB allocated */
 #define MSRPM_ORDER	1	/* 8 KiB */
 
 static struct page *svm_iopm, *svm_msrpm;
-static bool svm_tsc_aux;	/* the host has TSC_AUX: the guest gets its own */
-
-/*
- * The SVM instructions #UD once SVM is off (EFER.SVME clear: reboot or a
- * crash turned it off under this CPU): each goes on after a fault, as in
- * vmenter.S, and svm_vcpu_run() finds out that the VMRUN did not happen.
- */
-static inline void svm_clgi(void)
-{
-	asm volatile("1: clgi\n2:\n" _ASM_EXTABLE(1b, 2b) ::: "memory");
-}
-
-static inline void svm_stgi(void)
-{
-	asm volatile("1: stgi\n2:\n" _ASM_EXTABLE(1b, 2b) ::: "memory");
-}
-
-static inline void svm_vmsave(u64 pa)
-{
-	asm volatile("1: vmsave %%rax\n2:\n" _ASM_EXTABLE(1b, 2b)
-		     : : "a" (pa) : "memory");
-}
-
-/* In the VMCB's exit code until a VMRUN writes its own there. */
-#define SVM_EXIT_NOT_RUN	0xfffffffeU
-
-/*
- * Without next RIP (nRIP save): the lengths of the instructions whose
- * exits kmod/exit.c's handlers complete with minihv_skip_instruction(),
- * without prefixes.  A prefix (ignored by the CPU on these) would make
- * one longer: KVM decodes then, minihv assumes none, as it always has; a
- * guest that prefixes them on purpose only misleads itself.
- */
-static const u8 svm_insn_len[] = {
-	[SVM_EXIT_CPUID]	= 2,
-	[SVM_EXIT_HLT]		= 1,
-	[SVM_EXIT_MSR]		= 2,
-	[SVM_EXIT_VMMCALL]	= 3,
-	[SVM_EXIT_RDPMC]	= 2,
-	[SVM_EXIT_WBINVD]	= 2,
-};
-
-#define NPF_WRITE	BIT(1)		/* EXITINFO1 of a nested page fault */
+bool svm_tsc_aux;		/* the host has TSC_AUX: the guest gets its own */
 
 /* Segment attributes in the VMCB's packed form. */
 #define SEG_TYPE_MASK	0x00f
@@ -136,16 +87,6 @@ void svm_guest_unsetup(void)
 /* ---------------------------------------------------------------------
  * VMs
  */
-
-static struct svm_vm *to_svm_vm(struct minihv_vm *vm)
-{
-	return vm->arch;
-}
-
-static struct svm_vcpu *to_svm(struct minihv_vcpu *vcpu)
-{
-	return vcpu->arch;
-}
 
 int svm_vm_init(struct minihv_vm *vm)
 {
@@ -200,7 +141,7 @@ static void init_seg(struct vmcb_seg *seg, u16 selector, u16 attrib)
 }
 
 /* The architectural reset state, as KVM sets it up. */
-static void svm_init_vmcb(struct minihv_vcpu *vcpu)
+void svm_init_vmcb(struct minihv_vcpu *vcpu)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
 	struct vmcb_control_area *c = &svm->vmcb->control;
@@ -266,7 +207,7 @@ static void svm_init_vmcb(struct minihv_vcpu *vcpu)
 }
 
 /* No event pending or in flight: INIT, shutdown, a new vCPU. */
-static void svm_reset_events(struct svm_vcpu *svm)
+void svm_reset_events(struct svm_vcpu *svm)
 {
 	svm->event_inj = 0;
 	svm->virq = -1;
@@ -612,14 +553,6 @@ void svm_set_cr2(struct minihv_vcpu *vcpu, u64 cr2)
 	to_svm(vcpu)->vmcb->save.cr2 = cr2;
 }
 
-static void set_intercept(struct vmcb_control_area *c, int bit, bool on)
-{
-	if (on)
-		c->intercepts[bit / 32] |= BIT(bit % 32);
-	else
-		c->intercepts[bit / 32] &= ~BIT(bit % 32);
-}
-
 /* STI/MOV SS shadow, unless an emulated instruction moved RIP since. */
 static bool svm_shadow(struct minihv_vcpu *vcpu)
 {
@@ -634,10 +567,10 @@ static bool svm_window_armed(const struct vmcb_control_area *c)
 	return c->intercepts[INTERCEPT_VINTR / 32] & BIT(INTERCEPT_VINTR % 32);
 }
 
-static void svm_cancel_window(struct vmcb_control_area *c)
+void svm_cancel_window(struct vmcb_control_area *c)
 {
 	c->int_ctl &= ~V_IRQ_INJECTION_BITS_MASK;
-	set_intercept(c, INTERCEPT_VINTR, false);
+	svm_set_intercept(c, INTERCEPT_VINTR, false);
 }
 
 bool svm_interrupt_allowed(struct minihv_vcpu *vcpu)
@@ -703,7 +636,7 @@ void svm_inject_nmi(struct minihv_vcpu *vcpu)
 	svm->event_inj = SVM_EVTINJ_VALID | SVM_EVTINJ_TYPE_NMI | 2;
 	svm->event_inj_err = 0;
 	svm->nmi_masked = true;
-	set_intercept(&svm->vmcb->control, INTERCEPT_IRET, true);
+	svm_set_intercept(&svm->vmcb->control, INTERCEPT_IRET, true);
 }
 
 /*
@@ -740,14 +673,14 @@ void svm_request_window(struct minihv_vcpu *vcpu, bool nmi)
 	if (nmi && to_svm(vcpu)->nmi_masked) {
 		if (to_svm(vcpu)->nmi_iret && !to_svm(vcpu)->nmi_step) {
 			to_svm(vcpu)->nmi_step = true;
-			set_intercept(c, INTERCEPT_EXCEPTION_OFFSET + X86_TRAP_DB,
+			svm_set_intercept(c, INTERCEPT_EXCEPTION_OFFSET + X86_TRAP_DB,
 				      true);
 		}
 		return;
 	}
 	c->int_ctl |= V_IRQ_MASK | V_IGN_TPR_MASK |
 		      (0xf << V_INTR_PRIO_SHIFT);
-	set_intercept(c, INTERCEPT_VINTR, true);
+	svm_set_intercept(c, INTERCEPT_VINTR, true);
 }
 
 /*
@@ -756,7 +689,7 @@ void svm_request_window(struct minihv_vcpu *vcpu, bool nmi)
  * for it), the interrupt goes through EVENTINJ, as long as no exception
  * holds that; otherwise it waits for the window exit.
  */
-static void svm_load_virq(struct svm_vcpu *svm)
+void svm_load_virq(struct svm_vcpu *svm)
 {
 	struct vmcb_control_area *c = &svm->vmcb->control;
 
@@ -785,7 +718,7 @@ static void svm_load_virq(struct svm_vcpu *svm)
  * exceptions): that is an interrupt too.  Software interrupts (INT n)
  * re-execute by themselves.
  */
-static void svm_sync_events(struct minihv_vcpu *vcpu)
+void svm_sync_events(struct minihv_vcpu *vcpu)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
 	struct vmcb_control_area *c = &svm->vmcb->control;
@@ -800,7 +733,7 @@ static void svm_sync_events(struct minihv_vcpu *vcpu)
 			svm->nmi_iret = false;
 			svm->nmi_masked = false;
 			svm->nmi_step = false;
-			set_intercept(c, INTERCEPT_EXCEPTION_OFFSET +
+			svm_set_intercept(c, INTERCEPT_EXCEPTION_OFFSET +
 				      X86_TRAP_DB, false);
 		} else if (svm->nmi_step) {
 			/* Not yet: the TF is minihv's (set again at entry). */
@@ -837,103 +770,8 @@ void svm_vcpu_reset(struct minihv_vcpu *vcpu)
 }
 
 /* ---------------------------------------------------------------------
- * Exit handlers: one per reason.  Each returns 1 to re-enter the guest,
- * 0 to go to userspace (run->exit_reason set), < 0 on error.
+ * CPL and debug registers
  */
-
-/* The interrupt window is open: take the virtual interrupt back. */
-static int exit_vintr(struct minihv_vcpu *vcpu)
-{
-	svm_cancel_window(&to_svm(vcpu)->vmcb->control);
-	return 1;
-}
-
-/*
- * The NMI handler's IRET, about to run: NMIs stay blocked until it has
- * (svm_inject_nmi()).
- */
-static int exit_iret(struct minihv_vcpu *vcpu)
-{
-	struct svm_vcpu *svm = to_svm(vcpu);
-
-	svm->nmi_iret = true;
-	svm->nmi_iret_rip = vcpu->rip;
-	set_intercept(&svm->vmcb->control, INTERCEPT_IRET, false);
-	return 1;
-}
-
-/*
- * #DB, intercepted only while the guest single-steps over an NMI handler's
- * IRET.  If the IRET retired, this is the trap after it: minihv's, and
- * svm_sync_events() has opened NMIs.  If not, the #DB is the guest's own
- * (a breakpoint on the IRET, say): it gets it.
- */
-static int exit_db(struct minihv_vcpu *vcpu)
-{
-	if (to_svm(vcpu)->nmi_iret)
-		svm_queue_exception(vcpu, X86_TRAP_DB, false, 0);
-	return 1;
-}
-
-static int exit_ioio(struct minihv_vcpu *vcpu)
-{
-	struct vmcb_control_area *c = &to_svm(vcpu)->vmcb->control;
-	u32 info = c->exit_info_1;
-	u8 size = (info >> SVM_IOIO_SIZE_SHIFT) & 7;	/* 1, 2 or 4 */
-
-	return minihv_handle_io(vcpu, info >> 16, size,
-				info & SVM_IOIO_TYPE_MASK,
-				info & SVM_IOIO_STR_MASK,
-				info & SVM_IOIO_REP_MASK, c->exit_info_2);
-}
-
-static int exit_msr(struct minihv_vcpu *vcpu)
-{
-	if (to_svm(vcpu)->vmcb->control.exit_info_1)
-		return minihv_exit_wrmsr(vcpu);
-	return minihv_exit_rdmsr(vcpu);
-}
-
-static int exit_shutdown(struct minihv_vcpu *vcpu)
-{
-	/* The VMCB state is undefined after a shutdown: start afresh. */
-	struct svm_vcpu *svm = to_svm(vcpu);
-
-	memset(svm->vmcb, 0, PAGE_SIZE);
-	memset(vcpu->regs, 0, sizeof(vcpu->regs));
-	svm_init_vmcb(vcpu);
-	svm->asid_generation = 0;
-	/* Nor is the event whose delivery shut it down still pending. */
-	svm_reset_events(svm);
-	return minihv_exit_shutdown(vcpu);
-}
-
-/*
- * CR0, CR3 and CR4 reads and writes (CR4 writes only, with NPT), CLTS,
- * LMSW and SMSW: decoded (no decode assists), done by kmod/x86.c.
- */
-static int exit_cr(struct minihv_vcpu *vcpu)
-{
-	struct minihv_insn in;
-	int r;
-
-	r = svm_decode_insn(vcpu, &in);
-	if (r > 0)
-		return 1;
-	if (!r)
-		r = minihv_emulate_cr(vcpu, &in);
-	if (r < 0) {
-		u64 data[2] = { vcpu->rip, r == -EOPNOTSUPP ? in.op : r };
-
-		return minihv_exit_internal(vcpu, KVM_INTERNAL_ERROR_EMULATION,
-					    2, data);
-	}
-	if (!r)
-		vcpu->rip = minihv_insn_next_rip(&in, vcpu->rip);
-	return 1;
-}
-
-#define DR7_BP_ENABLES	0xffULL
 
 int svm_get_cpl(struct minihv_vcpu *vcpu)
 {
@@ -960,484 +798,4 @@ void svm_set_dr(struct minihv_vcpu *vcpu, int dr, u64 val)
 		svm->vmcb->save.dr6 = val;
 	else
 		svm->vmcb->save.dr7 = val;
-}
-
-/* MOV from/to DRn, decoded (no decode assists): kmod/x86.c's rules. */
-static int exit_dr(struct minihv_vcpu *vcpu)
-{
-	struct minihv_insn in;
-	u64 val = 0;
-	int r;
-
-	r = svm_decode_insn(vcpu, &in);
-	if (r > 0)
-		return 1;
-	if (r || (in.op != MINIHV_OP_MOV_FROM_DR &&
-		  in.op != MINIHV_OP_MOV_TO_DR)) {
-		u64 data[2] = { vcpu->rip, r ? r : in.op };
-
-		return minihv_exit_internal(vcpu, KVM_INTERNAL_ERROR_EMULATION,
-					    2, data);
-	}
-	if (in.op == MINIHV_OP_MOV_TO_DR)
-		val = minihv_reg_get(vcpu->regs, in.rm, in.opsize, false);
-	if (minihv_emulate_dr(vcpu, in.ctl, in.op == MINIHV_OP_MOV_TO_DR,
-			      &val))
-		return 1;
-	if (in.op == MINIHV_OP_MOV_FROM_DR)
-		vcpu->regs[in.rm] = minihv_reg_put(vcpu->regs[in.rm], val,
-						   in.opsize, false);
-	vcpu->rip = minihv_insn_next_rip(&in, vcpu->rip);
-	return 1;
-}
-
-/*
- * RDPMC: there is no virtual PMU.  The four legacy counters an AMD guest
- * always has read 0; any other index, or CPL > 0 without CR4.PCE, #GP.
- */
-static int exit_rdpmc(struct minihv_vcpu *vcpu)
-{
-	u32 index = vcpu->regs[VCPU_RCX];
-
-	if (index >= 4 || (to_svm(vcpu)->vmcb->save.cpl &&
-			   !(minihv_get_cr(vcpu, 4) & X86_CR4_PCE))) {
-		minihv_queue_gp(vcpu, 0);
-		return 1;
-	}
-	vcpu->regs[VCPU_RAX] = 0;
-	vcpu->regs[VCPU_RDX] = 0;
-	return minihv_skip_instruction(vcpu);
-}
-
-static int exit_npf(struct minihv_vcpu *vcpu)
-{
-	struct vmcb_control_area *c = &to_svm(vcpu)->vmcb->control;
-
-	return minihv_tdp_fault(vcpu, &to_svm_vm(vcpu->vm)->npt, c->exit_info_2,
-				c->exit_info_1 & NPF_WRITE, c->exit_info_1);
-}
-
-static int exit_invalid(struct minihv_vcpu *vcpu)
-{
-	/* VMRUN refused the guest state (VMEXIT_INVALID). */
-	return minihv_exit_fail_entry(vcpu, SVM_EXIT_ERR);
-}
-
-static int (*const svm_exit_handlers[])(struct minihv_vcpu *vcpu) = {
-	[SVM_EXIT_WRITE_CR4]	= exit_cr,
-	/* Shadow paging only (npt=0): see shadow.c. */
-	[SVM_EXIT_READ_CR0]	= exit_cr,
-	[SVM_EXIT_READ_CR3]	= exit_cr,
-	[SVM_EXIT_READ_CR4]	= exit_cr,
-	[SVM_EXIT_WRITE_CR0]	= exit_cr,
-	[SVM_EXIT_WRITE_CR3]	= exit_cr,
-	[SVM_EXIT_EXCP_BASE + X86_TRAP_PF] = svm_shadow_exit_pf,
-	[SVM_EXIT_EXCP_BASE + X86_TRAP_DB] = exit_db,
-	[SVM_EXIT_INVLPG]	= svm_shadow_exit_invlpg,
-
-	[SVM_EXIT_READ_DR0 ... SVM_EXIT_READ_DR7] = exit_dr,
-	[SVM_EXIT_WRITE_DR0 ... SVM_EXIT_WRITE_DR7] = exit_dr,
-	/* Handled before IRQs came back on (svm_vcpu_run()). */
-	[SVM_EXIT_EXCP_BASE + X86_TRAP_MC] = minihv_exit_nop,
-	[SVM_EXIT_RDPMC]	= exit_rdpmc,
-	[SVM_EXIT_WBINVD]	= minihv_exit_wbinvd,
-
-	[SVM_EXIT_WRITE_CR8]	= minihv_emulate_cr8_write,
-
-	[SVM_EXIT_INTR]		= minihv_exit_nop,
-	[SVM_EXIT_NMI]		= minihv_exit_nop,
-	[SVM_EXIT_SMI]		= minihv_exit_nop,
-	[SVM_EXIT_VINTR]	= exit_vintr,
-	[SVM_EXIT_IRET]		= exit_iret,
-	[SVM_EXIT_CPUID]	= minihv_exit_cpuid,
-	[SVM_EXIT_INVD]		= minihv_exit_ud,
-	[SVM_EXIT_HLT]		= minihv_exit_hlt,
-	[SVM_EXIT_INVLPGA]	= minihv_exit_ud,
-	[SVM_EXIT_IOIO]		= exit_ioio,
-	[SVM_EXIT_MSR]		= exit_msr,
-	[SVM_EXIT_SHUTDOWN]	= exit_shutdown,
-	[SVM_EXIT_VMRUN]	= minihv_exit_ud,
-	[SVM_EXIT_VMMCALL]	= minihv_exit_hypercall,
-	[SVM_EXIT_VMLOAD]	= minihv_exit_ud,
-	[SVM_EXIT_VMSAVE]	= minihv_exit_ud,
-	[SVM_EXIT_STGI]		= minihv_exit_ud,
-	[SVM_EXIT_CLGI]		= minihv_exit_ud,
-	[SVM_EXIT_SKINIT]	= minihv_exit_ud,
-	[SVM_EXIT_MONITOR]	= minihv_exit_ud,
-	[SVM_EXIT_MWAIT]	= minihv_exit_ud,
-	[SVM_EXIT_XSETBV]	= minihv_exit_ud,
-	[SVM_EXIT_RDPRU]	= minihv_exit_ud,
-};
-
-/* Exit statistics index: the small codes as they are, then a few more. */
-#define STAT_NPF	0xf0
-#define STAT_INVALID	0xf1
-#define STAT_OTHER	0xff
-
-static unsigned int exit_stat(u64 code)
-{
-	if (code < ARRAY_SIZE(svm_exit_handlers))
-		return code;
-	if (code == SVM_EXIT_NPF)
-		return STAT_NPF;
-	if (code == (u32)SVM_EXIT_ERR)
-		return STAT_INVALID;
-	return STAT_OTHER;
-}
-
-static const struct {
-	u32 code;
-	const char *name;
-} svm_exit_names[] = { SVM_EXIT_REASONS };
-
-/*
- * The kernel's names of the exception intercepts have a space ("PF excp"):
- * ours have none, since names are single words in the minihv_exit event's
- * "reason=", in debugfs and in `minihv-run top`.
- */
-static const char *const svm_excp_names[32] = {
-	[X86_TRAP_DE] = "DE_excp", [X86_TRAP_DB] = "DB_excp",
-	[X86_TRAP_BP] = "BP_excp", [X86_TRAP_OF] = "OF_excp",
-	[X86_TRAP_BR] = "BR_excp", [X86_TRAP_UD] = "UD_excp",
-	[X86_TRAP_NM] = "NM_excp", [X86_TRAP_DF] = "DF_excp",
-	[X86_TRAP_TS] = "TS_excp", [X86_TRAP_NP] = "NP_excp",
-	[X86_TRAP_SS] = "SS_excp", [X86_TRAP_GP] = "GP_excp",
-	[X86_TRAP_PF] = "PF_excp", [X86_TRAP_MF] = "MF_excp",
-	[X86_TRAP_AC] = "AC_excp", [X86_TRAP_MC] = "MC_excp",
-	[X86_TRAP_XF] = "XF_excp",
-};
-
-const char *svm_exit_name(unsigned int stat)
-{
-	u32 code = stat;
-	int i;
-
-	if (stat >= SVM_EXIT_EXCP_BASE && stat < SVM_EXIT_EXCP_BASE + 32)
-		return svm_excp_names[stat - SVM_EXIT_EXCP_BASE];
-	if (stat == STAT_NPF)
-		code = SVM_EXIT_NPF;
-	else if (stat == STAT_INVALID)
-		code = SVM_EXIT_ERR;
-	else if (stat == STAT_OTHER)
-		return "other";
-	for (i = 0; i < ARRAY_SIZE(svm_exit_names); i++)
-		if (svm_exit_names[i].code == code)
-			return svm_exit_names[i].name;
-	return NULL;
-}
-
-/*
- * Off the hot path (noinline): their on-stack structures would cost
- * svm_handle_exit() a stack frame and a stack-protector check per exit.
- */
-static noinline void svm_trace_exit(struct minihv_vcpu *vcpu, u64 code)
-{
-	struct vmcb_control_area *c = &to_svm(vcpu)->vmcb->control;
-	struct minihv_exit_info e = {
-		.reason = code, .rip = vcpu->rip,
-		.qual = c->exit_info_1, .info2 = c->exit_info_2,
-		.len = c->next_rip ? vcpu->exit_len : 0,
-	};
-
-	minihv_trace_exit_info(vcpu, &e);
-}
-
-static noinline int svm_unexpected_exit(struct minihv_vcpu *vcpu, u64 code)
-{
-	u64 data[2] = { code, vcpu->rip };
-
-	return minihv_exit_internal(vcpu,
-				    KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON,
-				    2, data);
-}
-
-/* The exit svm_vcpu_run() read: its handler from the table. */
-int svm_handle_exit(struct minihv_vcpu *vcpu)
-{
-	int (*handler)(struct minihv_vcpu *vcpu) = NULL;
-	u64 code = to_svm(vcpu)->exit_code;
-
-	minihv_stats_exit(vcpu, exit_stat(code));
-	if (minihv_trace_exit_on())
-		svm_trace_exit(vcpu, code);
-	if (code < ARRAY_SIZE(svm_exit_handlers))
-		handler = svm_exit_handlers[code];
-	else if (code == SVM_EXIT_NPF)
-		handler = exit_npf;
-	else if (code == (u32)SVM_EXIT_ERR)
-		handler = exit_invalid;
-	if (handler)
-		return handler(vcpu);
-	return svm_unexpected_exit(vcpu, code);
-}
-
-/* ---------------------------------------------------------------------
- * Entering the guest
- */
-
-/*
- * ASIDs tag the guest's TLB entries.  Each CPU hands them out in order;
- * when it runs out it starts a new generation and flushes every ASID, so
- * a vCPU whose generation is old (or that moved to another CPU, or whose
- * VM's nested page tables changed) takes a fresh one.  Preemption off.
- */
-static void svm_load_asid(struct minihv_vcpu *vcpu, int cpu)
-{
-	struct svm_vcpu *svm = to_svm(vcpu);
-	struct svm_cpu *sd = this_cpu_ptr(&svm_cpu);
-	struct vmcb_control_area *c = &svm->vmcb->control;
-	s64 tlb_gen = atomic64_read(&to_svm_vm(vcpu->vm)->npt.gen);
-
-	c->tlb_ctl = TLB_CONTROL_DO_NOTHING;
-	if (svm->cpu == cpu && svm->asid_generation == sd->asid_generation &&
-	    svm->tlb_gen == tlb_gen)
-		return;
-	if (sd->next_asid > svm_max_asid) {
-		sd->asid_generation++;
-		sd->next_asid = 1;
-		c->tlb_ctl = TLB_CONTROL_FLUSH_ALL_ASID;
-	}
-	svm->asid = sd->next_asid++;
-	svm->asid_generation = sd->asid_generation;
-	svm->cpu = cpu;
-	svm->tlb_gen = tlb_gen;
-	c->asid = svm->asid;
-}
-
-/* The 10 segments from ES to TR follow each other in the save area. */
-static_assert(offsetof(struct vmcb_save_area, tr) -
-	      offsetof(struct vmcb_save_area, es) ==
-	      9 * sizeof(struct vmcb_seg));
-
-static struct vmcb_seg *save_segs(struct vmcb_save_area *s)
-{
-	return (struct vmcb_seg *)((char *)s +
-				   offsetof(struct vmcb_save_area, es));
-}
-
-static void svm_save_entry(struct svm_vcpu *svm)
-{
-	struct vmcb_save_area *s = &svm->vmcb->save;
-	struct svm_entry_save *e = &svm->entry;
-
-	memcpy(e->seg, save_segs(s), sizeof(e->seg));
-	e->efer = s->efer;
-	e->cr0 = s->cr0;
-	e->cr2 = s->cr2;
-	e->cr3 = s->cr3;
-	e->cr4 = s->cr4;
-	e->dr6 = s->dr6;
-	e->dr7 = s->dr7;
-	e->cpl = s->cpl;
-	e->event_inj = svm->event_inj;
-	e->event_inj_err = svm->event_inj_err;
-}
-
-/*
- * VMRUN refused the state (VMEXIT_INVALID): nothing ran.  The save area
- * gets back what was entered with, RAX/RSP/RIP/RFLAGS stay the vCPU's,
- * and the event that was to be injected is still to be.
- */
-static void svm_entry_failed(struct minihv_vcpu *vcpu)
-{
-	struct svm_vcpu *svm = to_svm(vcpu);
-	struct vmcb_save_area *s = &svm->vmcb->save;
-	struct svm_entry_save *e = &svm->entry;
-
-	memcpy(save_segs(s), e->seg, sizeof(e->seg));
-	s->efer = e->efer;
-	s->cr0 = e->cr0;
-	s->cr2 = e->cr2;
-	s->cr3 = e->cr3;
-	s->cr4 = e->cr4;
-	s->dr6 = e->dr6;
-	s->dr7 = e->dr7;
-	s->cpl = e->cpl;
-	s->rax = vcpu->regs[VCPU_RAX];
-	s->rsp = vcpu->regs[VCPU_RSP];
-	s->rip = vcpu->rip;
-	s->rflags = vcpu->rflags;
-	svm->event_inj = e->event_inj;
-	svm->event_inj_err = e->event_inj_err;
-	svm->vmcb->control.event_inj = 0;
-}
-
-/* A machine check in the guest: the host's handler takes it (as KVM). */
-static void svm_handle_mce(void)
-{
-#ifdef CONFIG_X86_MCE
-	/* As a user-mode #MC: the guest, not the kernel, was interrupted. */
-	struct pt_regs regs = { .cs = 3, .flags = X86_EFLAGS_IF };
-
-	do_machine_check(&regs);
-#endif
-}
-
-/*
- * VMRUN faulted and the guest did not run: SVM was turned off under this
- * CPU (a reboot or crash in progress: no more entries), or, with SVM still
- * on, a minihv bug.  Either way this KVM_RUN ends in -EIO.
- */
-static int svm_vmrun_faulted(struct minihv_vcpu *vcpu)
-{
-	u64 efer;
-
-	svm_entry_failed(vcpu);
-	rdmsrl(MSR_EFER, efer);
-	WARN_ONCE(efer & EFER_SVME, "minihv: VMRUN faulted with SVM on\n");
-	return -EIO;
-}
-
-/*
- * IBPB when this CPU runs another vCPU than last time (of this VM or
- * another), where the host uses IBPB and does not already do one on every
- * VM exit, as KVM.  A vCPU is known here by its ASID and the generation
- * it was handed out in (never reused on this CPU, unlike a VMCB's
- * address).  Preemption off, after svm_load_asid().
- */
-static DEFINE_PER_CPU(u64, svm_ibpb_gen);
-static DEFINE_PER_CPU(u32, svm_ibpb_asid);
-
-static void svm_ibpb_switch(struct svm_vcpu *svm)
-{
-	if (__this_cpu_read(svm_ibpb_asid) == svm->asid &&
-	    __this_cpu_read(svm_ibpb_gen) == svm->asid_generation)
-		return;
-	__this_cpu_write(svm_ibpb_asid, svm->asid);
-	__this_cpu_write(svm_ibpb_gen, svm->asid_generation);
-	if (!cpu_feature_enabled(X86_FEATURE_IBPB_ON_VMEXIT))
-		indirect_branch_prediction_barrier();
-}
-
-/*
- * The world switch: enter the guest, come back, read the exit back
- * (MINIHV_RUN_EXITED: svm_handle_exit() is next).  Called with
- * vcpu->mutex and slots_lock (read) held, preemption enabled, the
- * guest's FPU state current.
- */
-int svm_vcpu_run(struct minihv_vcpu *vcpu)
-{
-	struct svm_vcpu *svm = to_svm(vcpu);
-	struct vmcb *vmcb = svm->vmcb;
-	struct vmcb_control_area *c = &vmcb->control;
-	u64 host_save_pa, code;
-
-	if (!svm_npt) {
-		int r = svm_shadow_prepare(vcpu);
-
-		if (r != 1)
-			return r;
-	}
-	vmcb->save.rax = vcpu->regs[VCPU_RAX];
-	vmcb->save.rsp = vcpu->regs[VCPU_RSP];
-	vmcb->save.rip = vcpu->rip;
-	vmcb->save.rflags = vcpu->rflags |
-			    (svm->nmi_step ? X86_EFLAGS_TF : 0);
-	svm_load_virq(svm);
-	/*
-	 * With V_INTR_MASKING the guest's CR8 is V_TPR, never the CPU's TPR:
-	 * it reads it there; its writes exit (kmod/exit.c).  And the host's
-	 * interrupts exit whatever the guest's RFLAGS.IF: without it a guest
-	 * spinning with IF=0 holds this CPU, no tick, no IPI (RCU stalls).
-	 * Set on every entry: no CPU clears it, but QEMU's TCG writes its
-	 * own int_ctl, 0, into the VMCB when VMRUN fails an early check.
-	 */
-	c->int_ctl = (c->int_ctl & ~V_TPR_MASK) | V_INTR_MASKING_MASK |
-		     minihv_get_cr8(vcpu);
-	c->event_inj = svm->event_inj;
-	c->event_inj_err = svm->event_inj_err;
-	/* An emulated instruction ends the STI/MOV SS shadow. */
-	if (vcpu->rip != svm->exit_rip)
-		c->int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
-	svm_save_entry(svm);
-
-	preempt_disable();
-	local_irq_disable();
-	/* SVM went off on this CPU (reboot) since the VM was made. */
-	if (unlikely(!__this_cpu_read(svm_cpu.on))) {
-		local_irq_enable();
-		preempt_enable();
-		return -EIO;
-	}
-	svm_load_asid(vcpu, smp_processor_id());
-	svm_ibpb_switch(svm);
-	/*
-	 * TSC_AUX (RDTSCP, RDPID): SVM does not switch it; the guest's stays
-	 * loaded until this CPU returns to userspace (kmod/uret.c).
-	 */
-	if (svm_tsc_aux)
-		minihv_uret_set(MINIHV_URET_TSC_AUX, svm->tsc_aux);
-	/* A context switch may have left the guest's FPU state unloaded. */
-	if (test_thread_flag(TIF_NEED_FPU_LOAD))
-		switch_fpu_return();
-	/* An event came since minihv_inject_events(): go round again. */
-	if (!minihv_guest_enter(vcpu)) {
-		local_irq_enable();
-		preempt_enable();
-		return 1;
-	}
-	svm->event_inj = 0;	/* now in the VMCB for this entry */
-	c->exit_code = SVM_EXIT_NOT_RUN;
-	/* The guest's breakpoint addresses, only while its DR7 uses them. */
-	if (unlikely(vmcb->save.dr7 & DR7_BP_ENABLES)) {
-		set_debugreg(svm->db[0], 0);
-		set_debugreg(svm->db[1], 1);
-		set_debugreg(svm->db[2], 2);
-		set_debugreg(svm->db[3], 3);
-		svm->db_loaded = true;
-	}
-	minihv_stats_entry(vcpu);
-	svm_clgi();
-	/* What VMRUN leaves alone: FS/GS/TR/LDTR, syscall MSRs... */
-	host_save_pa = page_to_phys(this_cpu_read(svm_cpu.host_save));
-	svm_vmsave(host_save_pa);
-	__svm_vcpu_run(svm->vmcb_pa, vcpu->regs, host_save_pa,
-		       vcpu->spec_ctrl);
-	minihv_guest_exit(vcpu);
-	svm_stgi();
-	/* #MC: the host's, handled by the host as if it had taken it. */
-	if (unlikely(c->exit_code == SVM_EXIT_EXCP_BASE + X86_TRAP_MC))
-		svm_handle_mce();
-	/*
-	 * #VMEXIT disabled the host's breakpoints (DR7 = 0x400); no guest
-	 * breakpoint address stays in DR0-3 either.
-	 */
-	if (hw_breakpoint_active()) {
-		hw_breakpoint_restore();
-	} else if (unlikely(svm->db_loaded)) {
-		set_debugreg(0, 0);
-		set_debugreg(0, 1);
-		set_debugreg(0, 2);
-		set_debugreg(0, 3);
-	}
-	svm->db_loaded = false;
-	minihv_guest_irq_window();
-	preempt_enable();
-
-	if (unlikely(c->exit_code == SVM_EXIT_NOT_RUN))
-		return svm_vmrun_faulted(vcpu);
-	code = c->exit_code | (u64)c->exit_code_hi << 32;
-	if (code == (u64)SVM_EXIT_ERR)
-		code = (u32)SVM_EXIT_ERR;
-	svm->exit_code = code;
-	if (unlikely(code == (u32)SVM_EXIT_ERR)) {
-		/* Not the guest's state: never read it back. */
-		svm_entry_failed(vcpu);
-		vcpu->exit_len = 0;
-		return MINIHV_RUN_EXITED;
-	}
-	vcpu->regs[VCPU_RAX] = vmcb->save.rax;
-	vcpu->regs[VCPU_RSP] = vmcb->save.rsp;
-	vcpu->rip = vmcb->save.rip;
-	vcpu->rflags = vmcb->save.rflags;
-	svm->exit_rip = vcpu->rip;
-	/* NRIPS: next_rip is 0 when no instruction caused the exit. */
-	if (c->next_rip && c->next_rip - vcpu->rip <= 15)
-		vcpu->exit_len = c->next_rip - vcpu->rip;
-	else if (code < ARRAY_SIZE(svm_insn_len))
-		vcpu->exit_len = svm_insn_len[code];
-	else
-		vcpu->exit_len = 0;
-	svm_sync_events(vcpu);
-	return MINIHV_RUN_EXITED;
 }

@@ -32,11 +32,6 @@
 #define SEG_L		BIT(9)
 #define SEG_DB		BIT(10)
 
-static struct svm_vcpu *to_svm(struct minihv_vcpu *vcpu)
-{
-	return vcpu->arch;
-}
-
 static void shadow_paging(struct minihv_vcpu *vcpu, struct minihv_paging *p)
 {
 	const struct minihv_crs *crs = &to_svm(vcpu)->sp.crs;
@@ -65,11 +60,6 @@ static void shadow_update_hw(struct minihv_vcpu *vcpu)
 		s->efer |= EFER_LME | EFER_LMA;
 }
 
-static void set_intercept(struct vmcb_control_area *c, int bit)
-{
-	c->intercepts[bit / 32] |= BIT(bit % 32);
-}
-
 /* From svm_init_vmcb(): the reset state is the guest's view. */
 void svm_shadow_init(struct minihv_vcpu *vcpu)
 {
@@ -85,7 +75,7 @@ void svm_shadow_init(struct minihv_vcpu *vcpu)
 	int i;
 
 	for (i = 0; i < ARRAY_SIZE(intercepts); i++)
-		set_intercept(c, intercepts[i]);
+		svm_set_intercept(c, intercepts[i], true);
 	c->nested_ctl = 0;
 	c->nested_cr3 = 0;
 	sp->crs.cr0 = s->cr0;

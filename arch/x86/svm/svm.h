@@ -86,6 +86,35 @@ struct svm_vcpu {
 	bool db_loaded;			/* in the CPU for this entry */
 };
 
+static inline struct svm_vm *to_svm_vm(struct minihv_vm *vm)
+{
+	return vm->arch;
+}
+
+static inline struct svm_vcpu *to_svm(struct minihv_vcpu *vcpu)
+{
+	return vcpu->arch;
+}
+
+#define DR7_BP_ENABLES	0xffULL		/* L0-3, G0-3 */
+
+static inline void svm_set_intercept(struct vmcb_control_area *c, int bit,
+				     bool on)
+{
+	if (on)
+		c->intercepts[bit / 32] |= BIT(bit % 32);
+	else
+		c->intercepts[bit / 32] &= ~BIT(bit % 32);
+}
+
+/* guest.c: what exit.c and run.c share with it. */
+extern bool svm_tsc_aux;
+void svm_init_vmcb(struct minihv_vcpu *vcpu);
+void svm_cancel_window(struct vmcb_control_area *c);
+void svm_reset_events(struct svm_vcpu *svm);
+void svm_sync_events(struct minihv_vcpu *vcpu);
+void svm_load_virq(struct svm_vcpu *svm);
+
 void __svm_vcpu_run(u64 vmcb_pa, u64 *regs, u64 host_save_pa,
 		    u64 spec_ctrl);
 
