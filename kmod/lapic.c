@@ -6,7 +6,7 @@
  * IOAPIC and the PIC stay in userspace, which delivers through
  * KVM_SIGNAL_MSI and is told about level-triggered EOIs with
  * KVM_EXIT_IOAPIC_EOI.  The guest reaches its APIC through the xAPIC page
- * at IA32_APIC_BASE (MMIO exits, decoded in kmod/exit.c) or, in x2APIC
+ * at IA32_APIC_BASE (MMIO exits, decoded in kmod/emulate.c) or, in x2APIC
  * mode, through MSRs 0x800-0x8ff.
  *
  * The registers live in apic->regs, laid out as KVM_GET_LAPIC shows them:

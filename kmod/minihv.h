@@ -213,7 +213,7 @@ struct minihv_vcpu {
 
 	/*
 	 * A KVM_EXIT_IO/KVM_EXIT_MMIO read awaits its data from userspace:
-	 * completed at the next KVM_RUN (kmod/exit.c).
+	 * completed at the next KVM_RUN (kmod/emulate.c).
 	 */
 	int pending;			/* MINIHV_PENDING_* */
 	u64 pending_rip;		/* RIP after the instruction */
@@ -607,7 +607,7 @@ long minihv_get_stats(struct minihv_vm *vm,
 
 /*
  * What the MSR handlers (the backend's get_msr/set_msr, the in-kernel
- * APIC's, kmod/spec.c's, kmod/exit.c's) return besides 0 (done) and a
+ * APIC's, kmod/spec.c's, kmod/msr.c's) return besides 0 (done) and a
  * negative number (a value or MSR refused: #GP for the guest, the end of
  * KVM_SET_MSRS for userspace).
  */
@@ -650,26 +650,28 @@ int minihv_exit_wrmsr(struct minihv_vcpu *vcpu);
 int minihv_get_msr(struct minihv_vcpu *vcpu, u32 index, u64 *data);
 int minihv_set_msr(struct minihv_vcpu *vcpu, u32 index, u64 data, bool host);
 
-/* kmod/exit.c: exit handling shared by both backends, the emulator. */
+/* kmod/exit.c: exit handling shared by both backends. */
 int minihv_exit_nop(struct minihv_vcpu *vcpu);
 int minihv_exit_ud(struct minihv_vcpu *vcpu);
 int minihv_exit_wbinvd(struct minihv_vcpu *vcpu);
 int minihv_exit_hypercall(struct minihv_vcpu *vcpu);
 int minihv_exit_hlt(struct minihv_vcpu *vcpu);
-int minihv_handle_io(struct minihv_vcpu *vcpu, u16 port, u8 size, bool in,
-		     bool string, bool rep, u64 next_rip);
-int minihv_handle_mmio(struct minihv_vcpu *vcpu, u64 gpa);
-bool minihv_insn_is_hlt(struct minihv_vcpu *vcpu);
 int minihv_handle_hlt(struct minihv_vcpu *vcpu, u64 next_rip);
-u64 minihv_get_cr8(struct minihv_vcpu *vcpu);
-int minihv_set_cr8(struct minihv_vcpu *vcpu, u64 cr8);
-int minihv_handle_cr8_write(struct minihv_vcpu *vcpu, u64 val, u64 next_rip);
-int minihv_emulate_cr8_write(struct minihv_vcpu *vcpu);
 int minihv_exit_shutdown(struct minihv_vcpu *vcpu);
 int minihv_exit_triple_fault(struct minihv_vcpu *vcpu);
 int minihv_exit_fail_entry(struct minihv_vcpu *vcpu, u64 reason);
 int minihv_exit_internal(struct minihv_vcpu *vcpu, u32 suberror,
 			 unsigned int ndata, const u64 *data);
+
+/* kmod/emulate.c: the instruction emulator (PIO, MMIO, CR8). */
+int minihv_handle_io(struct minihv_vcpu *vcpu, u16 port, u8 size, bool in,
+		     bool string, bool rep, u64 next_rip);
+int minihv_handle_mmio(struct minihv_vcpu *vcpu, u64 gpa);
+bool minihv_insn_is_hlt(struct minihv_vcpu *vcpu);
+u64 minihv_get_cr8(struct minihv_vcpu *vcpu);
+int minihv_set_cr8(struct minihv_vcpu *vcpu, u64 cr8);
+int minihv_handle_cr8_write(struct minihv_vcpu *vcpu, u64 val, u64 next_rip);
+int minihv_emulate_cr8_write(struct minihv_vcpu *vcpu);
 void minihv_complete_pending(struct minihv_vcpu *vcpu);
 int minihv_gva_to_gpa(struct minihv_vcpu *vcpu, u64 gva, bool write,
 		      u64 *gpa);

@@ -16,7 +16,7 @@
  * memory is mapped by the nested page tables (kmod/tdp.c), filled one page
  * per nested page fault; a fault on a GPA outside every memory slot (or a
  * write to a read-only slot) is MMIO, decoded and sent to userspace by the
- * common code (kmod/exit.c).
+ * common code (kmod/emulate.c).
  *
  * The lab (QEMU TCG) has no next-RIP save and no decode assists, so the
  * length of every intercepted instruction is known here or decoded: IOIO

@@ -225,7 +225,7 @@ int svm_vcpu_run(struct minihv_vcpu *vcpu)
 	svm_load_virq(svm);
 	/*
 	 * With V_INTR_MASKING the guest's CR8 is V_TPR, never the CPU's TPR:
-	 * it reads it there; its writes exit (kmod/exit.c).  And the host's
+	 * it reads it there; its writes exit (kmod/emulate.c).  And the host's
 	 * interrupts exit whatever the guest's RFLAGS.IF: without it a guest
 	 * spinning with IF=0 holds this CPU, no tick, no IPI (RCU stalls).
 	 * Set on every entry: no CPU clears it, but QEMU's TCG writes its

@@ -6,7 +6,7 @@
  * Guests run with EPT and "unrestricted guest" (real mode included): the
  * EPT tables are built by kmod/tdp.c, an EPT violation mapping the RAM of
  * its whole 2 MiB region, and a violation outside every memory slot (or a
- * write to a read-only slot) is MMIO for the common code (kmod/exit.c).
+ * write to a read-only slot) is MMIO for the common code (kmod/emulate.c).
  * Every port (unconditional I/O exiting) and every MSR (an all-ones MSR
  * bitmap, or none) exits, so do CPUID, HLT, external interrupts, NMIs,
  * PAUSE loops (pause-loop exiting, where the CPU has it), MOV to/from a
@@ -19,7 +19,7 @@
  * vmx_load(), which makes it current on this CPU: VMCLEAR on the CPU it
  * was active on (an IPI), then VMPTRLD here.  Each CPU lists the VMCSs
  * active on it, for VMXOFF (vmx.c).  Exit handlers run preemptible (they
- * allocate EPT tables, call into exit.c), so whatever reads or writes the
+ * allocate EPT tables, call into kmod/), so whatever reads or writes the
  * VMCS goes through vmx_get()/vmx_put().
  *
  * CR0.NE, CR0.CD/NW (kept clear in the real CR0, as KVM does) and all of
