@@ -120,6 +120,27 @@ int minihv_exit_hypercall(struct minihv_vcpu *vcpu)
 	return minihv_skip_instruction(vcpu);
 }
 
+/*
+ * RDPMC: there is no virtual PMU.  The counters the vendor's guests
+ * always have (->legacy_pmcs: AMD's four) read 0; any other index, or
+ * CPL > 0 without CR4.PCE, #GP (on Intel every RDPMC, as KVM without a
+ * PMU).
+ */
+int minihv_exit_rdpmc(struct minihv_vcpu *vcpu)
+{
+	u32 index = vcpu->regs[VCPU_RCX];
+
+	if (index >= minihv_ops->legacy_pmcs ||
+	    (minihv_ops->get_cpl(vcpu) &&
+	     !(minihv_get_cr(vcpu, 4) & X86_CR4_PCE))) {
+		minihv_queue_gp(vcpu, 0);
+		return 1;
+	}
+	vcpu->regs[VCPU_RAX] = 0;
+	vcpu->regs[VCPU_RDX] = 0;
+	return minihv_skip_instruction(vcpu);
+}
+
 int minihv_exit_hlt(struct minihv_vcpu *vcpu)
 {
 	return minihv_handle_hlt(vcpu, minihv_next_rip(vcpu));

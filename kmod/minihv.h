@@ -296,6 +296,9 @@ struct minihv_vm {
  * struct minihv_vendor_ops - what a vendor backend provides
  * @name:	"vmx" or "svm", for messages
  * @vendor:	MINIHV_VENDOR_*
+ * @legacy_pmcs: the performance counters a guest of this vendor has
+ *		without a virtual PMU, which RDPMC reads as 0: AMD's four
+ *		legacy ones; none on Intel (minihv_exit_rdpmc()).
  * @setup:	at module load, after the probe succeeded: allocate the
  *		per-CPU state (VMXON regions, host save areas) for every
  *		possible CPU.  Process context.
@@ -372,6 +375,7 @@ struct minihv_vm {
 struct minihv_vendor_ops {
 	const char *name;
 	u32 vendor;
+	u32 legacy_pmcs;
 	int (*setup)(void);
 	void (*unsetup)(void);
 	int (*cpu_enable)(void);
@@ -655,6 +659,7 @@ int minihv_exit_nop(struct minihv_vcpu *vcpu);
 int minihv_exit_ud(struct minihv_vcpu *vcpu);
 int minihv_exit_wbinvd(struct minihv_vcpu *vcpu);
 int minihv_exit_hypercall(struct minihv_vcpu *vcpu);
+int minihv_exit_rdpmc(struct minihv_vcpu *vcpu);
 int minihv_exit_hlt(struct minihv_vcpu *vcpu);
 int minihv_handle_hlt(struct minihv_vcpu *vcpu, u64 next_rip);
 int minihv_exit_shutdown(struct minihv_vcpu *vcpu);

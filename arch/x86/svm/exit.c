@@ -143,24 +143,6 @@ static int exit_dr(struct minihv_vcpu *vcpu)
 	return 1;
 }
 
-/*
- * RDPMC: there is no virtual PMU.  The four legacy counters an AMD guest
- * always has read 0; any other index, or CPL > 0 without CR4.PCE, #GP.
- */
-static int exit_rdpmc(struct minihv_vcpu *vcpu)
-{
-	u32 index = vcpu->regs[VCPU_RCX];
-
-	if (index >= 4 || (to_svm(vcpu)->vmcb->save.cpl &&
-			   !(minihv_get_cr(vcpu, 4) & X86_CR4_PCE))) {
-		minihv_queue_gp(vcpu, 0);
-		return 1;
-	}
-	vcpu->regs[VCPU_RAX] = 0;
-	vcpu->regs[VCPU_RDX] = 0;
-	return minihv_skip_instruction(vcpu);
-}
-
 static int exit_npf(struct minihv_vcpu *vcpu)
 {
 	struct vmcb_control_area *c = &to_svm(vcpu)->vmcb->control;
@@ -191,7 +173,7 @@ static int (*const svm_exit_handlers[])(struct minihv_vcpu *vcpu) = {
 	[SVM_EXIT_WRITE_DR0 ... SVM_EXIT_WRITE_DR7] = exit_dr,
 	/* Handled before IRQs came back on (svm_vcpu_run()). */
 	[SVM_EXIT_EXCP_BASE + X86_TRAP_MC] = minihv_exit_nop,
-	[SVM_EXIT_RDPMC]	= exit_rdpmc,
+	[SVM_EXIT_RDPMC]	= minihv_exit_rdpmc,
 	[SVM_EXIT_WBINVD]	= minihv_exit_wbinvd,
 
 	[SVM_EXIT_WRITE_CR8]	= minihv_emulate_cr8_write,

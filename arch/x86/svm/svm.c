@@ -164,6 +164,7 @@ static void svm_fill_info(struct minihv_info *info)
 static const struct minihv_vendor_ops svm_ops = {
 	.name		= "svm",
 	.vendor		= MINIHV_VENDOR_SVM,
+	.legacy_pmcs	= 4,
 	.setup		= svm_setup,
 	.unsetup	= svm_unsetup,
 	.cpu_enable	= svm_cpu_enable,

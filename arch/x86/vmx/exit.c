@@ -116,13 +116,6 @@ static int exit_io(struct minihv_vcpu *vcpu)
 				minihv_next_rip(vcpu));
 }
 
-/* RDPMC: no virtual PMU, so #GP, as KVM without one. */
-static int exit_rdpmc(struct minihv_vcpu *vcpu)
-{
-	minihv_queue_gp(vcpu, 0);
-	return 1;
-}
-
 /* MOV from/to DRn (MOV-DR exiting): kmod/x86.c's rules. */
 static int exit_dr(struct minihv_vcpu *vcpu)
 {
@@ -265,7 +258,7 @@ static const struct {
 	[EXIT_REASON_INVEPT]		 = { minihv_exit_ud, "invept" },
 	[EXIT_REASON_INVVPID]		 = { minihv_exit_ud, "invvpid" },
 	[EXIT_REASON_XSETBV]		 = { minihv_exit_ud, "xsetbv" },
-	[EXIT_REASON_RDPMC]		 = { exit_rdpmc, "rdpmc" },
+	[EXIT_REASON_RDPMC]		 = { minihv_exit_rdpmc, "rdpmc" },
 	[EXIT_REASON_WBINVD]		 = { minihv_exit_wbinvd, "wbinvd" },
 	[EXIT_REASON_MONITOR_INSTRUCTION] = { minihv_exit_ud, "monitor" },
 	[EXIT_REASON_MWAIT_INSTRUCTION]	 = { minihv_exit_ud, "mwait" },
