@@ -712,6 +712,32 @@ static void shadow_prefetch(struct minihv_vcpu *vcpu,
 }
 
 /**
+ * minihv_shadow_hw_crs() - what the CPU runs a shadow-paged guest with
+ * @guest:	the guest's CR0, CR3, CR4 and EFER (its own view)
+ * @hw:		the hardware's, filled in (CR3 is the backend's: the root)
+ *
+ * Always paging and CR0.WP: real mode and paging-off protected mode run
+ * on an identity shadow, and the guest's WP=0 is emulated in the shadow
+ * entries.  Always CR4.PAE (PAE or 4-level shadow tables), without SMEP
+ * and SMAP while the guest's paging is off.  Always EFER.NX (a user page
+ * the kernel wrote with WP=0 under SMEP is XD in the shadow), EFER.LME
+ * and LMA only in long mode.  The backends add their own (VMX: PE and
+ * the fixed bits, v86 mode's; SVM: EFER.SVME).
+ */
+void minihv_shadow_hw_crs(const struct minihv_crs *guest,
+			  struct minihv_crs *hw)
+{
+	hw->cr0 = guest->cr0 | X86_CR0_PG | X86_CR0_WP;
+	hw->cr3 = guest->cr3;
+	hw->cr4 = guest->cr4 | X86_CR4_PAE;
+	if (!(guest->cr0 & X86_CR0_PG))
+		hw->cr4 &= ~(X86_CR4_SMEP | X86_CR4_SMAP);
+	hw->efer = (guest->efer & ~(EFER_LME | EFER_LMA)) | EFER_NX;
+	if (guest->efer & EFER_LMA)
+		hw->efer |= EFER_LME | EFER_LMA;
+}
+
+/**
  * minihv_shadow_fault() - an intercepted #PF
  * @vcpu:	the vCPU
  * @sh:		its shadow tree

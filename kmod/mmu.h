@@ -73,6 +73,10 @@ struct minihv_shadow {
 	u64 faults;
 };
 
+struct minihv_crs;
+
+void minihv_shadow_hw_crs(const struct minihv_crs *guest,
+			  struct minihv_crs *hw);
 int minihv_shadow_root(struct minihv_shadow *sh, int levels);
 void minihv_shadow_zap(struct minihv_shadow *sh);
 void minihv_shadow_destroy(struct minihv_shadow *sh);

@@ -6,7 +6,8 @@
  * CR3, CR4 and EFER are what the CPU runs with: always paging and CR0.WP
  * (real mode and paging-off protected mode run with PG=1 and PE=0 or an
  * identity shadow, which SVM allows), always CR4.PAE and EFER.NX,
- * EFER.LME/LMA only in long mode, CR3 the shadow root.  The guest's own
+ * EFER.LME/LMA only in long mode (kmod/mmu.c: minihv_shadow_hw_crs(),
+ * the rule for both backends), CR3 the shadow root.  The guest's own
  * values live in struct svm_shadow; every read and write of CR0, CR3 and
  * CR4 is intercepted and done by kmod/x86.c (guest.c's exit_cr()), #PF
  * and INVLPG here.
@@ -48,16 +49,12 @@ static void shadow_update_hw(struct minihv_vcpu *vcpu)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
 	struct vmcb_save_area *s = &svm->vmcb->save;
-	const struct minihv_crs *crs = &svm->sp.crs;
+	struct minihv_crs hw;
 
-	s->cr0 = crs->cr0 | X86_CR0_PG | X86_CR0_WP;
-	s->cr4 = crs->cr4 | X86_CR4_PAE;
-	if (!(crs->cr0 & X86_CR0_PG))
-		s->cr4 &= ~(X86_CR4_SMEP | X86_CR4_SMAP);
-	/* NX always: a user page the kernel wrote with WP=0 under SMEP. */
-	s->efer = (crs->efer & ~(EFER_LME | EFER_LMA)) | EFER_SVME | EFER_NX;
-	if (crs->efer & EFER_LMA)
-		s->efer |= EFER_LME | EFER_LMA;
+	minihv_shadow_hw_crs(&svm->sp.crs, &hw);
+	s->cr0 = hw.cr0;
+	s->cr4 = hw.cr4;
+	s->efer = hw.efer | EFER_SVME;
 }
 
 /* From svm_init_vmcb(): the reset state is the guest's view. */

@@ -11,7 +11,7 @@
  * write exits), CR3 loads and stores exit, #PF and INVLPG exit.  GUEST_CR0
  * is the guest's CR0 plus PE, PG and WP, GUEST_CR4 the guest's plus PAE,
  * GUEST_CR3 the shadow root, EFER.NX always, EFER.LME/LMA only in long
- * mode.  Without
+ * mode (kmod/mmu.c: minihv_shadow_hw_crs(), plus VMX's PE).  Without
  * EPT, VM entry loads PAE PDPTEs from GUEST_CR3 itself: the shadow root's.
  */
 #define pr_fmt(fmt) "minihv: " fmt
@@ -22,8 +22,6 @@
 #include <asm/trapnr.h>
 
 #include "vmx.h"
-
-#define CR0_PAGING	(X86_CR0_PG | X86_CR0_WP | X86_CR0_PE)
 
 static void shadow_paging(struct minihv_vcpu *vcpu, struct minihv_paging *p)
 {
@@ -40,28 +38,28 @@ static void shadow_paging(struct minihv_vcpu *vcpu, struct minihv_paging *p)
 static void shadow_write_hw(struct minihv_vcpu *vcpu)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
-	u64 cr0 = vmx->cr0 & ~(u64)(X86_CR0_CD | X86_CR0_NW);
-	u64 cr4 = vmx->cr4 | vmx_cfg.cr4_fixed0 | X86_CR4_PAE;
-	/* NX always: a user page the kernel wrote with WP=0 under SMEP. */
-	u64 efer = (vmx->sp.efer & ~(EFER_LME | EFER_LMA)) | EFER_NX;
+	struct minihv_crs guest = {
+		.cr0 = vmx->cr0, .cr3 = vmx->sp.cr3, .cr4 = vmx->cr4,
+		.efer = vmx->sp.efer,
+	};
+	struct minihv_crs hw;
 	u32 entry = vmx_cfg.entry;
 
-	if (!(vmx->cr0 & X86_CR0_PG))
-		cr4 &= ~(X86_CR4_SMEP | X86_CR4_SMAP);
+	minihv_shadow_hw_crs(&guest, &hw);
+	/* Without unrestricted guest PE too; CD/NW stay clear (as KVM). */
+	hw.cr0 = (hw.cr0 & ~(u64)(X86_CR0_CD | X86_CR0_NW)) | X86_CR0_PE;
 	/* v86 mode: INT n through the IVT; CPL 3 but no alignment checks. */
 	if (vmx->rm.vm86) {
-		cr4 |= X86_CR4_VME;
-		cr0 &= ~X86_CR0_AM;
+		hw.cr4 |= X86_CR4_VME;
+		hw.cr0 &= ~X86_CR0_AM;
 	}
-	if (vmx->sp.efer & EFER_LMA) {
-		efer |= EFER_LME | EFER_LMA;
+	if (hw.efer & EFER_LMA)
 		entry |= VM_ENTRY_IA32E_MODE;
-	}
-	vmcs_write(GUEST_CR0, cr0 | vmx_cfg.cr0_fixed0 | CR0_PAGING);
+	vmcs_write(GUEST_CR0, hw.cr0 | vmx_cfg.cr0_fixed0);
 	vmcs_write(CR0_READ_SHADOW, vmx->cr0);
-	vmcs_write(GUEST_CR4, cr4);
+	vmcs_write(GUEST_CR4, hw.cr4 | vmx_cfg.cr4_fixed0);
 	vmcs_write(CR4_READ_SHADOW, vmx->cr4);
-	vmcs_write(GUEST_IA32_EFER, efer);
+	vmcs_write(GUEST_IA32_EFER, hw.efer);
 	vmcs_write(VM_ENTRY_CONTROLS, entry);
 }
 
