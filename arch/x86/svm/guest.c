@@ -562,11 +562,6 @@ static bool svm_shadow(struct minihv_vcpu *vcpu)
 	       vcpu->rip == svm->exit_rip;
 }
 
-static bool svm_window_armed(const struct vmcb_control_area *c)
-{
-	return c->intercepts[INTERCEPT_VINTR / 32] & BIT(INTERCEPT_VINTR % 32);
-}
-
 void svm_cancel_window(struct vmcb_control_area *c)
 {
 	c->int_ctl &= ~V_IRQ_INJECTION_BITS_MASK;
@@ -681,80 +676,6 @@ void svm_request_window(struct minihv_vcpu *vcpu, bool nmi)
 	c->int_ctl |= V_IRQ_MASK | V_IGN_TPR_MASK |
 		      (0xf << V_INTR_PRIO_SHIFT);
 	svm_set_intercept(c, INTERCEPT_VINTR, true);
-}
-
-/*
- * Before VMRUN: the interrupt for V_IRQ.  V_IRQ has one use at a time: if
- * a window is armed as well (userspace's PIC asked for one, or an NMI waits
- * for it), the interrupt goes through EVENTINJ, as long as no exception
- * holds that; otherwise it waits for the window exit.
- */
-void svm_load_virq(struct svm_vcpu *svm)
-{
-	struct vmcb_control_area *c = &svm->vmcb->control;
-
-	if (svm->virq < 0)
-		return;
-	if (svm_window_armed(c)) {
-		if (!(svm->event_inj & SVM_EVTINJ_VALID)) {
-			svm->event_inj = SVM_EVTINJ_VALID |
-					 SVM_EVTINJ_TYPE_INTR | svm->virq;
-			svm->event_inj_err = 0;
-			svm->virq = -1;
-		}
-		return;
-	}
-	c->int_ctl = (c->int_ctl & ~V_IRQ_INJECTION_BITS_MASK) | V_IRQ_MASK |
-		     V_IGN_TPR_MASK | (0xf << V_INTR_PRIO_SHIFT);
-	c->int_vector = svm->virq;
-}
-
-/*
- * After #VMEXIT: what became of the events.  V_IRQ clear: the guest took
- * the interrupt.  EXITINTINFO: an exit during an event's delivery left it
- * undelivered; it goes in again (an interrupt through V_IRQ).  QEMU's TCG
- * reports an interrupted V_IRQ delivery as an exception (type 3) with the
- * interrupt's vector, which hardware never does (vectors >= 32 are not
- * exceptions): that is an interrupt too.  Software interrupts (INT n)
- * re-execute by themselves.
- */
-void svm_sync_events(struct minihv_vcpu *vcpu)
-{
-	struct svm_vcpu *svm = to_svm(vcpu);
-	struct vmcb_control_area *c = &svm->vmcb->control;
-	u32 intinfo = c->exit_int_info;
-	u32 type = intinfo & SVM_EXITINTINFO_TYPE_MASK;
-	u8 vec = intinfo & SVM_EXITINTINFO_VEC_MASK;
-
-	c->event_inj = 0;
-	if (svm->nmi_iret) {
-		if (vcpu->rip != svm->nmi_iret_rip) {
-			/* The IRET retired: its RFLAGS.TF is the guest's. */
-			svm->nmi_iret = false;
-			svm->nmi_masked = false;
-			svm->nmi_step = false;
-			svm_set_intercept(c, INTERCEPT_EXCEPTION_OFFSET +
-				      X86_TRAP_DB, false);
-		} else if (svm->nmi_step) {
-			/* Not yet: the TF is minihv's (set again at entry). */
-			vcpu->rflags &= ~X86_EFLAGS_TF;
-		}
-	}
-	if (svm->virq >= 0 && !svm_window_armed(c)) {
-		if (!(c->int_ctl & V_IRQ_MASK))
-			svm->virq = -1;
-		c->int_ctl &= ~V_IRQ_INJECTION_BITS_MASK;
-	}
-	if (!(intinfo & SVM_EXITINTINFO_VALID))
-		return;
-	if (type == SVM_EXITINTINFO_TYPE_INTR ||
-	    (type == SVM_EXITINTINFO_TYPE_EXEPT && vec >= 32)) {
-		svm->virq = vec;
-	} else if (type == SVM_EXITINTINFO_TYPE_EXEPT ||
-		   type == SVM_EXITINTINFO_TYPE_NMI) {
-		svm->event_inj = intinfo;
-		svm->event_inj_err = c->exit_int_info_err;
-	}
 }
 
 /* INIT: the reset state, minus what INIT keeps (nothing we hold here). */

@@ -98,6 +98,12 @@ static inline struct svm_vcpu *to_svm(struct minihv_vcpu *vcpu)
 
 #define DR7_BP_ENABLES	0xffULL		/* L0-3, G0-3 */
 
+/* An interrupt window is armed (the VINTR intercept). */
+static inline bool svm_window_armed(const struct vmcb_control_area *c)
+{
+	return c->intercepts[INTERCEPT_VINTR / 32] & BIT(INTERCEPT_VINTR % 32);
+}
+
 static inline void svm_set_intercept(struct vmcb_control_area *c, int bit,
 				     bool on)
 {
@@ -112,8 +118,6 @@ extern bool svm_tsc_aux;
 void svm_init_vmcb(struct minihv_vcpu *vcpu);
 void svm_cancel_window(struct vmcb_control_area *c);
 void svm_reset_events(struct svm_vcpu *svm);
-void svm_sync_events(struct minihv_vcpu *vcpu);
-void svm_load_virq(struct svm_vcpu *svm);
 
 void __svm_vcpu_run(u64 vmcb_pa, u64 *regs, u64 host_save_pa,
 		    u64 spec_ctrl);

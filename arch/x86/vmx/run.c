@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * minihv: the VMX world switch, vmx_vcpu_run() (->vcpu_run()): the
- * host state VM exits lose, the guest's MSRs and debug registers around
+ * minihv: the VMX world switch, vmx_vcpu_run() (->vcpu_run()): making
+ * the VMCS current on this CPU (vmx_load(), vmx_get()/vmx_put() for the
+ * rest of the backend), the TLB flushes before an entry, the host state
+ * VM exits lose, the guest's MSRs and debug registers around
  * the entry, __vmx_vcpu_run() (vmenter.S), and vmx_read_exit(), which
  * reads the exit into vmx->exit for vmx_handle_exit() (exit.c).
  */
@@ -23,6 +25,182 @@
 #include "vmx.h"
 #include "kmod/stats.h"
 #include "kmod/trace.h"
+
+/* ---------------------------------------------------------------------
+ * TLB flushes
+ */
+
+static void vmx_invept(unsigned long type, u64 eptp)
+{
+	struct { u64 eptp, gpa; } desc = { eptp, 0 };
+
+	asm volatile("1: invept %[desc], %[type]\n\t"
+		     "2:\n\t"
+		     _ASM_EXTABLE(1b, 2b)
+		     : : [desc] "m" (desc), [type] "r" (type) : "cc", "memory");
+}
+
+static void vmx_invvpid(unsigned long type, u16 vpid)
+{
+	struct { u64 vpid, gva; } desc = { vpid, 0 };
+
+	asm volatile("1: invvpid %[desc], %[type]\n\t"
+		     "2:\n\t"
+		     _ASM_EXTABLE(1b, 2b)
+		     : : [desc] "m" (desc), [type] "r" (type) : "cc", "memory");
+}
+
+/* Everything this vCPU may have cached on this CPU.  Preemption off. */
+static void vmx_flush(struct minihv_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	u64 eptp = to_vmx_vm(vcpu->vm)->eptp;
+
+	if (!vmx_cfg.ept_ug)
+		;	/* shadow paging: no EPT */
+	else if (vmx_cfg.invept_single)
+		vmx_invept(VMX_EPT_EXTENT_CONTEXT, eptp);
+	else
+		vmx_invept(VMX_EPT_EXTENT_GLOBAL, 0);
+	if (vmx->vpid) {
+		if (vmx_cfg.invvpid_single)
+			vmx_invvpid(VMX_VPID_EXTENT_SINGLE_CONTEXT, vmx->vpid);
+		else
+			vmx_invvpid(VMX_VPID_EXTENT_ALL_CONTEXT, 0);
+	}
+	vmx->need_flush = false;
+}
+
+/* ---------------------------------------------------------------------
+ * Loading the VMCS on a CPU
+ */
+
+/* IPI, IRQs off: VMCLEAR @info's VMCS if it is still active here. */
+void vmx_clear_here(void *info)
+{
+	struct vmx_vcpu *vmx = info;
+	struct vmx_cpu *vc = this_cpu_ptr(&vmx_cpu);
+
+	if (READ_ONCE(vmx->cpu) != smp_processor_id())
+		return;		/* VMXOFF already cleared it */
+	vmcs_clear(vmx->vmcs_pa);
+	if (vc->current_vcpu == vmx)
+		vc->current_vcpu = NULL;
+	list_del_init(&vmx->loaded_node);
+	vmx->launched = false;
+	/* The VMCLEAR is done before anyone sees cpu == -1 (vmx_load()). */
+	smp_wmb();
+	WRITE_ONCE(vmx->cpu, -1);
+}
+
+/* Host state that depends on the CPU only. */
+static void vmx_set_host_cpu_state(int cpu)
+{
+	struct desc_ptr dt;
+	u64 msr;
+
+	vmcs_write(HOST_CR0, read_cr0());
+	vmcs_write(HOST_TR_BASE,
+		   (unsigned long)&get_cpu_entry_area(cpu)->tss.x86_tss);
+	native_store_gdt(&dt);
+	vmcs_write(HOST_GDTR_BASE, dt.address);
+	store_idt(&dt);
+	vmcs_write(HOST_IDTR_BASE, dt.address);
+	vmcs_write(HOST_GS_BASE, cpu_kernelmode_gs_base(cpu));
+	rdmsrl(MSR_IA32_SYSENTER_CS, msr);
+	vmcs_write(HOST_IA32_SYSENTER_CS, msr);
+	rdmsrl(MSR_IA32_SYSENTER_ESP, msr);
+	vmcs_write(HOST_IA32_SYSENTER_ESP, msr);
+	rdmsrl(MSR_IA32_SYSENTER_EIP, msr);
+	vmcs_write(HOST_IA32_SYSENTER_EIP, msr);
+	rdmsrl(MSR_EFER, msr);
+	vmcs_write(HOST_IA32_EFER, msr);
+	rdmsrl(MSR_IA32_CR_PAT, msr);
+	vmcs_write(HOST_IA32_PAT, msr);
+}
+
+/*
+ * Another vCPU's VMCS became current here: what the last guest trained in
+ * the indirect branch predictors must not steer this one (or another VM),
+ * where the host uses IBPB (X86_FEATURE_USE_IBPB), as KVM does.
+ */
+static void vmx_ibpb_switch(void)
+{
+	indirect_branch_prediction_barrier();
+}
+
+/*
+ * Make the vCPU's VMCS current on this CPU.  Preemption off, IRQs on (the
+ * VMCLEAR on another CPU is an IPI).  Returns false if VMX is off here.
+ */
+static bool vmx_load(struct minihv_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	struct vmx_cpu *vc = this_cpu_ptr(&vmx_cpu);
+	int cpu = smp_processor_id();
+	int old = READ_ONCE(vmx->cpu);
+
+	if (!vc->on)
+		return false;
+	if (old == cpu) {
+		if (vc->current_vcpu != vmx) {
+			if (!vmcs_load(vmx->vmcs_pa))
+				return false;
+			vc->current_vcpu = vmx;
+			vmx_ibpb_switch();
+		}
+		return true;
+	}
+
+	if (old >= 0)
+		smp_call_function_single(old, vmx_clear_here, vmx, 1);
+	/* Pairs with the smp_wmb() of whoever cleared it. */
+	smp_rmb();
+
+	local_irq_disable();
+	if (!vc->on) {
+		local_irq_enable();
+		return false;
+	}
+	/* Launch state "clear", contents written back: then make it current. */
+	vmcs_clear(vmx->vmcs_pa);
+	if (!vmcs_load(vmx->vmcs_pa)) {
+		local_irq_enable();
+		return false;
+	}
+	vc->current_vcpu = vmx;
+	vmx_ibpb_switch();
+	list_add(&vmx->loaded_node, &vc->loaded);
+	vmx->launched = false;
+	WRITE_ONCE(vmx->cpu, cpu);
+	local_irq_enable();
+
+	if (!vmx->initialized)
+		vmx_init_vmcs(vcpu);
+	vmx_set_host_cpu_state(cpu);
+	/* This CPU may have stale translations from an earlier stay. */
+	vmx->need_flush = true;
+	return true;
+}
+
+/* Access the VMCS from preemptible code. */
+bool vmx_get(struct minihv_vcpu *vcpu)
+{
+	preempt_disable();
+	if (vmx_load(vcpu))
+		return true;
+	preempt_enable();
+	return false;
+}
+
+void vmx_put(void)
+{
+	preempt_enable();
+}
+
+/* ---------------------------------------------------------------------
+ * Entering the guest
+ */
 
 /* Host segment state VM exits lose; saved before entry, restored after. */
 struct vmx_host_state {

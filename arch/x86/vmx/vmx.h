@@ -199,10 +199,10 @@ const char *vmx_exit_name(unsigned int reason);
 int vmx_guest_setup(void);
 bool vmx_get(struct minihv_vcpu *vcpu);
 void vmx_put(void);
-bool vmx_load(struct minihv_vcpu *vcpu);
-void vmx_flush(struct minihv_vcpu *vcpu);
+void vmx_clear_here(void *info);
 void vmx_sync_crs(struct vmx_vcpu *vmx);
 void vmx_reset_guest(struct minihv_vcpu *vcpu);
+void vmx_init_vmcs(struct minihv_vcpu *vcpu);
 
 /* shadow.c: shadow paging, when vmx_cfg.ept_ug is off. */
 void vmx_shadow_init_vmcs(struct minihv_vcpu *vcpu);
