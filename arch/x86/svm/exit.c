@@ -77,15 +77,11 @@ static int exit_msr(struct minihv_vcpu *vcpu)
 
 static int exit_shutdown(struct minihv_vcpu *vcpu)
 {
-	/* The VMCB state is undefined after a shutdown: start afresh. */
-	struct svm_vcpu *svm = to_svm(vcpu);
-
-	memset(svm->vmcb, 0, PAGE_SIZE);
-	memset(vcpu->regs, 0, sizeof(vcpu->regs));
-	svm_init_vmcb(vcpu);
-	svm->asid_generation = 0;
-	/* Nor is the event whose delivery shut it down still pending. */
-	svm_reset_events(svm);
+	/*
+	 * The VMCB state is undefined after a shutdown: start afresh, as
+	 * INIT does, and without the event whose delivery shut it down.
+	 */
+	svm_vcpu_reset(vcpu);
 	return minihv_exit_shutdown(vcpu);
 }
 

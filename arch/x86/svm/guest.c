@@ -141,7 +141,7 @@ static void init_seg(struct vmcb_seg *seg, u16 selector, u16 attrib)
 }
 
 /* The architectural reset state, as KVM sets it up. */
-void svm_init_vmcb(struct minihv_vcpu *vcpu)
+static void svm_init_vmcb(struct minihv_vcpu *vcpu)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
 	struct vmcb_control_area *c = &svm->vmcb->control;
@@ -207,7 +207,7 @@ void svm_init_vmcb(struct minihv_vcpu *vcpu)
 }
 
 /* No event pending or in flight: INIT, shutdown, a new vCPU. */
-void svm_reset_events(struct svm_vcpu *svm)
+static void svm_reset_events(struct svm_vcpu *svm)
 {
 	svm->event_inj = 0;
 	svm->virq = -1;

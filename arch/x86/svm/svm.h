@@ -115,9 +115,7 @@ static inline void svm_set_intercept(struct vmcb_control_area *c, int bit,
 
 /* guest.c: what exit.c and run.c share with it. */
 extern bool svm_tsc_aux;
-void svm_init_vmcb(struct minihv_vcpu *vcpu);
 void svm_cancel_window(struct vmcb_control_area *c);
-void svm_reset_events(struct svm_vcpu *svm);
 
 void __svm_vcpu_run(u64 vmcb_pa, u64 *regs, u64 host_save_pa,
 		    u64 spec_ctrl);
